@@ -1,0 +1,66 @@
+"""The `digestbot` command line: every subcommand is one module in this package."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot import __version__
+from bot.cli import ingest_cmd, query_cmd
+from bot.errors import DigestBotError
+from bot.logs import setup_logging
+from bot.settings import Settings
+from storage.db import StorageError
+
+log = logging.getLogger(__name__)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the parser for every digestbot subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="digestbot",
+        description="arxiv-digest-bot: daily-arXiv-ai-enhanced digests in Discord. Settings come from "
+        "the environment (DIGESTBOT_DB, DISCORD_TOKEN, ...) and an optional digestbot.toml.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    ingest_cmd.add_parser(sub)
+    query_cmd.add_parsers(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one digestbot command and return its exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.load()
+    except DigestBotError as exc:
+        print(f"digestbot: {exc.message}", file=sys.stderr)
+        return 2
+    # Commands other than `run` print their own report; the log adds only warnings.
+    level = settings.log_level if args.command == "run" else max(logging.getLevelName(settings.log_level), logging.WARNING)
+    setup_logging(logging.getLevelName(level) if isinstance(level, int) else level, [settings.discord_token or ""])
+    try:
+        return int(asyncio.run(args.handler(args, settings)))
+    except DigestBotError as exc:
+        print(f"digestbot {args.command}: {exc.message}", file=sys.stderr)
+        return 2
+    except StorageError as exc:
+        print(f"digestbot {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        # `digestbot stats | head`: the reader left; that is not an error.
+        sys.stderr.close()
+        return 0
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

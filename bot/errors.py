@@ -1,0 +1,40 @@
+"""Domain errors. Each carries the sentence a person should read; nothing here imports discord."""
+
+from __future__ import annotations
+
+
+class DigestBotError(Exception):
+    """An expected failure whose message is safe and useful to show to a user as is."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class DigestError(DigestBotError):
+    """A digest file that cannot be parsed; names the file and what is wrong with it."""
+
+    def __init__(self, source: str, problem: str) -> None:
+        super().__init__(f"{source}: {problem}")
+        self.source = source
+        self.problem = problem
+
+
+class ConfigError(DigestBotError):
+    """A setting that is missing or malformed; names the setting and how to fix it."""
+
+
+class InvalidInput(DigestBotError):
+    """A command argument the user typed that cannot be understood."""
+
+
+class NotFound(DigestBotError):
+    """Something the user asked for does not exist."""
+
+
+class LimitReached(DigestBotError):
+    """A per-user or per-server limit would be exceeded."""
+
+
+class PermissionMissing(DigestBotError):
+    """The bot or the member lacks a Discord permission the action needs."""

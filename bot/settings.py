@@ -1,0 +1,188 @@
+"""Settings: one typed object, read once from the environment and an optional TOML file.
+
+The environment wins over the file. Every command receives the same Settings; nothing reads
+os.environ elsewhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.errors import ConfigError
+
+UPSTREAM_DATA_URL = "https://raw.githubusercontent.com/dw-dengwei/daily-arXiv-ai-enhanced/data"
+_TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_\-]{18,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{20,}$")
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+TOKEN_HELP = (
+    "To get a token: open https://discord.com/developers/applications, choose New Application, "
+    "open the Bot page, press Reset Token and copy it. Then set it as DISCORD_TOKEN in the "
+    "environment (or `discord_token` in digestbot.toml) and start the bot again. Invite the bot "
+    "with the OAuth2 URL Generator: scopes `bot` and `applications.commands`."
+)
+
+
+def _positive_float(value: str) -> float:
+    number = float(value)
+    if number <= 0:
+        raise ValueError("must be greater than 0")
+    return number
+
+
+def _snowflake(value: str) -> int:
+    if not value.isdigit():
+        raise ValueError("must be a numeric Discord id (enable Developer Mode, right-click the server, Copy Server ID)")
+    return int(value)
+
+
+def _log_level(value: str) -> str:
+    upper = value.upper()
+    if upper not in _LOG_LEVELS:
+        raise ValueError(f"must be one of {', '.join(_LOG_LEVELS)}")
+    return upper
+
+
+def _url(value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise ValueError("must start with http:// or https://")
+    return value.rstrip("/")
+
+
+def _ws_url(value: str) -> str:
+    if not value.startswith(("ws://", "wss://")):
+        raise ValueError("must start with ws:// or wss://")
+    return value
+
+
+def _language(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z]+", value):
+        raise ValueError("must be one word such as Chinese or English")
+    return value
+
+
+def _time_of_day(value: str) -> dt.time:
+    try:
+        hour, minute = value.split(":")
+        return dt.time(int(hour), int(minute))
+    except ValueError:
+        raise ValueError("must be HH:MM, for example 09:00") from None
+
+
+def _timezone(value: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("must be an IANA time zone such as Europe/Berlin or UTC") from None
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class _Field:
+    env: str
+    toml: str
+    parse: Callable[[str], Any]
+    help: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the bot and the CLI can be configured with."""
+
+    db_path: Path = Path("digestbot.sqlite3")
+    discord_token: str | None = field(default=None, repr=False)
+    guild_id: int | None = None
+    log_level: str = "INFO"
+    source_url: str | None = UPSTREAM_DATA_URL
+    source_dir: Path | None = None
+    source_language: str = "Chinese"
+    poll_minutes: float = 30.0
+    max_poll_age_hours: float = 36.0
+    default_post_time: dt.time = dt.time(9, 0)
+    default_timezone: str = "UTC"
+    api_base: str | None = None
+    gateway_url: str | None = None
+    config_file: Path | None = None
+
+    # attribute -> how it is read; the README and deploy/.env.example list the same names.
+    SPEC = {
+        "db_path": _Field("DIGESTBOT_DB", "db", Path, "SQLite database file (created if missing)"),
+        "discord_token": _Field("DISCORD_TOKEN", "discord_token", str, "the bot token from the Developer Portal"),
+        "guild_id": _Field("DISCORD_GUILD_ID", "guild_id", _snowflake, "sync commands to this one server only (fast, for development)"),
+        "log_level": _Field("DIGESTBOT_LOG_LEVEL", "log_level", _log_level, "DEBUG, INFO, WARNING or ERROR"),
+        "source_url": _Field("DIGESTBOT_SOURCE_URL", "source_url", _url, "raw base URL of a daily-arXiv-ai-enhanced data branch"),
+        "source_dir": _Field("DIGESTBOT_SOURCE_DIR", "source_dir", Path, "a local folder of digest files to watch"),
+        "source_language": _Field("DIGESTBOT_SOURCE_LANGUAGE", "source_language", _language, "the <Language> of *_AI_enhanced_<Language>.jsonl"),
+        "poll_minutes": _Field("DIGESTBOT_POLL_MINUTES", "poll_minutes", _positive_float, "minutes between polls of the source"),
+        "max_poll_age_hours": _Field("DIGESTBOT_MAX_POLL_AGE_HOURS", "max_poll_age_hours", _positive_float, "`digestbot health` fails when the last good poll is older"),
+        "default_post_time": _Field("DIGESTBOT_DEFAULT_TIME", "default_post_time", _time_of_day, "post time for new feeds and DMs, HH:MM"),
+        "default_timezone": _Field("DIGESTBOT_DEFAULT_TIMEZONE", "default_timezone", _timezone, "IANA zone for new feeds and DMs"),
+        "api_base": _Field("DISCORD_API_BASE", "api_base", _url, "tests only: REST base URL of a fake Discord"),
+        "gateway_url": _Field("DISCORD_GATEWAY_URL", "gateway_url", _ws_url, "tests only: gateway URL of a fake Discord"),
+    }
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str] | None = None, config_file: Path | None = None) -> Settings:
+        """Read settings from a TOML file (DIGESTBOT_CONFIG, or ./digestbot.toml if present) and the environment."""
+        env = os.environ if environ is None else environ
+        path = config_file or (Path(env["DIGESTBOT_CONFIG"]) if env.get("DIGESTBOT_CONFIG") else None)
+        if path is None and Path("digestbot.toml").is_file():
+            path = Path("digestbot.toml")
+        file_values: dict[str, Any] = {}
+        if path is not None:
+            try:
+                file_values = tomllib.loads(path.read_text(encoding="utf-8"))
+            except FileNotFoundError:
+                raise ConfigError(f"config file {path} (DIGESTBOT_CONFIG) does not exist") from None
+            except tomllib.TOMLDecodeError as exc:
+                raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+            known = {spec.toml for spec in cls.SPEC.values()}
+            unknown = sorted(set(file_values) - known)
+            if unknown:
+                raise ConfigError(f"config file {path}: unknown setting {unknown[0]!r}; known settings are {', '.join(sorted(known))}")
+        values: dict[str, Any] = {}
+        for attr, spec in cls.SPEC.items():
+            origin, raw = None, None
+            if env.get(spec.env, "").strip():
+                origin, raw = f"environment variable {spec.env}", env[spec.env].strip()
+            elif spec.toml in file_values:
+                origin, raw = f"`{spec.toml}` in {path}", str(file_values[spec.toml]).strip()
+            if raw is None:
+                continue
+            if attr == "source_url" and raw.lower() in ("", "none", "off"):
+                values[attr] = None
+                continue
+            try:
+                values[attr] = spec.parse(raw)
+            except ValueError as exc:
+                raise ConfigError(f"{origin} {exc}") from None
+        values["config_file"] = path
+        return cls(**values)
+
+    def require_token(self) -> str:
+        """Return the Discord token, or raise ConfigError saying how to get a valid one."""
+        token = (self.discord_token or "").strip()
+        if not token:
+            raise ConfigError(f"DISCORD_TOKEN is not set, so the bot cannot log in to Discord. {TOKEN_HELP}")
+        if token.lower().startswith("bot "):
+            raise ConfigError(f"DISCORD_TOKEN starts with 'Bot '; set only the token itself. {TOKEN_HELP}")
+        if not _TOKEN_SHAPE.match(token):
+            raise ConfigError(
+                "DISCORD_TOKEN does not look like a bot token (three dot-separated parts, about 70 "
+                f"characters; a client secret or application id will not work). {TOKEN_HELP}"
+            )
+        return token
+
+
+def setting_names() -> list[str]:
+    """Return every environment variable the settings read."""
+    return [spec.env for spec in Settings.SPEC.values()] + ["DIGESTBOT_CONFIG"]
+

@@ -1,0 +1,286 @@
+"""Papers and digests: ingesting a parsed digest in one transaction, and reading them back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from storage.db import Database
+from storage.records import CorpusStats, DigestEntry, DigestInfo, IngestResult, StoredPaper
+from storage.text import index_text, fold_name, has_cjk
+
+if TYPE_CHECKING:
+    from bot.ingest.paper import Paper
+
+_TEXT_FIELDS = (
+    "title", "primary_category", "tldr", "motivation", "method", "result", "conclusion",
+    "abstract", "comment", "code_url", "keywords", "translated_title", "abs_url", "pdf_url",
+)
+_CHUNK = 500
+
+
+def _fts_values(row: dict[str, object]) -> tuple[str, str, str, str, str]:
+    """Return the five indexed columns for a paper row; deletes must pass exactly these back."""
+    authors = index_text(" ; ".join(fold_name(name) for name in json.loads(str(row["authors"]))))
+    details = "\n".join(
+        str(row[name]) for name in ("motivation", "method", "result", "conclusion", "keywords", "translated_title")
+        if row[name]
+    )
+    return (
+        index_text(str(row["title"])),
+        authors,
+        index_text(str(row["tldr"])),
+        index_text(str(row["abstract"])),
+        index_text(details),
+    )
+
+
+def _merge(old: dict[str, object] | None, paper: Paper, date: str, now: str) -> dict[str, object]:
+    """Merge a newly parsed paper into its stored row: new text wins, but never erases text."""
+    row: dict[str, object] = dict(old) if old is not None else {}
+    for name in _TEXT_FIELDS:
+        value = getattr(paper, name)
+        if value or old is None:
+            row[name] = value
+    if paper.authors or old is None:
+        row["authors"] = json.dumps(paper.authors, ensure_ascii=False)
+    old_categories = json.loads(str(old["categories"])) if old is not None else []
+    categories = list(paper.categories)
+    if len(old_categories) > len(categories) and set(categories) <= set(old_categories):
+        categories = old_categories  # a markdown digest knows only the primary category
+    row["categories"] = json.dumps(categories, ensure_ascii=False)
+    row["language"] = "zh" if has_cjk(str(row["tldr"])) else ("en" if row["tldr"] else (old or {}).get("language", ""))
+    row["first_seen"] = min(date, str(old["first_seen"])) if old is not None else date
+    row["last_seen"] = max(date, str(old["last_seen"])) if old is not None else date
+    row["updated_at"] = now
+    return row
+
+
+def _chunks(items: Sequence[str], size: int = _CHUNK) -> Iterable[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+class PaperStore:
+    """Papers and daily digests in the database."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def ingest(
+        self,
+        papers: Sequence[Paper],
+        *,
+        date: dt.date,
+        source: str,
+        fmt: str,
+        language: str,
+        content_hash: str,
+    ) -> IngestResult:
+        """Store one digest file's papers for `date` as one transaction.
+
+        The same file (by content hash) twice changes nothing. A paper seen before is updated
+        in place and linked to this digest too.
+        """
+        day = date.isoformat()
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        # Keep each paper's first position; a repeated entry's later text wins.
+        latest: dict[str, Paper] = {}
+        position: dict[str, int] = {}
+        for index, paper in enumerate(papers):
+            latest[paper.arxiv_id] = paper
+            position.setdefault(paper.arxiv_id, index)
+        ids = list(latest)
+        async with self._db.transaction() as conn:
+            known_file = await conn.execute_fetchall(
+                "SELECT 1 FROM digest_files WHERE content_hash = ?", (content_hash,)
+            )
+            if known_file:
+                return IngestResult(source, date, len(ids), 0, 0, len(ids), already_ingested=True)
+
+            digest_row = await conn.execute_fetchall(
+                """
+                INSERT INTO digests (date, source, language, ingested_at, updated_at)
+                VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (date) DO UPDATE SET source = excluded.source,
+                    language = excluded.language, updated_at = excluded.updated_at
+                RETURNING id
+                """,
+                (day, source, language, now, now),
+            )
+            digest_id = int(next(iter(digest_row))[0])
+
+            existing: dict[str, dict[str, object]] = {}
+            for chunk in _chunks(ids):
+                marks = ",".join("?" * len(chunk))
+                rows = await conn.execute_fetchall(f"SELECT * FROM papers WHERE arxiv_id IN ({marks})", tuple(chunk))
+                for row in rows:
+                    existing[row["arxiv_id"]] = dict(row)
+
+            inserts: list[dict[str, object]] = []
+            updates: list[tuple[dict[str, object], dict[str, object]]] = []
+            unchanged = 0
+            for arxiv_id in ids:
+                old = existing.get(arxiv_id)
+                row = _merge(old, latest[arxiv_id], day, now)
+                if old is None:
+                    row["arxiv_id"] = arxiv_id
+                    inserts.append(row)
+                elif any(row[k] != old[k] for k in row if k != "updated_at"):
+                    updates.append((old, row))
+                else:
+                    unchanged += 1
+
+            columns = ("arxiv_id", "authors", "categories", "language", "first_seen", "last_seen", "updated_at", *_TEXT_FIELDS)
+            if inserts:
+                await conn.executemany(
+                    f"INSERT INTO papers ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                    [tuple(row[c] for c in columns) for row in inserts],
+                )
+                by_id = {str(row["arxiv_id"]): row for row in inserts}
+                for chunk in _chunks(list(by_id)):
+                    marks = ",".join("?" * len(chunk))
+                    for id_row in await conn.execute_fetchall(
+                        f"SELECT id, arxiv_id FROM papers WHERE arxiv_id IN ({marks})", tuple(chunk)
+                    ):
+                        by_id[id_row["arxiv_id"]]["id"] = id_row["id"]
+            if updates:
+                # The index is contentless: remove the old derived text before adding the new.
+                await conn.executemany(
+                    "INSERT INTO papers_fts (papers_fts, rowid, title, authors, tldr, abstract, details) "
+                    "VALUES ('delete', ?, ?, ?, ?, ?, ?)",
+                    [(old["id"], *_fts_values(old)) for old, _ in updates],
+                )
+                assignments = ", ".join(f"{c} = ?" for c in columns[1:])
+                await conn.executemany(
+                    f"UPDATE papers SET {assignments} WHERE id = ?",
+                    [(*(row[c] for c in columns[1:]), row["id"]) for _, row in updates],
+                )
+                await conn.executemany("DELETE FROM paper_categories WHERE paper_id = ?", [(row["id"],) for _, row in updates])
+                await conn.executemany("DELETE FROM paper_authors WHERE paper_id = ?", [(row["id"],) for _, row in updates])
+            changed = inserts + [row for _, row in updates]
+            if changed:
+                await conn.executemany(
+                    "INSERT INTO papers_fts (rowid, title, authors, tldr, abstract, details) VALUES (?, ?, ?, ?, ?, ?)",
+                    [(row["id"], *_fts_values(row)) for row in changed],
+                )
+                await conn.executemany(
+                    "INSERT OR IGNORE INTO paper_categories (category, paper_id) VALUES (?, ?)",
+                    [(cat, row["id"]) for row in changed for cat in json.loads(str(row["categories"]))],
+                )
+                await conn.executemany(
+                    "INSERT INTO paper_authors (paper_id, position, name, name_key) VALUES (?, ?, ?, ?)",
+                    [
+                        (row["id"], index, name, fold_name(name))
+                        for row in changed
+                        for index, name in enumerate(json.loads(str(row["authors"])))
+                    ],
+                )
+            paper_ids = {str(r["arxiv_id"]): r["id"] for r in [*existing.values(), *inserts]}
+            await conn.executemany(
+                "INSERT OR IGNORE INTO digest_papers (digest_id, paper_id, section, position) VALUES (?, ?, ?, ?)",
+                [
+                    (digest_id, paper_ids[arxiv_id], latest[arxiv_id].section or latest[arxiv_id].primary_category, position[arxiv_id])
+                    for arxiv_id in ids
+                ],
+            )
+            await conn.execute(
+                "UPDATE digests SET paper_count = (SELECT count(*) FROM digest_papers WHERE digest_id = ?) WHERE id = ?",
+                (digest_id, digest_id),
+            )
+            await conn.execute(
+                "INSERT INTO digest_files (content_hash, digest_id, source, format, paper_count, ingested_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (content_hash, digest_id, source, fmt, len(ids), now),
+            )
+        return IngestResult(
+            source, date, len(ids), len(inserts), len(updates), unchanged,
+            merged_repeats=len(papers) - len(ids),
+        )
+
+    async def get(self, arxiv_id: str) -> StoredPaper | None:
+        """Return one paper by bare arXiv id."""
+        rows = await self._db.reader.execute_fetchall("SELECT * FROM papers WHERE arxiv_id = ?", (arxiv_id,))
+        for row in rows:
+            return StoredPaper.from_row(row)
+        return None
+
+    async def digest_dates(self) -> list[dt.date]:
+        """Return every stored digest date, newest first."""
+        rows = await self._db.reader.execute_fetchall("SELECT date FROM digests ORDER BY date DESC")
+        return [dt.date.fromisoformat(r[0]) for r in rows]
+
+    async def digest_info(self, date: dt.date) -> DigestInfo | None:
+        """Return the stored digest of one day."""
+        rows = await self._db.reader.execute_fetchall(
+            "SELECT date, source, language, paper_count FROM digests WHERE date = ?", (date.isoformat(),)
+        )
+        for row in rows:
+            return DigestInfo(dt.date.fromisoformat(row["date"]), row["source"], row["language"], row["paper_count"])
+        return None
+
+    async def latest_digest(self) -> DigestInfo | None:
+        """Return the newest stored digest."""
+        rows = await self._db.reader.execute_fetchall("SELECT max(date) FROM digests")
+        value = next(iter(rows))[0] if rows else None
+        return await self.digest_info(dt.date.fromisoformat(value)) if value else None
+
+    async def digest_entries(self, date: dt.date, categories: Sequence[str] = ()) -> list[DigestEntry]:
+        """Return one day's papers in digest order, only those in `categories` when given.
+
+        A paper counts for a category when the digest listed it there or it is cross-listed there.
+        """
+        query = """
+            SELECT dp.section, dp.position, p.*
+            FROM digests d
+            JOIN digest_papers dp ON dp.digest_id = d.id
+            JOIN papers p ON p.id = dp.paper_id
+            WHERE d.date = ?
+            ORDER BY dp.position
+        """
+        rows = await self._db.reader.execute_fetchall(query, (date.isoformat(),))
+        entries = [DigestEntry(row["section"], row["position"], StoredPaper.from_row(row)) for row in rows]
+        if not categories:
+            return entries
+        wanted = set(categories)
+        result: list[DigestEntry] = []
+        for entry in entries:
+            if entry.section in wanted:
+                result.append(entry)
+            else:
+                # Cross-listed papers appear under the first followed category they carry.
+                hit = next((c for c in entry.paper.categories if c in wanted), None)
+                if hit is not None:
+                    result.append(DigestEntry(hit, entry.position, entry.paper))
+        return result
+
+    async def categories(self) -> list[tuple[str, int]]:
+        """Return every category seen with how many papers carry it, largest first."""
+        query = """
+            SELECT category, count(*) AS n FROM paper_categories
+            GROUP BY category ORDER BY n DESC, category
+        """
+        rows = await self._db.reader.execute_fetchall(query)
+        return [(row[0], row[1]) for row in rows]
+
+    async def stats(self) -> CorpusStats:
+        """Return counts of papers, digests and papers per primary category."""
+        query = """
+            SELECT (SELECT count(*) FROM papers), (SELECT count(*) FROM digests),
+                   (SELECT min(date) FROM digests), (SELECT max(date) FROM digests)
+        """
+        rows = list(await self._db.reader.execute_fetchall(query))
+        papers, digests, first, last = rows[0]
+        per_category = await self._db.reader.execute_fetchall(
+            "SELECT primary_category, count(*) AS n FROM papers GROUP BY primary_category ORDER BY n DESC, primary_category"
+        )
+        return CorpusStats(
+            papers=papers,
+            digests=digests,
+            first_date=dt.date.fromisoformat(first) if first else None,
+            last_date=dt.date.fromisoformat(last) if last else None,
+            per_category=[(r[0], r[1]) for r in per_category],
+        )
+

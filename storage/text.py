@@ -1,0 +1,51 @@
+"""Text folding shared by indexing and querying, so both sides always agree.
+
+CJK has no spaces between words, so the unicode61 tokenizer would take a whole sentence as
+one token. Each run of CJK characters is therefore indexed as overlapping bigrams (as
+Lucene's CJK analyzer does): 扩散模型 -> 扩散 散模 模型. A query of two or more CJK
+characters becomes the phrase of its bigrams, which matches exactly where the run occurs.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_CJK_RUN = re.compile(
+    "[\u3040-\u309f\u30a0-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\U00020000-\U0002fa1f]+"
+)
+# Letters the Unicode decomposition leaves alone but people type without the stroke.
+_UNDECOMPOSED = str.maketrans({
+    "ł": "l", "Ł": "l", "ø": "o", "Ø": "o", "đ": "d", "Đ": "d", "ß": "ss", "æ": "ae", "Æ": "ae",
+    "œ": "oe", "Œ": "oe", "ı": "i", "ð": "d", "þ": "th",
+})
+_NON_WORD = re.compile(r"[^\w]+|_")
+
+
+def _bigrams(match: re.Match[str]) -> str:
+    run = match.group(0)
+    if len(run) == 1:
+        return f" {run} "
+    return " " + " ".join(run[i:i + 2] for i in range(len(run) - 1)) + " "
+
+
+def index_text(text: str) -> str:
+    """Return `text` as the index sees it: CJK runs as overlapping bigrams, ł/ø/ß spelt plainly.
+
+    Queries go through the same function, so both sides always agree.
+    """
+    if not text or text.isascii():
+        return text
+    return _CJK_RUN.sub(_bigrams, text.translate(_UNDECOMPOSED))
+
+
+def has_cjk(text: str) -> bool:
+    """Return True when `text` holds at least one CJK character."""
+    return not text.isascii() and _CJK_RUN.search(text) is not None
+
+
+def fold_name(name: str) -> str:
+    """Fold an author name for matching: case, accents, punctuation and spacing ignored."""
+    decomposed = unicodedata.normalize("NFKD", name.translate(_UNDECOMPOSED))
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(_NON_WORD.sub(" ", stripped.casefold()).split())
