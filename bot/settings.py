@@ -13,7 +13,7 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from bot.errors import ConfigError
 
@@ -113,7 +113,7 @@ class Settings:
     config_file: Path | None = None
 
     # attribute -> how it is read; the README and deploy/.env.example list the same names.
-    SPEC = {
+    SPEC: ClassVar[dict[str, _Field]] = {
         "db_path": _Field("DIGESTBOT_DB", "db", Path, "SQLite database file (created if missing)"),
         "discord_token": _Field("DISCORD_TOKEN", "discord_token", str, "the bot token from the Developer Portal"),
         "guild_id": _Field("DISCORD_GUILD_ID", "guild_id", _snowflake, "sync commands to this one server only (fast, for development)"),

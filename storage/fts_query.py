@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from storage.text import index_text, has_cjk
+from storage.text import category_token, has_cjk, index_text
 
 _TERM = re.compile(r'(?P<neg>-?)"(?P<phrase>[^"]*)"|(?P<word>\S+)')
 _TOKEN = re.compile(r"[^\W_]+")
@@ -72,8 +72,8 @@ def _terms(text: str) -> list[_Term | str]:
     return items
 
 
-def build_match(text: str, *, author: str | None = None) -> str:
-    """Return the FTS5 MATCH expression for a user's query (and an optional author filter)."""
+def build_match(text: str, *, author: str | None = None, category: str | None = None) -> str:
+    """Return the FTS5 MATCH expression for a user's query, with optional author and category filters."""
     groups: list[list[str]] = []
     negatives: list[str] = []
     pending_or = False
@@ -96,6 +96,8 @@ def build_match(text: str, *, author: str | None = None) -> str:
             groups.append(["authors : " + author_phrase])
     if not groups:
         raise EmptyQuery(text)
+    if category:
+        groups.append(["categories : " + category_token(category)])
     parts = [g[0] if len(g) == 1 else "(" + " OR ".join(g) + ")" for g in groups]
     expression = " AND ".join(parts)
     if negatives:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, TypeVar
+
+import aiosqlite
 
 from storage.db import Database
 from storage.records import CorpusStats, DigestEntry, DigestInfo, IngestResult, StoredPaper
-from storage.text import index_text, fold_name, has_cjk
+from storage.text import category_token, fold_name, has_cjk, index_text
 
 if TYPE_CHECKING:
     from bot.ingest.paper import Paper
@@ -19,21 +22,26 @@ _TEXT_FIELDS = (
     "abstract", "comment", "code_url", "keywords", "translated_title", "abs_url", "pdf_url",
 )
 _CHUNK = 500
+T = TypeVar("T")
 
 
-def _fts_values(row: dict[str, object]) -> tuple[str, str, str, str, str]:
-    """Return the five indexed columns for a paper row; deletes must pass exactly these back."""
+def _fts_values(row: dict[str, object]) -> tuple[str, str, str, str, str, str]:
+    """Return the six indexed columns for a paper row; deletes must pass exactly these back."""
     authors = index_text(" ; ".join(fold_name(name) for name in json.loads(str(row["authors"]))))
-    details = "\n".join(
-        str(row[name]) for name in ("motivation", "method", "result", "conclusion", "keywords", "translated_title")
-        if row[name]
-    )
+    # English summaries restate the English abstract, so indexing them again costs a third of
+    # ingest time for no new words; summaries in another script (Chinese) are the only place
+    # their words occur, so they are indexed.
+    fields = ["keywords", "translated_title"]
+    if has_cjk(str(row["tldr"])):
+        fields += ["motivation", "method", "result", "conclusion"]
+    details = "\n".join(str(row[name]) for name in fields if row[name])
     return (
         index_text(str(row["title"])),
         authors,
         index_text(str(row["tldr"])),
         index_text(str(row["abstract"])),
         index_text(details),
+        " ".join(category_token(c) for c in json.loads(str(row["categories"]))),
     )
 
 
@@ -58,9 +66,36 @@ def _merge(old: dict[str, object] | None, paper: Paper, date: str, now: str) -> 
     return row
 
 
-def _chunks(items: Sequence[str], size: int = _CHUNK) -> Iterable[Sequence[str]]:
+def _chunks(items: Sequence[T], size: int = _CHUNK) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
+
+
+class _Pipeline:
+    """Queue statements on the writer without waiting for each one.
+
+    The connection runs them in order on its own thread, so building the next batch (Python:
+    index text, author folding) overlaps with SQLite executing the previous one.
+    """
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+        self._pending: list[asyncio.Future[object]] = []
+
+    async def submit(self, sql: str, params: list[tuple[object, ...]]) -> None:
+        """Queue `sql` for every parameter tuple."""
+        if not params:
+            return
+        self._pending.append(asyncio.ensure_future(self._conn.executemany(sql, params)))
+        await asyncio.sleep(0)  # let it reach the connection's queue before building the next
+
+    async def drain(self) -> None:
+        """Wait for every queued statement; raise the first failure after all have settled."""
+        results = await asyncio.gather(*self._pending, return_exceptions=True)
+        self._pending.clear()
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
 
 
 class PaperStore:
@@ -116,8 +151,8 @@ class PaperStore:
             for chunk in _chunks(ids):
                 marks = ",".join("?" * len(chunk))
                 rows = await conn.execute_fetchall(f"SELECT * FROM papers WHERE arxiv_id IN ({marks})", tuple(chunk))
-                for row in rows:
-                    existing[row["arxiv_id"]] = dict(row)
+                for found in rows:
+                    existing[found["arxiv_id"]] = dict(found)
 
             inserts: list[dict[str, object]] = []
             updates: list[tuple[dict[str, object], dict[str, object]]] = []
@@ -133,44 +168,44 @@ class PaperStore:
                 else:
                     unchanged += 1
 
-            columns = ("arxiv_id", "authors", "categories", "language", "first_seen", "last_seen", "updated_at", *_TEXT_FIELDS)
+            max_rows = await conn.execute_fetchall("SELECT coalesce(max(id), 0) FROM papers")
+            next_id = int(next(iter(max_rows))[0]) + 1
+            for offset, row in enumerate(inserts):
+                # Ids are assigned here (we are the only writer) so every statement can be queued at once.
+                row["id"] = next_id + offset
+            pipeline = _Pipeline(conn)
+            columns = ("id", "arxiv_id", "authors", "categories", "language", "first_seen", "last_seen", "updated_at", *_TEXT_FIELDS)
             if inserts:
-                await conn.executemany(
+                await pipeline.submit(
                     f"INSERT INTO papers ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
                     [tuple(row[c] for c in columns) for row in inserts],
                 )
-                by_id = {str(row["arxiv_id"]): row for row in inserts}
-                for chunk in _chunks(list(by_id)):
-                    marks = ",".join("?" * len(chunk))
-                    for id_row in await conn.execute_fetchall(
-                        f"SELECT id, arxiv_id FROM papers WHERE arxiv_id IN ({marks})", tuple(chunk)
-                    ):
-                        by_id[id_row["arxiv_id"]]["id"] = id_row["id"]
             if updates:
                 # The index is contentless: remove the old derived text before adding the new.
-                await conn.executemany(
-                    "INSERT INTO papers_fts (papers_fts, rowid, title, authors, tldr, abstract, details) "
-                    "VALUES ('delete', ?, ?, ?, ?, ?, ?)",
+                await pipeline.submit(
+                    "INSERT INTO papers_fts (papers_fts, rowid, title, authors, tldr, abstract, details, categories) "
+                    "VALUES ('delete', ?, ?, ?, ?, ?, ?, ?)",
                     [(old["id"], *_fts_values(old)) for old, _ in updates],
                 )
-                assignments = ", ".join(f"{c} = ?" for c in columns[1:])
-                await conn.executemany(
+                assignments = ", ".join(f"{c} = ?" for c in columns[2:])
+                await pipeline.submit(
                     f"UPDATE papers SET {assignments} WHERE id = ?",
-                    [(*(row[c] for c in columns[1:]), row["id"]) for _, row in updates],
+                    [(*(row[c] for c in columns[2:]), row["id"]) for _, row in updates],
                 )
-                await conn.executemany("DELETE FROM paper_categories WHERE paper_id = ?", [(row["id"],) for _, row in updates])
-                await conn.executemany("DELETE FROM paper_authors WHERE paper_id = ?", [(row["id"],) for _, row in updates])
+                await pipeline.submit("DELETE FROM paper_categories WHERE paper_id = ?", [(row["id"],) for _, row in updates])
+                await pipeline.submit("DELETE FROM paper_authors WHERE paper_id = ?", [(row["id"],) for _, row in updates])
             changed = inserts + [row for _, row in updates]
-            if changed:
-                await conn.executemany(
-                    "INSERT INTO papers_fts (rowid, title, authors, tldr, abstract, details) VALUES (?, ?, ?, ?, ?, ?)",
-                    [(row["id"], *_fts_values(row)) for row in changed],
+            for chunk in _chunks(changed, 64):
+                await pipeline.submit(
+                    "INSERT INTO papers_fts (rowid, title, authors, tldr, abstract, details, categories) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [(row["id"], *_fts_values(row)) for row in chunk],
                 )
-                await conn.executemany(
+            if changed:
+                await pipeline.submit(
                     "INSERT OR IGNORE INTO paper_categories (category, paper_id) VALUES (?, ?)",
                     [(cat, row["id"]) for row in changed for cat in json.loads(str(row["categories"]))],
                 )
-                await conn.executemany(
+                await pipeline.submit(
                     "INSERT INTO paper_authors (paper_id, position, name, name_key) VALUES (?, ?, ?, ?)",
                     [
                         (row["id"], index, name, fold_name(name))
@@ -179,13 +214,14 @@ class PaperStore:
                     ],
                 )
             paper_ids = {str(r["arxiv_id"]): r["id"] for r in [*existing.values(), *inserts]}
-            await conn.executemany(
+            await pipeline.submit(
                 "INSERT OR IGNORE INTO digest_papers (digest_id, paper_id, section, position) VALUES (?, ?, ?, ?)",
                 [
                     (digest_id, paper_ids[arxiv_id], latest[arxiv_id].section or latest[arxiv_id].primary_category, position[arxiv_id])
                     for arxiv_id in ids
                 ],
             )
+            await pipeline.drain()
             await conn.execute(
                 "UPDATE digests SET paper_count = (SELECT count(*) FROM digest_papers WHERE digest_id = ?) WHERE id = ?",
                 (digest_id, digest_id),

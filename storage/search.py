@@ -20,6 +20,11 @@ class SearchFilters:
     until: dt.date | None = None
 
 
+# Column weights: title, authors, tldr, abstract, details. Spelled out rather than the stored
+# `rank` setting because FTS5 evaluates an explicit bm25() call about a third faster.
+_RANK = "bm25(papers_fts, 8.0, 4.0, 3.0, 1.0, 1.5, 0.0)"
+
+
 class SearchIndex:
     """Queries the FTS5 index built by PaperStore.ingest."""
 
@@ -34,41 +39,57 @@ class SearchIndex:
         Raises storage.fts_query.EmptyQuery when the text holds nothing to search for.
         """
         filters = filters or SearchFilters()
-        match = build_match(text, author=filters.author)
-        # FTS first, materialised: otherwise SQLite may walk the category index and probe the
-        # full-text index once per row, which is 10x slower on a large corpus.
-        query = """
-            WITH hits AS MATERIALIZED (
-                SELECT rowid AS paper_id, rank FROM papers_fts WHERE papers_fts MATCH :match
+        match = build_match(text, author=filters.author, category=filters.category)
+        reader = self._db.reader
+        if filters.since is None and filters.until is None:
+            # Rank inside FTS5 and count without ranking: no papers row is read until the page.
+            ranked = await reader.execute_fetchall(
+                f"SELECT rowid FROM papers_fts WHERE papers_fts MATCH ? ORDER BY {_RANK} LIMIT ? OFFSET ?",
+                (match, limit, offset),
             )
-            SELECT p.*, count(*) OVER () AS total
-            FROM hits
-            JOIN papers p ON p.id = hits.paper_id
-            WHERE (:category IS NULL OR EXISTS (
-                        SELECT 1 FROM paper_categories pc
-                        WHERE pc.category = :category AND pc.paper_id = p.id))
-              AND ((:since IS NULL AND :until IS NULL) OR EXISTS (
-                        SELECT 1 FROM digest_papers dp JOIN digests d ON d.id = dp.digest_id
-                        WHERE dp.paper_id = p.id
-                          AND d.date >= coalesce(:since, '0000-00-00')
-                          AND d.date <= coalesce(:until, '9999-99-99')))
-            ORDER BY hits.rank, p.last_seen DESC
-            LIMIT :limit OFFSET :offset
-        """
-        params = {
-            "match": match,
-            "category": filters.category,
-            "since": filters.since.isoformat() if filters.since else None,
-            "until": filters.until.isoformat() if filters.until else None,
-            "limit": limit,
-            "offset": offset,
-        }
-        rows = list(await self._db.reader.execute_fetchall(query, params))
-        total = rows[0]["total"] if rows else 0
-        if not rows and offset:
-            # Past the last page: count the matches so the caller can say how many there are.
-            total = await self.count(text, filters)
-        return SearchPage([StoredPaper.from_row(r) for r in rows], total, offset, limit)
+            counted = await reader.execute_fetchall("SELECT count(*) FROM papers_fts WHERE papers_fts MATCH ?", (match,))
+            ids = [row[0] for row in ranked]
+            total = int(next(iter(counted))[0])
+        else:
+            # FTS first, materialised, then the date filter on ids only: otherwise SQLite may walk
+            # the digest index and probe the full-text index once per row (10x slower at 1M papers).
+            query = f"""
+                WITH hits AS MATERIALIZED (
+                    SELECT rowid AS paper_id, {_RANK} AS score FROM papers_fts WHERE papers_fts MATCH :match
+                )
+                SELECT paper_id, count(*) OVER () AS total
+                FROM hits
+                WHERE EXISTS (
+                            SELECT 1 FROM digest_papers dp JOIN digests d ON d.id = dp.digest_id
+                            WHERE dp.paper_id = hits.paper_id
+                              AND d.date >= coalesce(:since, '0000-00-00')
+                              AND d.date <= coalesce(:until, '9999-99-99'))
+                ORDER BY score
+                LIMIT :limit OFFSET :offset
+            """
+            params = {
+                "match": match,
+                "since": filters.since.isoformat() if filters.since else None,
+                "until": filters.until.isoformat() if filters.until else None,
+                "limit": limit,
+                "offset": offset,
+            }
+            rows = list(await reader.execute_fetchall(query, params))
+            ids = [row[0] for row in rows]
+            total = rows[0][1] if rows else 0
+            if not rows and offset:
+                # Past the last page: count the matches so the caller can say how many there are.
+                total = await self.count(text, filters)
+        papers = await self._papers_by_id(ids)
+        return SearchPage(papers, total, offset, limit)
+
+    async def _papers_by_id(self, ids: list[int]) -> list[StoredPaper]:
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        rows = await self._db.reader.execute_fetchall(f"SELECT * FROM papers WHERE id IN ({marks})", tuple(ids))
+        by_id = {row["id"]: StoredPaper.from_row(row) for row in rows}
+        return [by_id[i] for i in ids if i in by_id]
 
     async def count(self, text: str, filters: SearchFilters | None = None) -> int:
         """Return how many papers match, without fetching them."""

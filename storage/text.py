@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _CJK_RUN = re.compile(
     "[\u3040-\u309f\u30a0-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\U00020000-\U0002fa1f]+"
@@ -19,6 +20,8 @@ _UNDECOMPOSED = str.maketrans({
     "ł": "l", "Ł": "l", "ø": "o", "Ø": "o", "đ": "d", "Đ": "d", "ß": "ss", "æ": "ae", "Æ": "ae",
     "œ": "oe", "Œ": "oe", "ı": "i", "ð": "d", "þ": "th",
 })
+_NEEDS_TRANSLATION = re.compile("[łŁøØđĐßæÆœŒıðþ]")
+_NON_ALNUM = re.compile(r"[^A-Za-z0-9]+")
 _NON_WORD = re.compile(r"[^\w]+|_")
 
 
@@ -26,7 +29,7 @@ def _bigrams(match: re.Match[str]) -> str:
     run = match.group(0)
     if len(run) == 1:
         return f" {run} "
-    return " " + " ".join(run[i:i + 2] for i in range(len(run) - 1)) + " "
+    return " " + " ".join(map(str.__add__, run[:-1], run[1:])) + " "
 
 
 def index_text(text: str) -> str:
@@ -36,7 +39,9 @@ def index_text(text: str) -> str:
     """
     if not text or text.isascii():
         return text
-    return _CJK_RUN.sub(_bigrams, text.translate(_UNDECOMPOSED))
+    if _NEEDS_TRANSLATION.search(text):
+        text = text.translate(_UNDECOMPOSED)
+    return _CJK_RUN.sub(_bigrams, text)
 
 
 def has_cjk(text: str) -> bool:
@@ -44,8 +49,16 @@ def has_cjk(text: str) -> bool:
     return not text.isascii() and _CJK_RUN.search(text) is not None
 
 
+def category_token(category: str) -> str:
+    """Return the single index token standing for a category: cs.CV -> catcscv."""
+    return "cat" + _NON_ALNUM.sub("", category).lower()
+
+
+@lru_cache(maxsize=65536)
 def fold_name(name: str) -> str:
     """Fold an author name for matching: case, accents, punctuation and spacing ignored."""
+    if name.isascii():
+        return " ".join(_NON_WORD.sub(" ", name.lower()).split())
     decomposed = unicodedata.normalize("NFKD", name.translate(_UNDECOMPOSED))
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(_NON_WORD.sub(" ", stripped.casefold()).split())

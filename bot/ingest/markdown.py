@@ -62,7 +62,7 @@ def _split_names(text: str) -> list[str]:
 
 def _strip_bold(value: str, opened: bool) -> str:
     value = value.rstrip()
-    if opened and (value.endswith("**") or value.endswith("__")):
+    if opened and value.endswith(("**", "__")):
         value = value[:-2].rstrip()
     return value
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import logging
@@ -67,7 +68,7 @@ async def ingest_bytes(store: PaperStore, name: str, data: bytes, date: dt.date 
 async def ingest_path(store: PaperStore, path: Path, date: dt.date | None = None) -> IngestReport:
     """Read one file from disk and ingest it."""
     try:
-        data = path.read_bytes()
+        data = await asyncio.to_thread(path.read_bytes)
     except OSError as exc:
         return IngestReport(source=str(path), error=f"{path}: cannot be read: {exc.strerror or exc}")
     return await ingest_bytes(store, str(path), data, date)

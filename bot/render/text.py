@@ -70,8 +70,7 @@ def readable_latex(text: str) -> str:
     def math(match: re.Match[str]) -> str:
         return _scripts(match.group(1)).replace("{", "").replace("}", "")
 
-    out = re.sub(r"\$([^$]*)\$", math, out)
-    return out
+    return re.sub(r"\$([^$]*)\$", math, out)
 
 
 def escape_markdown(text: str) -> str:

@@ -79,10 +79,11 @@ CREATE TABLE digest_papers (
 CREATE INDEX digest_papers_paper ON digest_papers(paper_id);
 
 -- Contentless: the text lives in `papers`; the index holds CJK runs as overlapping bigrams
--- (see storage/cjk.py), so deletes pass the same derived text back.
+-- (see storage/text.py), so deletes pass the same derived text back (storage/papers.py).
+-- `categories` holds one token per category (cs.CV -> catcscv) so a category filter is a
+-- posting-list intersection inside FTS5 rather than a lookup per hit; its bm25 weight is 0.
 CREATE VIRTUAL TABLE papers_fts USING fts5(
-    title, authors, tldr, abstract, details,
+    title, authors, tldr, abstract, details, categories,
     content = '',
     tokenize = 'unicode61 remove_diacritics 2'
 );
-INSERT INTO papers_fts(papers_fts, rank) VALUES ('rank', 'bm25(8.0, 4.0, 3.0, 1.0, 1.5)');

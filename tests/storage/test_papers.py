@@ -1,0 +1,143 @@
+"""Ingesting into a real SQLite file: one transaction per digest, idempotent, merged in place."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.ingest.digest import parse_digest_file
+from bot.ingest.paper import Paper
+from bot.ingest.service import ingest_bytes, ingest_path
+from storage.db import Database, StorageError, latest_schema_version
+from storage.papers import PaperStore
+from storage.search import SearchIndex
+from tests.conftest import DIGESTS, UNDATED, ingest_samples
+
+
+async def _table_counts(db: Database) -> dict[str, int]:
+    counts = {}
+    for table in ("papers", "digests", "digest_papers", "digest_files", "paper_categories", "paper_authors"):
+        rows = await db.reader.execute_fetchall(f"SELECT count(*) FROM {table}")
+        counts[table] = next(iter(rows))[0]
+    return counts
+
+
+async def test_samples_land_with_their_counts(sample_db: Database) -> None:
+    store = PaperStore(sample_db)
+    stats = await store.stats()
+    assert stats.digests == 5  # 2025-12-31 is one day in two files
+    for name, date in UNDATED.items():
+        info = await store.digest_info(date)
+        assert info is not None and info.paper_count == parse_digest_file(DIGESTS / name).papers.__len__()
+    day = await store.digest_info(dt.date(2025, 12, 31))
+    assert day is not None and day.paper_count == 213
+    older = await store.digest_info(dt.date(2025, 3, 19))
+    assert older is not None and older.paper_count == 172  # 206 lines, 34 repeats of earlier lines
+
+
+async def test_ingesting_the_same_digest_again_changes_nothing(sample_db: Database) -> None:
+    before = await _table_counts(sample_db)
+    fts_before = await sample_db.reader.execute_fetchall("SELECT count(*) FROM papers_fts WHERE papers_fts MATCH 'model'")
+    report = await ingest_path(PaperStore(sample_db), DIGESTS / "2025-12-31.md")
+    assert report.result is not None and report.result.already_ingested
+    assert await _table_counts(sample_db) == before
+    fts_after = await sample_db.reader.execute_fetchall("SELECT count(*) FROM papers_fts WHERE papers_fts MATCH 'model'")
+    assert next(iter(fts_before))[0] == next(iter(fts_after))[0]
+
+
+async def test_a_paper_seen_on_a_later_day_is_updated_in_place_and_linked_to_both(db: Database) -> None:
+    store = PaperStore(db)
+    first = Paper("2601.00001", "Old Title", ["A"], "cs.CV", tldr="old summary about zebras")
+    second = Paper("2601.00001", "New Title", ["A", "B"], "cs.CV", categories=["cs.CV", "cs.LG"], tldr="new summary about giraffes")
+    await store.ingest([first], date=dt.date(2026, 1, 1), source="a.md", fmt="markdown", language="English", content_hash="h1")
+    result = await store.ingest([second], date=dt.date(2026, 1, 5), source="b.md", fmt="markdown", language="English", content_hash="h2")
+    assert (result.new, result.updated) == (0, 1)
+    paper = await store.get("2601.00001")
+    assert paper is not None
+    assert (paper.title, paper.authors, paper.first_seen, paper.last_seen) == ("New Title", ["A", "B"], dt.date(2026, 1, 1), dt.date(2026, 1, 5))
+    assert [e.paper.arxiv_id for e in await store.digest_entries(dt.date(2026, 1, 1))] == ["2601.00001"]
+    assert [e.paper.arxiv_id for e in await store.digest_entries(dt.date(2026, 1, 5))] == ["2601.00001"]
+    search = SearchIndex(db)
+    # The index follows the update: the old text no longer matches, the new one does.
+    assert (await search.search("zebras")).total == 0
+    assert (await search.search("giraffes")).total == 1
+    assert (await search.search("giraffes", None)).papers[0].categories == ["cs.CV", "cs.LG"]
+    counts = await _table_counts(db)
+    assert counts["papers"] == 1 and counts["digest_papers"] == 2 and counts["paper_categories"] == 2
+
+
+async def test_markdown_then_jsonl_of_a_day_keeps_the_richer_fields(db: Database) -> None:
+    await ingest_samples(db, ["2025-12-31.md", "2025-12-31_AI_enhanced_Chinese.jsonl"])
+    paper = await PaperStore(db).get("2512.22208")
+    assert paper is not None
+    assert paper.categories == ["cs.CL", "cs.CV", "cs.LG"]
+    assert paper.tldr.startswith("Moxin 7B")
+
+
+async def test_a_later_file_without_a_field_does_not_erase_it(db: Database) -> None:
+    store = PaperStore(db)
+    await store.ingest([Paper("2601.00002", "T", ["A"], "cs.CV", tldr="kept")], date=dt.date(2026, 1, 1), source="a", fmt="jsonl", language="", content_hash="x1")
+    await store.ingest([Paper("2601.00002", "T", ["A"], "cs.CV")], date=dt.date(2026, 1, 2), source="b", fmt="jsonl", language="", content_hash="x2")
+    paper = await store.get("2601.00002")
+    assert paper is not None and paper.tldr == "kept"
+
+
+async def test_a_digest_that_fails_to_parse_changes_nothing(sample_db: Database) -> None:
+    before = await _table_counts(sample_db)
+    report = await ingest_bytes(PaperStore(sample_db), "2026-03-01.md", b"\x00\x01binary")
+    assert report.error is not None and "2026-03-01.md" in report.error
+    assert await _table_counts(sample_db) == before
+
+
+async def test_a_write_that_fails_half_way_rolls_back_the_whole_digest(db: Database) -> None:
+    store = PaperStore(db)
+    good = Paper("2601.00003", "Good", ["A"], "cs.CV")
+    # A title of None violates NOT NULL only after earlier statements of the transaction ran.
+    bad = Paper("2601.00004", "Bad", ["B"], "cs.CV")
+    bad.title = None  # type: ignore[assignment]
+    with pytest.raises(sqlite3.IntegrityError):
+        await store.ingest([good, bad], date=dt.date(2026, 1, 3), source="c", fmt="jsonl", language="", content_hash="c1")
+    counts = await _table_counts(db)
+    assert counts == dict.fromkeys(counts, 0)
+    assert (await SearchIndex(db).search("good")).total == 0
+    async with db.transaction() as conn:
+        await conn.execute("INSERT INTO papers_fts(papers_fts) VALUES ('integrity-check')")
+    check = await db.reader.execute_fetchall("PRAGMA integrity_check")
+    assert next(iter(check))[0] == "ok"
+
+
+async def test_missing_date_is_a_clear_error(db: Database) -> None:
+    report = await ingest_path(PaperStore(db), DIGESTS / "000_eb52096bcf26c46f.txt")
+    assert report.error is not None
+    assert "000_eb52096bcf26c46f.txt" in report.error and "--date" in report.error
+
+
+async def test_migrations_are_applied_once_and_recorded(tmp_path: Path) -> None:
+    path = tmp_path / "m.sqlite3"
+    first = await Database.open(path)
+    assert await first.schema_version() == latest_schema_version()
+    await first.close()
+    again = await Database.open(path)
+    assert await again.schema_version() == latest_schema_version()
+    mode = await again.reader.execute_fetchall("PRAGMA journal_mode")
+    assert next(iter(mode))[0] == "wal"
+    await again.close()
+
+
+async def test_a_newer_schema_is_refused_with_a_sentence(tmp_path: Path) -> None:
+    path = tmp_path / "future.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA user_version = 999")
+    conn.close()
+    with pytest.raises(StorageError, match="newer than this program knows"):
+        await Database.open(path)
+
+
+async def test_a_file_that_is_not_a_database_is_refused_with_its_name(tmp_path: Path) -> None:
+    path = tmp_path / "notes.sqlite3"
+    path.write_text("these are not the pages you are looking for" * 100)
+    with pytest.raises(StorageError, match=r"notes\.sqlite3"):
+        await Database.open(path)
