@@ -82,7 +82,7 @@ def scaled_copies(digests: list[list[Paper]], target: int) -> list[tuple[dt.date
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 async def run(target: int, files: list[Path], rounds: int) -> None:
