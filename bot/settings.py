@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 from bot.errors import ConfigError
 
+HELP_URL = "https://github.com/arxiv-digest-bot/arxiv-digest-bot#readme"
 UPSTREAM_DATA_URL = "https://raw.githubusercontent.com/dw-dengwei/daily-arXiv-ai-enhanced/data"
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_\-]{18,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{20,}$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -108,6 +109,7 @@ class Settings:
     max_poll_age_hours: float = 36.0
     default_post_time: dt.time = dt.time(9, 0)
     default_timezone: str = "UTC"
+    help_url: str = HELP_URL
     api_base: str | None = None
     gateway_url: str | None = None
     config_file: Path | None = None
@@ -125,6 +127,7 @@ class Settings:
         "max_poll_age_hours": _Field("DIGESTBOT_MAX_POLL_AGE_HOURS", "max_poll_age_hours", _positive_float, "`digestbot health` fails when the last good poll is older"),
         "default_post_time": _Field("DIGESTBOT_DEFAULT_TIME", "default_post_time", _time_of_day, "post time for new feeds and DMs, HH:MM"),
         "default_timezone": _Field("DIGESTBOT_DEFAULT_TIMEZONE", "default_timezone", _timezone, "IANA zone for new feeds and DMs"),
+        "help_url": _Field("DIGESTBOT_HELP_URL", "help_url", _url, "the guide /about links to"),
         "api_base": _Field("DISCORD_API_BASE", "api_base", _url, "tests only: REST base URL of a fake Discord"),
         "gateway_url": _Field("DISCORD_GATEWAY_URL", "gateway_url", _ws_url, "tests only: gateway URL of a fake Discord"),
     }

@@ -195,10 +195,10 @@ class PaperStore:
                 await pipeline.submit("DELETE FROM paper_categories WHERE paper_id = ?", [(row["id"],) for _, row in updates])
                 await pipeline.submit("DELETE FROM paper_authors WHERE paper_id = ?", [(row["id"],) for _, row in updates])
             changed = inserts + [row for _, row in updates]
-            for chunk in _chunks(changed, 64):
+            for batch in _chunks(changed, 64):
                 await pipeline.submit(
                     "INSERT INTO papers_fts (rowid, title, authors, tldr, abstract, details, categories) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [(row["id"], *_fts_values(row)) for row in chunk],
+                    [(row["id"], *_fts_values(row)) for row in batch],
                 )
             if changed:
                 await pipeline.submit(

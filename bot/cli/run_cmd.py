@@ -1,0 +1,64 @@
+"""`digestbot run`: start the bot and keep it running until SIGINT or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+
+import discord
+
+from bot.client import DigestBot, point_at_api
+from bot.services import Services
+from bot.settings import TOKEN_HELP, Settings
+
+log = logging.getLogger(__name__)
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register the run command."""
+    parser = sub.add_parser(
+        "run",
+        help="start the Discord bot (needs DISCORD_TOKEN)",
+        description="Connect to Discord, register the slash commands and serve them until stopped "
+        "with Ctrl-C or SIGTERM. The database (DIGESTBOT_DB) is created if missing.",
+    )
+    parser.set_defaults(handler=run)
+
+
+async def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the bot until a signal arrives or Discord refuses us."""
+    token = settings.require_token()
+    point_at_api(settings)
+    services = await Services.open(settings)
+    bot = DigestBot(services)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    log.info("starting with database %s", settings.db_path)
+    try:
+        async with bot:
+            runner = asyncio.create_task(bot.start(token))
+            stopper = asyncio.create_task(stop.wait())
+            done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            if stopper in done:
+                log.info("stopping: signal received")
+            await bot.close()
+            stopper.cancel()
+            if runner in done:
+                runner.result()  # re-raise why the client stopped
+            else:
+                await asyncio.wait({runner}, timeout=10)
+    except discord.LoginFailure:
+        print(f"digestbot run: Discord refused DISCORD_TOKEN (401 Unauthorized). {TOKEN_HELP}", file=sys.stderr)
+        return 2
+    except discord.PrivilegedIntentsRequired:
+        print("digestbot run: Discord refused a privileged intent; this bot needs none. Please report this.", file=sys.stderr)
+        return 2
+    finally:
+        await services.close()
+        log.info("stopped; database closed")
+    return 0

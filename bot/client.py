@@ -1,0 +1,96 @@
+"""The Discord client: the app-command tree, the commands/ extensions, and its lifecycle."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+import yarl
+from discord import app_commands
+from discord.ext import commands
+
+from bot.app_errors import reply_with_error
+from bot.services import Services
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Every module in commands/ that holds slash commands, loaded in setup_hook.
+EXTENSIONS = (
+    "commands.search",
+    "commands.paper",
+    "commands.digest",
+    "commands.categories",
+    "commands.about",
+)
+
+
+def point_at_api(settings: Settings) -> None:
+    """Send REST and gateway traffic to DISCORD_API_BASE / DISCORD_GATEWAY_URL when set (tests only)."""
+    if settings.api_base:
+        discord.http.Route.BASE = settings.api_base
+    if settings.gateway_url:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)
+
+
+class DigestTree(app_commands.CommandTree["DigestBot"]):
+    """The command tree; every command error goes through the one error path."""
+
+    async def on_error(self, interaction: discord.Interaction[DigestBot], error: app_commands.AppCommandError) -> None:
+        await reply_with_error(interaction, error)
+
+
+class DigestBot(commands.Bot):
+    """arxiv-digest-bot's client. Needs no privileged intents."""
+
+    def __init__(self, services: Services, extensions: tuple[str, ...] = EXTENSIONS) -> None:
+        discord.VoiceClient.warn_nacl = False  # a text-only bot: no voice libraries needed
+        intents = discord.Intents.none()
+        intents.guilds = True
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            intents=intents,
+            tree_cls=DigestTree,
+            # Digest text is written by an LLM from arXiv text: it must never ping anyone.
+            allowed_mentions=discord.AllowedMentions.none(),
+            chunk_guilds_at_startup=False,
+            guild_ready_timeout=0,
+        )
+        self.services = services
+        self._extensions = extensions
+
+    async def setup_hook(self) -> None:
+        for name in self._extensions:
+            await self.load_extension(name)
+        await self.sync_commands()
+
+    async def sync_commands(self) -> None:
+        """Register the slash commands: with one guild when DISCORD_GUILD_ID is set, globally otherwise."""
+        guild_id = self.services.settings.guild_id
+        try:
+            if guild_id is not None:
+                guild = discord.Object(id=guild_id)
+                self.tree.copy_global_to(guild=guild)
+                synced = await self.tree.sync(guild=guild)
+                log.info("synced %d commands to guild %s", len(synced), guild_id)
+            else:
+                synced = await self.tree.sync()
+                log.info("synced %d global commands (Discord may take up to an hour to show changes)", len(synced))
+        except discord.HTTPException as exc:
+            log.error(
+                "could not register slash commands (%s %s): was the bot invited with the "
+                "applications.commands scope%s?", exc.status, exc.text,
+                f" to guild {guild_id}" if guild_id else "",
+            )
+
+    async def on_ready(self) -> None:
+        user = self.user
+        log.info("connected as %s (%s) to %d servers", user, user.id if user else "?", len(self.guilds))
+
+    async def on_resumed(self) -> None:
+        log.info("gateway session resumed")
+
+    async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
+        log.exception("unhandled error in event %s", event_method)

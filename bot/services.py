@@ -1,0 +1,62 @@
+"""What commands and jobs need, built once at start and handed to the Discord client."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bot.settings import Settings
+from storage.db import Database
+from storage.papers import PaperStore
+from storage.search import SearchIndex
+
+
+def utc_now() -> dt.datetime:
+    """The current time, aware, in UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class CategoryCache:
+    """The stored categories and their counts, refreshed at most once a minute for autocomplete."""
+
+    store: PaperStore
+    ttl: float = 60.0
+    _loaded_at: float = -1e9
+    _items: list[tuple[str, int]] = field(default_factory=list)
+
+    async def items(self) -> list[tuple[str, int]]:
+        """Return (category, paper count) pairs, largest first."""
+        if time.monotonic() - self._loaded_at > self.ttl:
+            self._items = await self.store.categories()
+            self._loaded_at = time.monotonic()
+        return self._items
+
+    def invalidate(self) -> None:
+        """Forget the cached list (after an ingest)."""
+        self._loaded_at = -1e9
+
+
+@dataclass
+class Services:
+    """The database and the stores over it, the settings, and the clock."""
+
+    settings: Settings
+    db: Database
+    papers: PaperStore
+    search: SearchIndex
+    categories: CategoryCache
+    clock: Callable[[], dt.datetime] = utc_now
+
+    @classmethod
+    async def open(cls, settings: Settings) -> Services:
+        """Open the database named by the settings and build every store over it."""
+        db = await Database.open(settings.db_path)
+        papers = PaperStore(db)
+        return cls(settings=settings, db=db, papers=papers, search=SearchIndex(db), categories=CategoryCache(papers))
+
+    async def close(self) -> None:
+        """Close the database."""
+        await self.db.close()

@@ -1,0 +1,86 @@
+"""/digest: one day's digest, counts per category, then its papers as linked titles, paged."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.arxiv_categories import category_name
+from bot.errors import NotFound
+from bot.render.papers import ARXIV_RED, format_day, lines_within, paper_line
+from commands.options import category_choices, day_option, known_category, services_of
+from commands.paging import PagedView
+from storage.records import DigestEntry
+
+PAGE_SIZE = 8
+
+
+def category_counts(entries: list[DigestEntry]) -> str:
+    """`cs.CV 88 · cs.CL 69 · ...` in digest order."""
+    counts = Counter(entry.section for entry in entries)
+    return " · ".join(f"`{section}` {count}" for section, count in counts.items())
+
+
+def digest_embed(day: dt.date, category: str | None, entries: list[DigestEntry], page: int) -> discord.Embed:
+    """One page of a day's digest."""
+    pages = max(1, -(-len(entries) // PAGE_SIZE))
+    start = page * PAGE_SIZE
+    lines = [paper_line(e.paper, number=start + i + 1) for i, e in enumerate(entries[start:start + PAGE_SIZE])]
+    body, _ = lines_within(lines, 3300)
+    title = f"arXiv digest of {format_day(day)}"
+    if category:
+        name = category_name(category)
+        title += f" · {category}" + (f" ({name})" if name else "")
+    embed = discord.Embed(title=title, colour=ARXIV_RED, description=f"**{len(entries)} papers**: {category_counts(entries)}\n\n{body}")
+    embed.set_footer(text=f"Page {page + 1} of {pages} · /paper <id> opens one paper in full")
+    return embed
+
+
+class DigestView(PagedView):
+    """Pages through one day's papers."""
+
+    def __init__(self, owner: discord.abc.User, day: dt.date, category: str | None, entries: list[DigestEntry]) -> None:
+        super().__init__(owner, pages=-(-len(entries) // PAGE_SIZE))
+        self.day = day
+        self.category = category
+        self.entries = entries
+
+    async def render(self, page: int) -> discord.Embed:
+        return digest_embed(self.day, self.category, self.entries, page)
+
+
+class Digest(commands.Cog):
+    """Browse one day."""
+
+    @app_commands.command(name="digest", description="Browse one day's digest (the latest by default)")
+    @app_commands.describe(date="YYYY-MM-DD, today or yesterday (default: the latest digest)", category="Only this category")
+    @app_commands.autocomplete(category=category_choices)
+    async def digest(self, interaction: discord.Interaction, date: str | None = None, category: str | None = None) -> None:
+        services = services_of(interaction)
+        chosen = await known_category(interaction, category)
+        day = day_option(interaction, date)
+        if day is None:
+            latest = await services.papers.latest_digest()
+            if latest is None:
+                raise NotFound("No digests are stored yet. The first one arrives with the next poll of the source.")
+            day = latest.date
+        entries = await services.papers.digest_entries(day, [chosen] if chosen else [])
+        if not entries:
+            info = await services.papers.digest_info(day)
+            if info is None:
+                dates = await services.papers.digest_dates()
+                nearby = ", ".join(str(d) for d in dates[:5]) or "none yet"
+                raise NotFound(f"There is no digest for {day}. Latest digests: {nearby}.")
+            raise NotFound(f"The digest of {day} has no papers in `{chosen}`.")
+        view = DigestView(interaction.user, day, chosen, entries)
+        view.origin = interaction
+        await interaction.response.send_message(embed=digest_embed(day, chosen, entries, 0), view=view)
+
+
+async def setup(bot: commands.Bot) -> None:
+    """Load /digest."""
+    await bot.add_cog(Digest())

@@ -1,0 +1,141 @@
+"""/search and its paging view: ranked results, 5 a page, a menu to open one paper."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.render.limits import SELECT_DESCRIPTION, SELECT_LABEL
+from bot.render.papers import ARXIV_RED, lines_within, paper_embed, paper_line
+from bot.render.text import display_title, escape_markdown, one_line
+from commands.options import category_choices, day_option, known_category, services_of
+from commands.paging import PagedView
+from storage.records import SearchPage, StoredPaper
+from storage.search import SearchFilters, SearchIndex
+
+PAGE_SIZE = 5
+
+
+def describe_search(query: str, filters: SearchFilters) -> str:
+    """`**diffusion** in cs.CV by LeCun from 2026-01-01`: what was searched, for headers and misses."""
+    parts = [f"**{escape_markdown(one_line(query, 100))}**"]
+    if filters.category:
+        parts.append(f"in `{filters.category}`")
+    if filters.author:
+        parts.append(f"by {escape_markdown(one_line(filters.author, 60))}")
+    if filters.since and filters.until:
+        parts.append(f"from {filters.since} to {filters.until}")
+    elif filters.since:
+        parts.append(f"since {filters.since}")
+    elif filters.until:
+        parts.append(f"until {filters.until}")
+    return " ".join(parts)
+
+
+def results_embed(query: str, filters: SearchFilters, page: SearchPage) -> discord.Embed:
+    """One page of results: numbered linked titles with category, date and one-line TL;DR."""
+    pages = max(1, -(-page.total // page.limit))
+    lines = [
+        paper_line(paper, number=page.offset + index + 1, extra=f" · {paper.last_seen}")
+        for index, paper in enumerate(page.papers)
+    ]
+    body, _ = lines_within(lines, 3800)
+    embed = discord.Embed(
+        title="Search results",
+        description=f"{describe_search(query, filters)}: {page.total:,} papers\n\n{body}",
+        colour=ARXIV_RED,
+    )
+    embed.set_footer(text=f"Page {page.offset // page.limit + 1} of {pages} · best matches first · pick a paper below to open it")
+    return embed
+
+
+class PaperSelect(discord.ui.Select["SearchView"]):
+    """Opens one of the papers on the current page, privately for the clicker."""
+
+    def __init__(self, papers: list[StoredPaper]) -> None:
+        super().__init__(placeholder="Open a paper…", row=0, options=self.options_for(papers) or [discord.SelectOption(label="-", value="-")])
+
+    @staticmethod
+    def options_for(papers: list[StoredPaper]) -> list[discord.SelectOption]:
+        return [
+            discord.SelectOption(
+                label=display_title(paper.title, SELECT_LABEL),
+                value=paper.arxiv_id,
+                description=one_line(f"{paper.arxiv_id} · {paper.primary_category} · {paper.tldr}", SELECT_DESCRIPTION),
+            )
+            for paper in papers
+        ]
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        paper = await services_of(interaction).papers.get(self.values[0])
+        if paper is None:
+            await interaction.response.send_message("That paper is no longer stored.", ephemeral=True)
+            return
+        await interaction.response.send_message(embed=paper_embed(paper), ephemeral=True)
+
+
+class SearchView(PagedView):
+    """Previous / Next through the results and a menu to open a paper; only the searcher can use them."""
+
+    def __init__(self, owner: discord.abc.User, index: SearchIndex, query: str, filters: SearchFilters, first: SearchPage) -> None:
+        super().__init__(owner, pages=-(-first.total // PAGE_SIZE))
+        self.index = index
+        self.query = query
+        self.filters = filters
+        self.select = PaperSelect(first.papers)
+        self.add_item(self.select)
+
+    async def render(self, page: int) -> discord.Embed:
+        result = await self.index.search(self.query, self.filters, limit=PAGE_SIZE, offset=page * PAGE_SIZE)
+        self.pages = max(1, -(-result.total // PAGE_SIZE))
+        self.select.options = PaperSelect.options_for(result.papers)
+        return results_embed(self.query, self.filters, result)
+
+
+class Search(commands.Cog):
+    """Full-text search over every stored paper."""
+
+    @app_commands.command(name="search", description="Search every stored paper, in English or Chinese")
+    @app_commands.describe(
+        query='Words to find; "a phrase", prefix*, a OR b and -word work too',
+        category="Only this category (primary or cross-listed)",
+        author="Only papers by this author (case and accents ignored)",
+        since="Only digests on or after this day: YYYY-MM-DD, today or yesterday",
+        until="Only digests on or before this day: YYYY-MM-DD, today or yesterday",
+    )
+    @app_commands.autocomplete(category=category_choices)
+    async def search(
+        self,
+        interaction: discord.Interaction,
+        query: app_commands.Range[str, 1, 300],
+        category: str | None = None,
+        author: app_commands.Range[str, 1, 100] | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> None:
+        services = services_of(interaction)
+        filters = SearchFilters(
+            category=await known_category(interaction, category),
+            author=author,
+            since=day_option(interaction, since),
+            until=day_option(interaction, until),
+        )
+        first = await services.search.search(query, filters, limit=PAGE_SIZE)
+        if not first.papers:
+            stats = await services.papers.stats()
+            if stats.papers == 0:
+                message = "No papers are stored yet, so there is nothing to search. The next digest arrives with the next poll."
+            else:
+                message = f"No papers match {describe_search(query, filters)} among {stats.papers:,} stored papers. Try fewer or other words."
+            await interaction.response.send_message(message, ephemeral=True)
+            return
+        view = SearchView(interaction.user, services.search, query, filters, first)
+        view.origin = interaction
+        await interaction.response.send_message(embed=results_embed(query, filters, first), view=view)
+
+
+async def setup(bot: commands.Bot) -> None:
+    """Load /search."""
+    await bot.add_cog(Search())
+

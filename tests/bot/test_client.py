@@ -1,0 +1,115 @@
+"""The bot process itself: start-up, settings errors, an empty database, reconnects, shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.botworld import ROOT, build_world
+from tests.fakediscord import FakeDiscord
+
+
+def run_bot(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DIGESTBOT_", "DISCORD_"))}
+    clean.update({"DIGESTBOT_DB": str(tmp_path / "b.sqlite3"), **env})
+    return subprocess.run([sys.executable, "-m", "bot", "run"], capture_output=True, text=True, env=clean, cwd=ROOT, timeout=60)
+
+
+@pytest.mark.parametrize(
+    ("token", "message"),
+    [(None, "DISCORD_TOKEN is not set"), ("not-a-token", "does not look like a bot token"), ("Bot abc.def.ghi", "starts with 'Bot '")],
+)
+def test_missing_or_malformed_token_exits_2_with_the_portal_steps(tmp_path: Path, token: str | None, message: str) -> None:
+    result = run_bot({"DISCORD_TOKEN": token} if token else {}, tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "discord.com/developers/applications" in result.stderr and "Reset Token" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+async def test_a_token_discord_refuses_exits_2(tmp_path: Path) -> None:
+    fake = FakeDiscord()
+    await fake.start()
+    try:
+        env = {
+            "DISCORD_TOKEN": "MTIzNDU2Nzg5MDEyMzQ1Njc4.Wrong0.tokenthatthefakewillrefuse0123456789",
+            "DISCORD_API_BASE": fake.api_base, "DISCORD_GATEWAY_URL": fake.gateway_url,
+        }
+        result = await asyncio.to_thread(run_bot, env, tmp_path)
+    finally:
+        await fake.stop()
+    assert result.returncode == 2
+    assert "Discord refused DISCORD_TOKEN" in result.stderr and "Traceback" not in result.stderr
+
+
+async def test_empty_database_answers_with_sentences(tmp_path: Path) -> None:
+    fake = FakeDiscord()
+    await fake.start()
+    world = build_world(fake, tmp_path / "empty.sqlite3", tmp_path / "bot.log")
+    await world.bot.start()
+    try:
+        search = await world.run(world.member, "search", {"query": "diffusion"})
+        assert search.ephemeral and "No papers are stored yet" in search.content
+        digest = await world.run(world.member, "digest")
+        assert digest.ephemeral and "No digests are stored yet" in digest.content
+        categories = await world.run(world.member, "categories")
+        assert categories.ephemeral and "No papers are stored yet" in categories.content
+        about = await world.run(world.member, "about")
+        assert "**0** papers in **0** digests · latest digest: **none yet**" in about.embeds[0]["description"]
+        assert await world.autocomplete(world.member, "search", {"query": "x", "category": "c"}, "category") == []
+    finally:
+        assert await world.bot.stop() == 0
+        await fake.stop()
+
+
+async def test_gateway_drop_is_resumed_and_the_next_command_answered(tmp_path: Path, sample_db_file: Path) -> None:
+    fake = FakeDiscord()
+    await fake.start()
+    db_path = tmp_path / "bot.sqlite3"
+    db_path.write_bytes(sample_db_file.read_bytes())
+    world = build_world(fake, db_path, tmp_path / "bot.log")
+    await world.bot.start()
+    try:
+        await fake.gateway.drop()
+        # Sent while the bot is away: the fake buffers it and replays it on RESUME.
+        record = await world.send(world.member, "paper", {"id": "2601.20911"})
+        reply = await fake.reply(record, timeout=30)
+        assert reply.embeds[0]["footer"]["text"] == "arXiv:2601.20911"
+        assert fake.gateway.resumes == 1 and fake.gateway.identifies == 1
+        await fake.gateway.request_reconnect()
+        again = await world.run(world.member, "paper", {"id": "2512.22208"})
+        assert again.embeds[0]["footer"]["text"] == "arXiv:2512.22208"
+        assert fake.gateway.resumes == 2
+    finally:
+        assert await world.bot.stop() == 0
+        await fake.stop()
+    assert "gateway session resumed" in world.bot.log()
+
+
+async def test_an_unexpected_failure_says_something_went_wrong_and_logs_the_traceback(tmp_path: Path, sample_db_file: Path) -> None:
+    fake = FakeDiscord()
+    await fake.start()
+    db_path = tmp_path / "bot.sqlite3"
+    db_path.write_bytes(sample_db_file.read_bytes())
+    world = build_world(fake, db_path, tmp_path / "bot.log")
+    await world.bot.start()
+    try:
+        with sqlite3.connect(db_path) as conn:
+            conn.execute("DROP TABLE digest_papers")
+        reply = await world.run(world.member, "digest")
+        assert reply.ephemeral
+        assert reply.content.startswith("Something went wrong on our side")
+        assert "Traceback" not in reply.content
+    finally:
+        assert await world.bot.stop(signal.SIGINT) == 0
+        await fake.stop()
+    log = world.bot.log()
+    assert "unexpected error in digest" in log and "Traceback" in log and "no such table: digest_papers" in log
+    assert fake.token not in log

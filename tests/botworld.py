@@ -1,0 +1,126 @@
+"""End-to-end harness: the real bot as a separate process, against the fake Discord on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.fakediscord import Channel, FakeDiscord, Guild, InteractionRecord, Reply, User
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class BotProcess:
+    """`python -m bot run` with its settings pointing at the fake Discord and a real SQLite file."""
+
+    def __init__(self, fake: FakeDiscord, db_path: Path, log_path: Path, env: dict[str, str] | None = None) -> None:
+        self.fake = fake
+        self.db_path = db_path
+        self.log_path = log_path
+        self.extra_env = env or {}
+        self.process: asyncio.subprocess.Process | None = None
+
+    def environment(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGESTBOT_", "DISCORD_"))}
+        env.update({
+            "DISCORD_TOKEN": self.fake.token,
+            "DISCORD_API_BASE": self.fake.api_base,
+            "DISCORD_GATEWAY_URL": self.fake.gateway_url,
+            "DIGESTBOT_DB": str(self.db_path),
+            "DIGESTBOT_LOG_LEVEL": "DEBUG",
+            # No remote polling unless a test serves a source.
+            "DIGESTBOT_SOURCE_URL": "off",
+            "PYTHONUNBUFFERED": "1",
+        })
+        env.update(self.extra_env)
+        return env
+
+    async def start(self, timeout: float = 20.0) -> None:
+        self.fake.gateway.ready.clear()
+        self.fake.commands_synced.clear()
+        with self.log_path.open("ab") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "run", cwd=str(ROOT), env=self.environment(),
+                stdout=log, stderr=log,
+            )
+        try:
+            await asyncio.wait_for(self._until_ready(), timeout)
+        except TimeoutError:
+            raise AssertionError(f"bot did not become ready; log:\n{self.log()[-4000:]}") from None
+
+    async def _until_ready(self) -> None:
+        assert self.process is not None
+        ready = asyncio.ensure_future(asyncio.gather(self.fake.gateway.ready.wait(), self.fake.commands_synced.wait()))
+        exited = asyncio.ensure_future(self.process.wait())
+        done, _ = await asyncio.wait({ready, exited}, return_when=asyncio.FIRST_COMPLETED)
+        if exited in done:
+            ready.cancel()
+            raise AssertionError(f"bot exited with {self.process.returncode}; log:\n{self.log()[-4000:]}")
+        exited.cancel()
+
+    async def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int:
+        """Signal the bot and wait for it to exit; return its exit code."""
+        assert self.process is not None
+        if self.process.returncode is None:
+            self.process.send_signal(sig)
+        return await asyncio.wait_for(self.process.wait(), timeout)
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""
+
+
+@dataclass
+class World:
+    """A fake Discord with one server, its people and channels, and the bot running against it."""
+
+    fake: FakeDiscord
+    bot: BotProcess
+    guild: Guild
+    channel: Channel
+    owner: User
+    member: User
+    stranger: User
+    extra: dict[str, object] = field(default_factory=dict)
+
+    async def run(self, user: User, name: str, options: dict[str, object] | None = None, *,
+                  channel: Channel | None = None, subcommand: str | None = None, in_dm: bool = False) -> Reply:
+        """Run a slash command as `user` in the main channel (or a DM) and return the reply."""
+        record = await self.send(user, name, options, channel=channel, subcommand=subcommand, in_dm=in_dm)
+        return await self.fake.reply(record)
+
+    async def send(self, user: User, name: str, options: dict[str, object] | None = None, *,
+                   channel: Channel | None = None, subcommand: str | None = None, in_dm: bool = False) -> InteractionRecord:
+        if in_dm:
+            return await self.fake.slash(user, name, options, channel=self.fake.dm_channel(user), subcommand=subcommand)
+        return await self.fake.slash(user, name, options, channel=channel or self.channel, guild=self.guild, subcommand=subcommand)
+
+    async def autocomplete(self, user: User, name: str, options: dict[str, object], focused: str, *,
+                           subcommand: str | None = None, in_dm: bool = False) -> list[dict[str, object]]:
+        guild = None if in_dm else self.guild
+        channel = self.fake.dm_channel(user) if in_dm else self.channel
+        record = await self.fake.slash(user, name, options, channel=channel, guild=guild, subcommand=subcommand, focused=focused)
+        reply = await self.fake.reply(record)
+        assert reply.choices is not None
+        return reply.choices
+
+    async def click(self, user: User, reply: Reply, custom_id: str, values: list[str] | None = None) -> Reply:
+        assert reply.message is not None
+        record = await self.fake.click(user, reply.message, custom_id, values)
+        return await self.fake.reply(record)
+
+
+def build_world(fake: FakeDiscord, db_path: Path, log_path: Path, env: dict[str, str] | None = None) -> World:
+    """The usual cast: a server owned by `owner`, a plain `member`, and a `stranger`."""
+    owner = fake.add_user("alice")
+    member = fake.add_user("bob")
+    stranger = fake.add_user("carol")
+    guild = fake.add_guild("Reading Group", owner)
+    fake.add_member(guild, member)
+    fake.add_member(guild, stranger)
+    channel = fake.add_channel(guild, "papers")
+    bot = BotProcess(fake, db_path, log_path, env)
+    return World(fake, bot, guild, channel, owner, member, stranger)
