@@ -11,8 +11,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app_errors import reply_with_error
+from bot.delivery.channels import ChannelDeliveries
+from bot.jobs import Jobs
+from bot.poller import Poller
 from bot.services import Services
 from bot.settings import Settings
+from bot.sources import build_source
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +27,7 @@ EXTENSIONS = (
     "commands.digest",
     "commands.categories",
     "commands.about",
+    "commands.feeds",
 )
 
 
@@ -60,11 +65,27 @@ class DigestBot(commands.Bot):
         )
         self.services = services
         self._extensions = extensions
+        self.channel_deliveries = ChannelDeliveries(self, services)
+        self.jobs: Jobs | None = None
 
     async def setup_hook(self) -> None:
         for name in self._extensions:
             await self.load_extension(name)
         await self.sync_commands()
+        source = build_source(self.services.settings, self.services.source_state)
+        self.jobs = Jobs(self.services, Poller(self.services, source) if source else None, self.deliver_due, self.is_ready)
+        self.jobs.start()
+
+    async def deliver_due(self) -> int:
+        """Post every due channel post (the delivery job's work)."""
+        return await self.channel_deliveries.run_due()
+
+    async def close(self) -> None:
+        """Stop the jobs (letting a post in flight reach a checkpoint), then disconnect."""
+        self.channel_deliveries.stopping = True
+        if self.jobs is not None:
+            await self.jobs.stop()
+        await super().close()
 
     async def sync_commands(self) -> None:
         """Register the slash commands: with one guild when DISCORD_GUILD_ID is set, globally otherwise."""

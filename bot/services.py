@@ -6,16 +6,33 @@ import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bot.settings import Settings
 from storage.db import Database
+from storage.feeds import FeedStore
+from storage.ledger import DeliveryLedger
 from storage.papers import PaperStore
 from storage.search import SearchIndex
+from storage.sources import SourceStateStore
 
 
 def utc_now() -> dt.datetime:
     """The current time, aware, in UTC."""
     return dt.datetime.now(dt.UTC)
+
+
+def file_clock(path: Path) -> Callable[[], dt.datetime]:
+    """A clock that reads the time from a file (tests move time by rewriting it); real time if unreadable."""
+
+    def now() -> dt.datetime:
+        try:
+            moment = dt.datetime.fromisoformat(path.read_text(encoding="utf-8").strip())
+        except (OSError, ValueError):
+            return utc_now()
+        return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+    return now
 
 
 @dataclass
@@ -48,6 +65,9 @@ class Services:
     papers: PaperStore
     search: SearchIndex
     categories: CategoryCache
+    feeds: FeedStore
+    ledger: DeliveryLedger
+    source_state: SourceStateStore
     clock: Callable[[], dt.datetime] = utc_now
 
     @classmethod
@@ -55,7 +75,11 @@ class Services:
         """Open the database named by the settings and build every store over it."""
         db = await Database.open(settings.db_path)
         papers = PaperStore(db)
-        return cls(settings=settings, db=db, papers=papers, search=SearchIndex(db), categories=CategoryCache(papers))
+        return cls(
+            settings=settings, db=db, papers=papers, search=SearchIndex(db), categories=CategoryCache(papers),
+            feeds=FeedStore(db), ledger=DeliveryLedger(db), source_state=SourceStateStore(db),
+            clock=file_clock(settings.clock_file) if settings.clock_file else utc_now,
+        )
 
     async def close(self) -> None:
         """Close the database."""

@@ -37,6 +37,13 @@ def _positive_float(value: str) -> float:
     return number
 
 
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number <= 0:
+        raise ValueError("must be a whole number greater than 0")
+    return number
+
+
 def _snowflake(value: str) -> int:
     if not value.isdigit():
         raise ValueError("must be a numeric Discord id (enable Developer Mode, right-click the server, Copy Server ID)")
@@ -110,6 +117,10 @@ class Settings:
     default_post_time: dt.time = dt.time(9, 0)
     default_timezone: str = "UTC"
     help_url: str = HELP_URL
+    tick_seconds: float = 60.0
+    delivery_concurrency: int = 8
+    source_retry_seconds: float = 2.0
+    clock_file: Path | None = None
     api_base: str | None = None
     gateway_url: str | None = None
     config_file: Path | None = None
@@ -128,6 +139,10 @@ class Settings:
         "default_post_time": _Field("DIGESTBOT_DEFAULT_TIME", "default_post_time", _time_of_day, "post time for new feeds and DMs, HH:MM"),
         "default_timezone": _Field("DIGESTBOT_DEFAULT_TIMEZONE", "default_timezone", _timezone, "IANA zone for new feeds and DMs"),
         "help_url": _Field("DIGESTBOT_HELP_URL", "help_url", _url, "the guide /about links to"),
+        "tick_seconds": _Field("DIGESTBOT_TICK_SECONDS", "tick_seconds", _positive_float, "seconds between checks for due posts"),
+        "delivery_concurrency": _Field("DIGESTBOT_DELIVERY_CONCURRENCY", "delivery_concurrency", _positive_int, "channels and DMs posted to at once"),
+        "source_retry_seconds": _Field("DIGESTBOT_SOURCE_RETRY_SECONDS", "source_retry_seconds", _positive_float, "first backoff after a 5xx or network error from the source"),
+        "clock_file": _Field("DIGESTBOT_CLOCK_FILE", "clock_file", Path, "tests only: a file holding the current time (ISO 8601)"),
         "api_base": _Field("DISCORD_API_BASE", "api_base", _url, "tests only: REST base URL of a fake Discord"),
         "gateway_url": _Field("DISCORD_GATEWAY_URL", "gateway_url", _ws_url, "tests only: gateway URL of a fake Discord"),
     }

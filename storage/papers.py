@@ -113,6 +113,7 @@ class PaperStore:
         fmt: str,
         language: str,
         content_hash: str,
+        now: dt.datetime | None = None,
     ) -> IngestResult:
         """Store one digest file's papers for `date` as one transaction.
 
@@ -120,7 +121,8 @@ class PaperStore:
         in place and linked to this digest too.
         """
         day = date.isoformat()
-        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        arrived = now or dt.datetime.now(dt.UTC)
+        now_text = arrived.astimezone(dt.UTC).isoformat(timespec="seconds")
         # Keep each paper's first position; a repeated entry's later text wins.
         latest: dict[str, Paper] = {}
         position: dict[str, int] = {}
@@ -143,7 +145,7 @@ class PaperStore:
                     language = excluded.language, updated_at = excluded.updated_at
                 RETURNING id
                 """,
-                (day, source, language, now, now),
+                (day, source, language, now_text, now_text),
             )
             digest_id = int(next(iter(digest_row))[0])
 
@@ -159,7 +161,7 @@ class PaperStore:
             unchanged = 0
             for arxiv_id in ids:
                 old = existing.get(arxiv_id)
-                row = _merge(old, latest[arxiv_id], day, now)
+                row = _merge(old, latest[arxiv_id], day, now_text)
                 if old is None:
                     row["arxiv_id"] = arxiv_id
                     inserts.append(row)
@@ -229,7 +231,7 @@ class PaperStore:
             await conn.execute(
                 "INSERT INTO digest_files (content_hash, digest_id, source, format, paper_count, ingested_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                (content_hash, digest_id, source, fmt, len(ids), now),
+                (content_hash, digest_id, source, fmt, len(ids), now_text),
             )
         return IngestResult(
             source, date, len(ids), len(inserts), len(updates), unchanged,
@@ -250,12 +252,21 @@ class PaperStore:
 
     async def digest_info(self, date: dt.date) -> DigestInfo | None:
         """Return the stored digest of one day."""
+        rows = await self._db.reader.execute_fetchall("SELECT * FROM digests WHERE date = ?", (date.isoformat(),))
+        return next((DigestInfo.from_row(row) for row in rows), None)
+
+    async def digests_arrived_since(self, moment: dt.datetime) -> list[DigestInfo]:
+        """Return the digests that first arrived at or after `moment`, oldest day first."""
         rows = await self._db.reader.execute_fetchall(
-            "SELECT date, source, language, paper_count FROM digests WHERE date = ?", (date.isoformat(),)
+            "SELECT * FROM digests WHERE ingested_at >= ? ORDER BY date",
+            (moment.astimezone(dt.UTC).isoformat(timespec="seconds"),),
         )
-        for row in rows:
-            return DigestInfo(dt.date.fromisoformat(row["date"]), row["source"], row["language"], row["paper_count"])
-        return None
+        return [DigestInfo.from_row(row) for row in rows]
+
+    async def digest_by_id(self, digest_id: int) -> DigestInfo | None:
+        """Return one digest by its row id."""
+        rows = await self._db.reader.execute_fetchall("SELECT * FROM digests WHERE id = ?", (digest_id,))
+        return next((DigestInfo.from_row(row) for row in rows), None)
 
     async def latest_digest(self) -> DigestInfo | None:
         """Return the newest stored digest."""

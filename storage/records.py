@@ -76,12 +76,20 @@ class IngestResult:
 
 @dataclass(frozen=True, slots=True)
 class DigestInfo:
-    """One stored day."""
+    """One stored day, and when it first arrived."""
 
+    id: int
     date: dt.date
     source: str
     language: str
     paper_count: int
+    ingested_at: dt.datetime
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> DigestInfo:
+        """Build from a digests row."""
+        return cls(row["id"], dt.date.fromisoformat(row["date"]), row["source"], row["language"], row["paper_count"],
+                   dt.datetime.fromisoformat(row["ingested_at"]))
 
 
 @dataclass(frozen=True, slots=True)

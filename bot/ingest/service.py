@@ -35,7 +35,9 @@ class IngestReport:
         return self.error is None and not self.skipped
 
 
-async def ingest_bytes(store: PaperStore, name: str, data: bytes, date: dt.date | None = None) -> IngestReport:
+async def ingest_bytes(
+    store: PaperStore, name: str, data: bytes, date: dt.date | None = None, now: dt.datetime | None = None
+) -> IngestReport:
     """Parse and store one digest; a digest that cannot be parsed is reported and changes nothing."""
     report = IngestReport(source=name)
     try:
@@ -56,6 +58,7 @@ async def ingest_bytes(store: PaperStore, name: str, data: bytes, date: dt.date 
         fmt=parsed.format,
         language=parsed.language,
         content_hash=hashlib.sha256(data).hexdigest(),
+        now=now,
     )
     log.info(
         "ingested %s for %s: %d papers (%d new, %d updated)%s",

@@ -1,0 +1,144 @@
+"""Channel feeds: decide which posts are due, and post them through the ledger."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import discord
+
+from bot.delivery.destinations import ChannelDestination
+from bot.delivery.executor import PostPlan, ShuttingDown, carry_out
+from bot.delivery.failures import MAX_ATTEMPTS, classify
+from bot.render.post import render_digest_header, render_digest_parts, thread_name
+from bot.schedule import due_at, is_recent, retry_delay
+from bot.services import Services
+from storage.feeds import ChannelFeed
+from storage.ledger import CHANNEL, Delivery
+from storage.records import DigestInfo
+
+log = logging.getLogger(__name__)
+
+# Digests older than this (by arrival) are never looked at by the periodic check.
+LOOKBACK_DAYS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one delivery attempt ended as, for logs and command replies."""
+
+    state: str
+    detail: str = ""
+
+
+async def plan_for(services: Services, feed_categories: list[str], digest: DigestInfo) -> PostPlan | None:
+    """The post of one digest for a feed following `feed_categories`; None when nothing matches."""
+    entries = await services.papers.digest_entries(digest.date, feed_categories)
+    if not entries:
+        return None
+    header = render_digest_header(digest.date, entries, digest.paper_count, feed_categories, digest.source)
+    return PostPlan([header], render_digest_parts(entries, digest.date), thread_name(digest.date, feed_categories))
+
+
+class ChannelDeliveries:
+    """Posts digests to channel feeds: on schedule, on demand, resuming what was cut short."""
+
+    def __init__(self, client: discord.Client, services: Services) -> None:
+        self.client = client
+        self.services = services
+        self.stopping = False
+        self._lock = asyncio.Lock()
+
+    async def due(self) -> list[tuple[ChannelFeed, DigestInfo]]:
+        """Every (feed, digest) whose post is due now and not finished, oldest digest first."""
+        services = self.services
+        now = services.clock()
+        digests = await services.papers.digests_arrived_since(now - dt.timedelta(days=LOOKBACK_DAYS))
+        if not digests:
+            return []
+        rows = await services.ledger.for_digests(CHANNEL, [d.id for d in digests])
+        due: list[tuple[ChannelFeed, DigestInfo]] = []
+        for feed in await services.feeds.all():
+            if not feed.active:
+                continue
+            zone = ZoneInfo(feed.timezone)
+            for digest in digests:
+                if digest.ingested_at < feed.created_at or not is_recent(digest.date, digest.ingested_at):
+                    continue
+                row = rows.get((feed.id, digest.id))
+                if row is not None and (row.finished or (row.next_attempt_at is not None and row.next_attempt_at > now)):
+                    continue
+                if due_at(digest.ingested_at, feed.post_time, zone) <= now:
+                    due.append((feed, digest))
+        return due
+
+    async def run_due(self) -> int:
+        """Post everything due; return how many posts were attempted. Feeds run side by side."""
+        if self._lock.locked():
+            return 0  # the previous run is still posting; never two runs on one feed
+        async with self._lock:
+            pending = await self.due()
+            by_feed: dict[int, list[tuple[ChannelFeed, DigestInfo]]] = {}
+            for feed, digest in pending:
+                by_feed.setdefault(feed.id, []).append((feed, digest))
+            gate = asyncio.Semaphore(self.services.settings.delivery_concurrency)
+
+            async def one_feed(items: list[tuple[ChannelFeed, DigestInfo]]) -> None:
+                async with gate:
+                    for feed, digest in items:
+                        outcome = await self.deliver(feed, digest)
+                        if outcome.state in ("failed", "refused"):
+                            break
+
+            await asyncio.gather(*(one_feed(items) for items in by_feed.values()))
+            return len(pending)
+
+    async def deliver(self, feed: ChannelFeed, digest: DigestInfo) -> Outcome:
+        """Post one digest to one feed (or finish a post cut short); never raises for Discord errors."""
+        services = self.services
+        delivery: Delivery = await services.ledger.open(CHANNEL, feed.id, digest.id, services.clock())
+        if delivery.finished:
+            return Outcome(delivery.state, "already finished")
+        plan = await plan_for(services, feed.categories, digest)
+        if plan is None:
+            await services.ledger.finish(delivery.id, services.clock(), state="skipped")
+            log.info("delivery %d: digest %s has no papers for feed %d (channel %d); nothing posted",
+                     delivery.id, digest.date, feed.id, feed.channel_id)
+            return Outcome("skipped", "no papers in the followed categories")
+        destination = ChannelDestination(self.client, feed.channel_id, feed.guild_id)
+        try:
+            done = await carry_out(delivery, plan, destination, services.ledger, services.clock, lambda: self.stopping)
+        except ShuttingDown:
+            log.info("delivery %d to channel %d paused for shutdown; it resumes at the next start", delivery.id, feed.channel_id)
+            return Outcome("sending", "paused for shutdown")
+        except Exception as error:  # every failure is recorded, then classified
+            return await self._failed(feed, digest, delivery, error)
+        log.info("delivery %d: digest %s posted to channel %d (guild %d, feed %d): header %s, %d parts",
+                 done.id, digest.date, feed.channel_id, feed.guild_id, feed.id, done.header_message_id, done.parts_total)
+        return Outcome("done")
+
+    async def _failed(self, feed: ChannelFeed, digest: DigestInfo, delivery: Delivery, error: Exception) -> Outcome:
+        services = self.services
+        now = services.clock()
+        failure = classify(error)
+        current = await services.ledger.get(delivery.id)
+        if failure.kind == "refused":
+            await services.ledger.fail(delivery.id, failure.sentence, now)
+            await services.feeds.mark_failing(feed.id, failure.sentence, now)
+            log.warning("delivery %d to channel %d (guild %d, feed %d) refused: %s; feed marked failing until /feed resume",
+                        delivery.id, feed.channel_id, feed.guild_id, feed.id, failure.sentence)
+            return Outcome("refused", failure.sentence)
+        if failure.kind == "transient" and current.attempts + 1 < MAX_ATTEMPTS:
+            retry_at = now + retry_delay(current.attempts + 1)
+            await services.ledger.retry_later(delivery.id, failure.sentence, retry_at, now)
+            log.warning("delivery %d to channel %d failed (%s), attempt %d of %d; retrying at %s",
+                        delivery.id, feed.channel_id, failure.sentence, current.attempts + 1, MAX_ATTEMPTS, retry_at.isoformat(timespec="seconds"))
+            return Outcome("retrying", failure.sentence)
+        await services.ledger.fail(delivery.id, failure.sentence, now)
+        log.error("delivery %d of %s to channel %d failed for good: %s", delivery.id, digest.date, feed.channel_id, failure.sentence,
+                  exc_info=error if failure.kind == "bug" else None)
+        return Outcome("failed", failure.sentence)
+

@@ -1,0 +1,98 @@
+"""Destinations over discord.py: a text channel with a thread per post, and a user's DMs."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+
+from bot.render.post import PostPart
+
+log = logging.getLogger(__name__)
+
+THREAD_ALREADY_EXISTS = 160004
+_HISTORY_LOOKBACK = 25
+
+
+class ChannelDestination:
+    """A text channel: the header goes in the channel, the parts in a public thread started from it."""
+
+    def __init__(self, client: discord.Client, channel_id: int, guild_id: int | None) -> None:
+        self.client = client
+        self.guild_id = guild_id
+        self.channel = client.get_partial_messageable(channel_id, guild_id=guild_id, type=discord.ChannelType.text)
+
+    def _thread(self, thread_id: int) -> discord.PartialMessageable:
+        return self.client.get_partial_messageable(thread_id, guild_id=self.guild_id, type=discord.ChannelType.public_thread)
+
+    async def send_header(self, embeds: list[discord.Embed], nonce: str) -> int:
+        message = await self.channel.send(embeds=embeds, nonce=nonce)
+        return message.id
+
+    async def _find(self, where: discord.PartialMessageable, match: str, footer: bool) -> int | None:
+        me = self.client.user
+        try:
+            async for message in where.history(limit=_HISTORY_LOOKBACK):
+                if me is None or message.author.id != me.id or not message.embeds:
+                    continue
+                embed = message.embeds[-1] if footer else message.embeds[0]
+                if (embed.footer.text if footer else embed.title) == match:
+                    return message.id
+        except discord.Forbidden:
+            log.debug("cannot read history of %s; relying on nonces", where.id)
+        return None
+
+    async def find_header(self, title: str) -> int | None:
+        return await self._find(self.channel, title, footer=False)
+
+    async def open_thread(self, header_id: int, name: str) -> int:
+        try:
+            thread = await self.channel.get_partial_message(header_id).create_thread(name=name, auto_archive_duration=1440)
+        except discord.HTTPException as exc:
+            if exc.code == THREAD_ALREADY_EXISTS:
+                return header_id  # a thread started from a message has the message's id
+            raise
+        return thread.id
+
+    async def send_part(self, thread_id: int, part: PostPart, nonce: str) -> int:
+        message = await self._thread(thread_id).send(embeds=part.embeds, nonce=nonce)
+        return message.id
+
+    async def find_part(self, thread_id: int, footer: str) -> int | None:
+        return await self._find(self._thread(thread_id), footer, footer=True)
+
+
+class DirectMessageDestination:
+    """A user's DMs: one message, no thread."""
+
+    def __init__(self, client: discord.Client, user_id: int) -> None:
+        self.client = client
+        self.user_id = user_id
+        self._channel: discord.DMChannel | None = None
+
+    async def _dm(self) -> discord.DMChannel:
+        if self._channel is None:
+            user = self.client.get_user(self.user_id) or await self.client.fetch_user(self.user_id)
+            self._channel = user.dm_channel or await user.create_dm()
+        return self._channel
+
+    async def send_header(self, embeds: list[discord.Embed], nonce: str) -> int:
+        message = await (await self._dm()).send(embeds=embeds, nonce=nonce)
+        return message.id
+
+    async def find_header(self, title: str) -> int | None:
+        channel = await self._dm()
+        me = self.client.user
+        async for message in channel.history(limit=_HISTORY_LOOKBACK):
+            if me is not None and message.author.id == me.id and message.embeds and message.embeds[0].title == title:
+                return message.id
+        return None
+
+    async def open_thread(self, header_id: int, name: str) -> int:
+        raise NotImplementedError("a DM post has no thread")
+
+    async def send_part(self, thread_id: int, part: PostPart, nonce: str) -> int:
+        raise NotImplementedError("a DM post has no parts")
+
+    async def find_part(self, thread_id: int, footer: str) -> int | None:
+        return None

@@ -1,0 +1,119 @@
+"""A day's post: a short header message, and the paper lists split into messages within limits."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import discord
+
+from bot.arxiv_categories import category_name
+from bot.render.limits import DESCRIPTION, EMBED_TOTAL, EMBEDS_PER_MESSAGE, THREAD_NAME, fit_embed
+from bot.render.papers import ARXIV_RED, format_day, linked_title
+from bot.render.text import escape_markdown, one_line, shorten
+from storage.records import DigestEntry, StoredPaper
+
+# Room kept per message for the footer and rounding.
+_MESSAGE_BUDGET = EMBED_TOTAL - 120
+_EMBED_BUDGET = DESCRIPTION - 96
+
+
+@dataclass(frozen=True, slots=True)
+class PostPart:
+    """One message of a post: up to 10 embeds."""
+
+    embeds: list[discord.Embed]
+
+
+def digest_title(day: dt.date) -> str:
+    """The header's title; unique per day, so a resumed post can recognise its own header."""
+    return f"arXiv digest · {format_day(day)}"
+
+
+def render_digest_header(day: dt.date, entries: Sequence[DigestEntry], total_in_digest: int,
+                         followed: Sequence[str], source_url: str | None) -> discord.Embed:
+    """The channel message: date, how many papers, counts per followed category, the source."""
+    counts = Counter(entry.section for entry in entries)
+    if followed:
+        head = f"**{len(entries)} papers** in the categories this channel follows ({total_in_digest} in the whole digest)"
+    else:
+        head = f"**{len(entries)} new papers**"
+    lines = [head, ""]
+    for section, count in counts.most_common():
+        name = category_name(section)
+        lines.append(f"`{section}` {name} · **{count}**" if name else f"`{section}` · **{count}**")
+    if source_url and source_url.startswith(("http://", "https://")):
+        lines += ["", f"Source: [{escape_markdown(source_url.rsplit('/', 1)[-1])}]({source_url})"]
+    embed = discord.Embed(title=digest_title(day), description=shorten("\n".join(lines), DESCRIPTION), colour=ARXIV_RED)
+    embed.set_footer(text=f"Linked titles with a one-line TL;DR are in the thread below · /digest date:{day} to browse")
+    return fit_embed(embed)
+
+
+def thread_name(day: dt.date, followed: Sequence[str]) -> str:
+    """`arXiv 2026-01-29 · cs.CV, cs.LG`, at most 100 characters."""
+    name = f"arXiv {day.isoformat()}"
+    if followed:
+        name += " · " + ", ".join(followed)
+    return shorten(name, THREAD_NAME)
+
+
+def entry_line(paper: StoredPaper, tldr_width: int = 140) -> str:
+    """A linked title and a one-line TL;DR."""
+    line = f"• {linked_title(paper, 150)}"
+    if paper.tldr:
+        line += "\n" + escape_markdown(one_line(paper.tldr, tldr_width))
+    return line
+
+
+def _grouped(entries: Sequence[DigestEntry]) -> list[tuple[str, list[StoredPaper]]]:
+    groups: dict[str, list[StoredPaper]] = {}
+    for entry in entries:
+        groups.setdefault(entry.section, []).append(entry.paper)
+    return list(groups.items())
+
+
+def render_digest_parts(entries: Sequence[DigestEntry], day: dt.date) -> list[PostPart]:
+    """The thread's messages: per category, linked titles with a TL;DR, packed within Discord's limits."""
+    embeds: list[discord.Embed] = []
+    for section, papers in _grouped(entries):
+        name = category_name(section)
+        heading = f"{section} · {name} ({len(papers)})" if name else f"{section} ({len(papers)})"
+        lines: list[str] = []
+        used = 0
+        first = True
+        for paper in papers:
+            line = entry_line(paper)
+            if lines and used + len(line) + 2 > _EMBED_BUDGET:
+                embeds.append(discord.Embed(title=heading if first else f"{section} (continued)", description="\n\n".join(lines), colour=ARXIV_RED))
+                first = False
+                lines, used = [], 0
+            lines.append(line)
+            used += len(line) + 2
+        if lines:
+            embeds.append(discord.Embed(title=heading if first else f"{section} (continued)", description="\n\n".join(lines), colour=ARXIV_RED))
+    return pack_embeds(embeds, f"{day.isoformat()}")
+
+
+def pack_embeds(embeds: Sequence[discord.Embed], label: str) -> list[PostPart]:
+    """Put embeds into as few messages as fit (10 embeds, 6000 characters each), numbered in footers."""
+    parts: list[list[discord.Embed]] = []
+    size = 0
+    for embed in embeds:
+        fit_embed(embed, _MESSAGE_BUDGET)
+        if parts and len(parts[-1]) < EMBEDS_PER_MESSAGE and size + len(embed) <= _MESSAGE_BUDGET:
+            parts[-1].append(embed)
+            size += len(embed)
+        else:
+            parts.append([embed])
+            size = len(embed)
+    total = len(parts)
+    for number, part in enumerate(parts, start=1):
+        part[-1].set_footer(text=part_footer(label, number, total))
+    return [PostPart(part) for part in parts]
+
+
+def part_footer(label: str, number: int, total: int) -> str:
+    """`2026-01-29 · part 3 of 23`: lets a resumed post recognise a part it already sent."""
+    return f"{label} · part {number} of {total}"

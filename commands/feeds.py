@@ -1,0 +1,264 @@
+"""/feed: a server's daily digest posts, one feed per channel. Manage Server only."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.arxiv_categories import category_name
+from bot.dates import parse_time_of_day, parse_timezone
+from bot.errors import InvalidInput, NotFound, PermissionMissing
+from bot.render.papers import ARXIV_RED
+from bot.render.post import render_digest_header, render_digest_parts
+from bot.schedule import next_post_time
+from commands.options import services_of
+from storage.feeds import ChannelFeed
+
+if TYPE_CHECKING:
+    from bot.client import DigestBot
+
+_CATEGORY_CODE = re.compile(r"^[a-z]+(?:-[a-z]+)?(?:\.[A-Za-z\-]{2,})?$")
+MAX_FEED_CATEGORIES = 20
+# What the bot needs in a feed's channel, with the names people see in Discord's settings.
+NEEDED = (
+    ("view_channel", "View Channel"),
+    ("send_messages", "Send Messages"),
+    ("embed_links", "Embed Links"),
+    ("create_public_threads", "Create Public Threads"),
+    ("send_messages_in_threads", "Send Messages in Threads"),
+)
+
+
+def split_categories(text: str | None) -> list[str]:
+    """`cs.CV, cs.lg cs.AI` -> ['cs.CV', 'cs.lg', 'cs.AI'] (duplicates dropped, order kept)."""
+    if not text:
+        return []
+    seen: dict[str, None] = {}
+    for part in re.split(r"[,\s;]+", text.strip()):
+        if part:
+            seen.setdefault(part, None)
+    return list(seen)
+
+
+async def category_list_choices(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    """Autocomplete the last category of a comma-separated list."""
+    head, _, last = current.rpartition(",")
+    prefix = f"{head.strip()}, " if head.strip() else ""
+    typed = last.strip().lower()
+    already = {c.lower() for c in split_categories(head)}
+    choices = []
+    for code, count in await services_of(interaction).categories.items():
+        name = category_name(code)
+        if code.lower() in already or (typed and typed not in code.lower() and typed not in name.lower()):
+            continue
+        value = f"{prefix}{code}"
+        if len(value) > 100:
+            break
+        choices.append(app_commands.Choice(name=f"{value} ({name or 'category'}, {count:,} papers)"[:100], value=value))
+        if len(choices) == 25:
+            break
+    return choices
+
+
+def missing_permissions(channel: discord.abc.GuildChannel, me: discord.Member) -> list[str]:
+    """The permissions the bot lacks in `channel` for posting a digest."""
+    perms = channel.permissions_for(me)
+    return [label for attr, label in NEEDED if not getattr(perms, attr)]
+
+
+def describe_feed(feed: ChannelFeed, now_text: str = "") -> str:
+    """One feed as a line for /feed list."""
+    categories = ", ".join(f"`{c}`" for c in feed.categories) or "all categories"
+    state = "paused" if feed.paused else "active"
+    if feed.failing_reason:
+        since = feed.failing_since.strftime("%Y-%m-%d %H:%M UTC") if feed.failing_since else "?"
+        state = f"**failing since {since}: {feed.failing_reason}**; fix it, then /feed resume"
+    return f"<#{feed.channel_id}> · {categories} · {feed.post_time:%H:%M} {feed.timezone} · {state}{now_text}"
+
+
+def require_manage_guild(interaction: discord.Interaction) -> None:
+    """Refuse members without Manage Server (the command is hidden from them, but be sure)."""
+    if interaction.guild is None:
+        raise app_commands.NoPrivateMessage()
+    if not interaction.permissions.manage_guild:
+        raise app_commands.MissingPermissions(["manage_guild"])
+
+
+class Feeds(commands.Cog):
+    """Configure the daily posts of a server."""
+
+    feed = app_commands.Group(
+        name="feed",
+        description="Daily digest posts in this server's channels (Manage Server)",
+        default_permissions=discord.Permissions(manage_guild=True),
+        guild_only=True,
+    )
+
+    @feed.command(name="add", description="Post each day's digest in a channel (or change its settings)")
+    @app_commands.describe(
+        channel="The channel to post in",
+        categories="Categories to post, comma separated (default: all), e.g. cs.CV, cs.LG",
+        time="Local time to post, HH:MM (default 09:00)",
+        timezone="IANA time zone, e.g. Europe/Berlin, Asia/Shanghai (default UTC)",
+    )
+    @app_commands.autocomplete(categories=category_list_choices)
+    async def add(self, interaction: discord.Interaction, channel: discord.TextChannel,
+                  categories: str | None = None, time: str | None = None, timezone: str | None = None) -> None:
+        require_manage_guild(interaction)
+        services = services_of(interaction)
+        settings = services.settings
+        wanted = split_categories(categories)
+        bad = [c for c in wanted if not _CATEGORY_CODE.match(c)]
+        if bad:
+            raise InvalidInput(f"`{bad[0][:40]}` is not an arXiv category; use codes like cs.CV or eess.IV (see /categories).")
+        if len(wanted) > MAX_FEED_CATEGORIES:
+            raise InvalidInput(f"A feed can follow at most {MAX_FEED_CATEGORIES} categories; leave it empty to get all of them.")
+        stored = {code.lower(): code for code, _ in await services.categories.items()}
+        wanted = [stored.get(c.lower(), c) for c in wanted]
+        unseen = [c for c in wanted if c.lower() not in stored]
+        post_time = parse_time_of_day(time) if time else settings.default_post_time
+        zone = parse_timezone(timezone or settings.default_timezone)
+        assert interaction.guild is not None
+        me = interaction.guild.me
+        if me is not None:
+            lacking = missing_permissions(channel, me)
+            if lacking:
+                raise PermissionMissing(
+                    f"I cannot post digests in {channel.mention}: I am missing {', '.join(lacking)} there. "
+                    "Grant them to my role in the channel settings, then run /feed add again."
+                )
+        now = services.clock()
+        feed, created = await services.feeds.upsert(
+            guild_id=interaction.guild.id, channel_id=channel.id, categories=wanted, post_time=post_time,
+            timezone=zone.key, created_by=interaction.user.id, now=now,
+        )
+        upcoming = next_post_time(now, feed.post_time, zone).astimezone(zone)
+        verb = "Added" if created else "Updated"
+        lines = [
+            f"{verb} the feed for {channel.mention}: {', '.join(f'`{c}`' for c in wanted) or 'all categories'}, "
+            f"every day at {feed.post_time:%H:%M} {zone.key}.",
+            f"Each new digest is posted at that time (at once if it arrives later in the day). Next post time: {upcoming:%Y-%m-%d %H:%M} {zone.key}.",
+        ]
+        if unseen:
+            lines.append(f"No stored paper is in {', '.join(f'`{c}`' for c in unseen)} yet; check the spelling with /categories.")
+        await interaction.response.send_message("\n".join(lines), ephemeral=True)
+
+    @feed.command(name="list", description="Show this server's feeds, their state and last delivery")
+    async def list_feeds(self, interaction: discord.Interaction) -> None:
+        require_manage_guild(interaction)
+        services = services_of(interaction)
+        assert interaction.guild is not None
+        feeds = await services.feeds.in_guild(interaction.guild.id)
+        if not feeds:
+            await interaction.response.send_message("This server has no feeds yet. Add one with /feed add.", ephemeral=True)
+            return
+        lines = []
+        for feed in feeds:
+            last = await services.ledger.latest("channel", feed.id)
+            detail = ""
+            if last is not None:
+                detail = f"\n  last post: digest of {last.date}, {last.state}"
+                if last.last_error and last.state != "done":
+                    detail += f" ({last.last_error})"
+            lines.append(describe_feed(feed) + detail)
+        embed = discord.Embed(title=f"Feeds in {interaction.guild.name}", description="\n\n".join(lines)[:4000], colour=ARXIV_RED)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @feed.command(name="remove", description="Stop posting digests in a channel")
+    @app_commands.describe(channel="The channel whose feed to remove")
+    async def remove(self, interaction: discord.Interaction, channel: discord.TextChannel) -> None:
+        require_manage_guild(interaction)
+        if not await services_of(interaction).feeds.remove(channel.id):
+            raise NotFound(f"{channel.mention} has no feed.")
+        await interaction.response.send_message(f"Removed the feed of {channel.mention}; nothing more will be posted there.", ephemeral=True)
+
+    async def _set_paused(self, interaction: discord.Interaction, channel: discord.TextChannel, paused: bool) -> None:
+        require_manage_guild(interaction)
+        services = services_of(interaction)
+        feed = await services.feeds.set_paused(channel.id, paused, services.clock())
+        if feed is None:
+            raise NotFound(f"{channel.mention} has no feed.")
+        if paused:
+            await interaction.response.send_message(f"Paused the feed of {channel.mention}. Resume it with /feed resume.", ephemeral=True)
+        else:
+            await interaction.response.send_message(
+                f"Resumed the feed of {channel.mention}; any post it missed while failing is retried now.", ephemeral=True)
+            bot: DigestBot = interaction.client  # type: ignore[assignment]
+            if bot.jobs is not None:
+                bot.loop.create_task(bot.jobs.deliver())
+
+    @feed.command(name="pause", description="Stop a channel's posts for now (settings are kept)")
+    @app_commands.describe(channel="The channel whose feed to pause")
+    async def pause(self, interaction: discord.Interaction, channel: discord.TextChannel) -> None:
+        await self._set_paused(interaction, channel, True)
+
+    @feed.command(name="resume", description="Restart a paused or failing feed")
+    @app_commands.describe(channel="The channel whose feed to resume")
+    async def resume(self, interaction: discord.Interaction, channel: discord.TextChannel) -> None:
+        await self._set_paused(interaction, channel, False)
+
+    @feed.command(name="preview", description="Show (only to you) how the latest digest would look in a channel")
+    @app_commands.describe(channel="Use this channel's feed settings (default: all categories)")
+    async def preview(self, interaction: discord.Interaction, channel: discord.TextChannel | None = None) -> None:
+        require_manage_guild(interaction)
+        services = services_of(interaction)
+        feed = await services.feeds.by_channel(channel.id) if channel else None
+        categories = feed.categories if feed else []
+        latest = await services.papers.latest_digest()
+        if latest is None:
+            raise NotFound("No digest is stored yet, so there is nothing to preview.")
+        entries = await services.papers.digest_entries(latest.date, categories)
+        if not entries:
+            raise NotFound(f"The digest of {latest.date} has no papers in {', '.join(categories)}: that day would post nothing.")
+        header = render_digest_header(latest.date, entries, latest.paper_count, categories, latest.source)
+        first = render_digest_parts(entries, latest.date)
+        embeds = [header]
+        budget = 6000 - len(header)
+        for embed in first[0].embeds if first else []:
+            if len(embeds) == 10 or len(embed) > budget:
+                break
+            embeds.append(embed)
+            budget -= len(embed)
+        await interaction.response.send_message(
+            f"Preview: the header goes in the channel, then {len(first)} messages in a thread under it; the first one:",
+            embeds=embeds, ephemeral=True,
+        )
+
+    @feed.command(name="send-now", description="Post the latest digest in a feed's channel now")
+    @app_commands.describe(channel="The feed's channel")
+    async def send_now(self, interaction: discord.Interaction, channel: discord.TextChannel) -> None:
+        require_manage_guild(interaction)
+        services = services_of(interaction)
+        feed = await services.feeds.by_channel(channel.id)
+        if feed is None:
+            raise NotFound(f"{channel.mention} has no feed; add one with /feed add first.")
+        latest = await services.papers.latest_digest()
+        if latest is None:
+            raise NotFound("No digest is stored yet, so there is nothing to send.")
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        bot: DigestBot = interaction.client  # type: ignore[assignment]
+        outcome = await bot.channel_deliveries.deliver(feed, latest)
+        sentences = {
+            "done": f"Posted the digest of {latest.date} in {channel.mention}.",
+            "skipped": f"The digest of {latest.date} has no papers in this feed's categories; nothing was posted.",
+            "refused": f"Discord refused the post: {outcome.detail}. The feed is marked failing; fix it, then /feed resume.",
+            "retrying": f"Discord had a problem ({outcome.detail}); the post will be retried automatically.",
+            "failed": f"The post failed: {outcome.detail}.",
+            "sending": "The bot is shutting down; the post resumes when it is back.",
+        }
+        if outcome.detail == "already finished" and outcome.state == "done":
+            message = f"The digest of {latest.date} was already posted in {channel.mention}; it is never posted twice."
+        elif outcome.detail == "already finished" and outcome.state == "failed":
+            message = f"Posting the digest of {latest.date} failed earlier; run /feed resume to retry it."
+        else:
+            message = sentences.get(outcome.state, outcome.state)
+        await interaction.followup.send(message, ephemeral=True)
+
+
+async def setup(bot: commands.Bot) -> None:
+    """Load /feed."""
+    await bot.add_cog(Feeds())

@@ -1,0 +1,175 @@
+"""The delivery ledger: one row per (target, digest), recording exactly how far its post got.
+
+Every step of a post (header, thread, each part) is committed as soon as Discord accepted it,
+so a restart resumes after the last accepted step; together with message nonces this keeps a
+crash from ever producing a second header or a repeated part.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from dataclasses import dataclass
+
+from storage.db import Database
+
+CHANNEL = "channel"
+DM = "dm"
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One target's post of one digest, and how far it got."""
+
+    id: int
+    target_kind: str
+    target_id: int
+    digest_id: int
+    state: str
+    header_message_id: int | None
+    thread_id: int | None
+    parts_total: int
+    parts_sent: int
+    message_ids: list[int]
+    attempts: int
+    last_error: str | None
+    next_attempt_at: dt.datetime | None
+    updated_at: dt.datetime
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Delivery:
+        """Build from a deliveries row."""
+        return cls(
+            id=row["id"],
+            target_kind=row["target_kind"],
+            target_id=row["target_id"],
+            digest_id=row["digest_id"],
+            state=row["state"],
+            header_message_id=row["header_message_id"],
+            thread_id=row["thread_id"],
+            parts_total=row["parts_total"],
+            parts_sent=row["parts_sent"],
+            message_ids=json.loads(row["message_ids"]),
+            attempts=row["attempts"],
+            last_error=row["last_error"],
+            next_attempt_at=dt.datetime.fromisoformat(row["next_attempt_at"]) if row["next_attempt_at"] else None,
+            updated_at=dt.datetime.fromisoformat(row["updated_at"]),
+        )
+
+    @property
+    def finished(self) -> bool:
+        """True when nothing more will be sent for this row."""
+        return self.state in ("done", "skipped", "failed")
+
+
+@dataclass(frozen=True, slots=True)
+class DeliverySummary:
+    """The latest delivery of a target, for /feed list and /status."""
+
+    date: dt.date
+    state: str
+    last_error: str | None
+    updated_at: dt.datetime
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+
+class DeliveryLedger:
+    """Reads and advances delivery rows. Every method is one short transaction."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def open(self, kind: str, target_id: int, digest_id: int, now: dt.datetime) -> Delivery:
+        """Return the row for (target, digest), creating it in state `pending` the first time."""
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "INSERT OR IGNORE INTO deliveries (target_kind, target_id, digest_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                (kind, target_id, digest_id, _iso(now), _iso(now)),
+            )
+            rows = await conn.execute_fetchall(
+                "SELECT * FROM deliveries WHERE target_kind = ? AND target_id = ? AND digest_id = ?", (kind, target_id, digest_id)
+            )
+        return Delivery.from_row(next(iter(rows)))
+
+    async def get(self, delivery_id: int) -> Delivery:
+        """Return one row by id."""
+        rows = await self._db.reader.execute_fetchall("SELECT * FROM deliveries WHERE id = ?", (delivery_id,))
+        return Delivery.from_row(next(iter(rows)))
+
+    async def _update(self, delivery_id: int, now: dt.datetime, assignments: str, params: tuple[object, ...]) -> Delivery:
+        async with self._db.transaction() as conn:
+            await conn.execute(f"UPDATE deliveries SET {assignments}, updated_at = ? WHERE id = ?", (*params, _iso(now), delivery_id))
+            rows = await conn.execute_fetchall("SELECT * FROM deliveries WHERE id = ?", (delivery_id,))
+        return Delivery.from_row(next(iter(rows)))
+
+    async def start(self, delivery_id: int, parts_total: int, now: dt.datetime) -> Delivery:
+        """Mark the row as being sent, with the number of parts the post has."""
+        return await self._update(delivery_id, now, "state = 'sending', parts_total = ?", (parts_total,))
+
+    async def record_header(self, delivery_id: int, message_id: int, now: dt.datetime) -> Delivery:
+        """The header (or the first DM) was accepted by Discord."""
+        return await self._update(
+            delivery_id, now, "header_message_id = ?, message_ids = json_insert(message_ids, '$[#]', ?)", (message_id, message_id)
+        )
+
+    async def record_thread(self, delivery_id: int, thread_id: int, now: dt.datetime) -> Delivery:
+        """The thread under the header exists."""
+        return await self._update(delivery_id, now, "thread_id = ?", (thread_id,))
+
+    async def record_part(self, delivery_id: int, index: int, message_id: int, now: dt.datetime) -> Delivery:
+        """Part `index` (0-based) was accepted; parts before it were accepted earlier."""
+        return await self._update(
+            delivery_id, now,
+            "parts_sent = max(parts_sent, ?), message_ids = json_insert(message_ids, '$[#]', ?), last_error = NULL",
+            (index + 1, message_id),
+        )
+
+    async def finish(self, delivery_id: int, now: dt.datetime, state: str = "done") -> Delivery:
+        """The post is complete (`done`), or there was nothing to post (`skipped`)."""
+        return await self._update(delivery_id, now, "state = ?, next_attempt_at = NULL", (state,))
+
+    async def fail(self, delivery_id: int, error: str, now: dt.datetime) -> Delivery:
+        """Stop trying: the target refused (403/404) or retries ran out."""
+        return await self._update(delivery_id, now, "state = 'failed', attempts = attempts + 1, last_error = ?", (error,))
+
+    async def retry_later(self, delivery_id: int, error: str, retry_at: dt.datetime, now: dt.datetime) -> Delivery:
+        """A passing failure (5xx, network): count it and try again at `retry_at`."""
+        return await self._update(
+            delivery_id, now, "attempts = attempts + 1, last_error = ?, next_attempt_at = ?", (error, _iso(retry_at))
+        )
+
+    async def for_digests(self, kind: str, digest_ids: list[int]) -> dict[tuple[int, int], Delivery]:
+        """Return the rows of these digests, keyed by (target id, digest id)."""
+        if not digest_ids:
+            return {}
+        marks = ",".join("?" * len(digest_ids))
+        rows = await self._db.reader.execute_fetchall(
+            f"SELECT * FROM deliveries WHERE target_kind = ? AND digest_id IN ({marks})", (kind, *digest_ids)
+        )
+        return {(r["target_id"], r["digest_id"]): Delivery.from_row(r) for r in rows}
+
+    async def latest(self, kind: str, target_id: int) -> DeliverySummary | None:
+        """Return the most recent delivery of a target, with its digest date."""
+        rows = await self._db.reader.execute_fetchall(
+            """
+            SELECT d.date, l.state, l.last_error, l.updated_at
+            FROM deliveries l JOIN digests d ON d.id = l.digest_id
+            WHERE l.target_kind = ? AND l.target_id = ?
+            ORDER BY d.date DESC, l.id DESC LIMIT 1
+            """,
+            (kind, target_id),
+        )
+        for row in rows:
+            return DeliverySummary(dt.date.fromisoformat(row[0]), row[1], row[2], dt.datetime.fromisoformat(row[3]))
+        return None
+
+    async def count_by_state(self, kind: str) -> dict[str, int]:
+        """Return how many rows of a kind are in each state."""
+        rows = await self._db.reader.execute_fetchall(
+            "SELECT state, count(*) FROM deliveries WHERE target_kind = ? GROUP BY state", (kind,)
+        )
+        return {r[0]: r[1] for r in rows}
