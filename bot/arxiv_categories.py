@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 CATEGORY_NAMES: dict[str, str] = {
     "cs.AI": "Artificial Intelligence",
     "cs.AR": "Hardware Architecture",
@@ -84,3 +86,13 @@ CATEGORY_NAMES: dict[str, str] = {
 def category_name(code: str) -> str:
     """Return the arXiv name of a category code, or an empty string when it is not known."""
     return CATEGORY_NAMES.get(code, "")
+
+
+# Archives whose papers carry the archive name itself as category (no subject class).
+_WHOLE_ARCHIVES = {"hep-th", "hep-ph", "hep-ex", "hep-lat", "quant-ph", "gr-qc", "nucl-th", "nucl-ex", "math-ph", "nlin", "astro-ph", "cond-mat"}
+_CODE = re.compile(r"^[a-z]+(?:-[a-z]+)?\.[A-Za-z][A-Za-z\-]+$")
+
+
+def is_category_code(text: str) -> bool:
+    """True for text shaped like an arXiv category: cs.CV, eess.IV, physics.med-ph, hep-th."""
+    return text in _WHOLE_ARCHIVES or bool(_CODE.match(text))

@@ -41,3 +41,6 @@ def setup_logging(level: str, secrets: list[str] | None = None) -> None:
     # discord.py is chatty at INFO about every gateway step; keep its warnings.
     logging.getLogger("discord").setLevel(max(logging.getLevelName(level), logging.INFO))
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # aiosqlite logs every statement with its parameters at DEBUG: whole digests per line.
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
+    logging.getLogger("tzlocal").setLevel(logging.INFO)

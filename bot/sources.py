@@ -155,7 +155,7 @@ class RemoteBranchSource:
             outcome.errors.append(f"{url}: HTTP {status}" if status else f"{url}: unreachable")
             return
         outcome.notes.append(f"{day}: not published yet (404)")
-        log.info("digest for %s not published yet at %s (404)", day, self.base_url)
+        log.debug("digest for %s not published yet at %s (404)", day, self.base_url)
 
     async def _get(self, session: aiohttp.ClientSession, url: str, conditional: bool) -> tuple[int, bytes | None]:
         """GET with validators and retries; return (status, body) with status 0 for a network failure."""

@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.arxiv_categories import category_name
+from bot.arxiv_categories import category_name, is_category_code
 from bot.dates import parse_time_of_day, parse_timezone
 from bot.errors import InvalidInput, NotFound, PermissionMissing
 from bot.render.papers import ARXIV_RED
@@ -21,7 +21,6 @@ from storage.feeds import ChannelFeed
 if TYPE_CHECKING:
     from bot.client import DigestBot
 
-_CATEGORY_CODE = re.compile(r"^[a-z]+(?:-[a-z]+)?(?:\.[A-Za-z\-]{2,})?$")
 MAX_FEED_CATEGORIES = 20
 # What the bot needs in a feed's channel, with the names people see in Discord's settings.
 NEEDED = (
@@ -112,12 +111,12 @@ class Feeds(commands.Cog):
         services = services_of(interaction)
         settings = services.settings
         wanted = split_categories(categories)
-        bad = [c for c in wanted if not _CATEGORY_CODE.match(c)]
+        stored = {code.lower(): code for code, _ in await services.categories.items()}
+        bad = [c for c in wanted if c.lower() not in stored and not is_category_code(c)]
         if bad:
             raise InvalidInput(f"`{bad[0][:40]}` is not an arXiv category; use codes like cs.CV or eess.IV (see /categories).")
         if len(wanted) > MAX_FEED_CATEGORIES:
             raise InvalidInput(f"A feed can follow at most {MAX_FEED_CATEGORIES} categories; leave it empty to get all of them.")
-        stored = {code.lower(): code for code, _ in await services.categories.items()}
         wanted = [stored.get(c.lower(), c) for c in wanted]
         unseen = [c for c in wanted if c.lower() not in stored]
         post_time = parse_time_of_day(time) if time else settings.default_post_time

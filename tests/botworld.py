@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sqlite3
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tests.fakediscord import Channel, FakeDiscord, Guild, InteractionRecord, Reply, User
 
@@ -124,3 +127,34 @@ def build_world(fake: FakeDiscord, db_path: Path, log_path: Path, env: dict[str,
     channel = fake.add_channel(guild, "papers")
     bot = BotProcess(fake, db_path, log_path, env)
     return World(fake, bot, guild, channel, owner, member, stranger)
+
+
+class Clock:
+    """The bot's clock, moved by rewriting DIGESTBOT_CLOCK_FILE (no sleeping through real hours)."""
+
+    def __init__(self, path: Path, start: str) -> None:
+        self.path = path
+        self.set(start)
+
+    def set(self, moment: str) -> None:
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(moment, encoding="utf-8")
+        tmp.replace(self.path)
+
+
+async def eventually(condition: Callable[[], bool], timeout: float = 15.0, interval: float = 0.05) -> None:
+    """Wait until `condition()` is true (checking every `interval`), or fail after `timeout`."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(interval)
+
+
+def query(db_path: Path, sql: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
+    """Read the bot's database directly, as an operator with sqlite3 would."""
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()

@@ -9,6 +9,7 @@ a message and the ledger recording it never shows that message twice.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -17,6 +18,8 @@ import discord
 
 from bot.render.post import PostPart
 from storage.ledger import Delivery, DeliveryLedger
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +66,8 @@ async def carry_out(
     delivery = await ledger.start(delivery.id, len(plan.parts), clock())
     if delivery.header_message_id is None:
         found = await destination.find_header(plan.header_title) if resuming else None
+        if found is not None:
+            log.info("delivery %d: found its header %d, sent before a restart; not sending it again", delivery.id, found)
         header_id = found or await destination.send_header(plan.header, nonce=f"{delivery.id}h")
         delivery = await ledger.record_header(delivery.id, header_id, clock())
     if plan.parts:
@@ -79,6 +84,9 @@ async def carry_out(
             if resuming and index == delivery.parts_sent:
                 footer = part.embeds[-1].footer.text or ""
                 found = await destination.find_part(delivery.thread_id, footer)
+                if found is not None:
+                    log.info("delivery %d: found part %d (message %d), sent before a restart; not sending it again",
+                             delivery.id, index + 1, found)
             message_id = found or await destination.send_part(delivery.thread_id, part, nonce=f"{delivery.id}p{index}")
             delivery = await ledger.record_part(delivery.id, index, message_id, clock())
     return await ledger.finish(delivery.id, clock())

@@ -191,6 +191,7 @@ class Message:
     deleted: bool = False
     edits: int = 0
     guild_id: int | None = None
+    nonce: str | None = None
 
     @property
     def ephemeral(self) -> bool:

@@ -10,6 +10,7 @@ from aiohttp import web
 from tests.fakediscord.model import (
     CREATE_PUBLIC_THREADS,
     EMBED_LINKS,
+    READ_MESSAGE_HISTORY,
     SEND_MESSAGES,
     SEND_MESSAGES_IN_THREADS,
     VIEW_CHANNEL,
@@ -312,12 +313,34 @@ async def create_message(fake: FakeDiscord, parts: list[str], request: web.Reque
     problems = limit_problems({**(body or {}), "attachments": _attachments(files)})
     if problems:
         return _invalid(problems)
+    nonce = str(body["nonce"]) if body.get("nonce") is not None else None
+    if nonce is not None and body.get("enforce_nonce"):
+        # Discord returns the earlier message instead of posting the same nonce twice.
+        for earlier in fake.messages.values():
+            if earlier.channel_id == channel.id and earlier.nonce == nonce and not earlier.deleted:
+                fake.duplicate_nonces += 1
+                return json_response(earlier.payload(fake.users))
     message = Message(snowflake(), channel.id, fake.bot_user.id, allowed_mentions=body.get("allowed_mentions"),
-                      flags=body.get("flags", 0) or 0, guild_id=channel.guild_id)
+                      flags=body.get("flags", 0) or 0, guild_id=channel.guild_id, nonce=nonce)
     _apply_edit(message, body, files)
     message.edits = 0
     await _store(fake, message)
     return json_response(message.payload(fake.users))
+
+
+@route("GET", "channels/{}/messages")
+async def history(fake: FakeDiscord, parts: list[str], request: web.Request, body: Any, files: list[bytes]) -> web.Response:
+    channel = _channel_or_error(fake, int(parts[1]), READ_MESSAGE_HISTORY)
+    if isinstance(channel, web.Response):
+        return channel
+    limit = min(100, int(request.query.get("limit", "50")))
+    before = int(request.query["before"]) if "before" in request.query else None
+    found = sorted(
+        (m for m in fake.messages.values() if m.channel_id == channel.id and not m.deleted and m.interaction_id is None
+         and (before is None or m.id < before)),
+        key=lambda m: m.id, reverse=True,
+    )[:limit]
+    return json_response([m.payload(fake.users) for m in found])
 
 
 @route("GET", "channels/{}/messages/{}")

@@ -64,6 +64,21 @@ class Fault:
 
 
 @dataclass
+class Hold:
+    """Keep the reply to matching requests for `seconds` after the request took effect."""
+
+    method: str
+    pattern: re.Pattern[str]
+    seconds: float
+    times: int
+    skip: int = 0
+    seen: int = 0
+    hits: int = 0
+    started: asyncio.Event = field(default_factory=asyncio.Event)
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@dataclass
 class InteractionRecord:
     id: int
     token: str
@@ -136,10 +151,12 @@ class FakeDiscord:
         self.by_token: dict[str, InteractionRecord] = {}
         self.requests: list[RecordedRequest] = []
         self.faults: list[Fault] = []
+        self.holds: list[Hold] = []
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.rate_limiter: RateLimiter | None = None
         self.token = "MTIzNDU2Nzg5MDEyMzQ1Njc4.FakeDi.scord-token-for-tests-only-0123456789"
         self.clicked: dict[int, Message] = {}
+        self.duplicate_nonces = 0
         self.message_created = asyncio.Condition()
         self.commands_synced = asyncio.Event()
         self.gateway = Gateway(self)
@@ -197,6 +214,8 @@ class FakeDiscord:
         self.port = server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
+        for hold in self.holds:
+            hold.released.set()
         await self.gateway.close_all()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -217,6 +236,15 @@ class FakeDiscord:
         fault = Fault(method.upper(), re.compile(pattern), status, times, retry_after, code, is_global)
         self.faults.append(fault)
         return fault
+
+    def hold(self, method: str, pattern: str, seconds: float, *, times: int = 1, skip: int = 0) -> Hold:
+        """Apply matching requests at once but answer them only after `seconds` (a crash window).
+
+        The first `skip` matching requests are answered normally.
+        """
+        hold = Hold(method.upper(), re.compile(pattern), seconds, times, skip)
+        self.holds.append(hold)
+        return hold
 
     def _fault_for(self, method: str, path: str) -> Fault | None:
         for fault in self.faults:
@@ -274,6 +302,17 @@ class FakeDiscord:
             raise
         record.status = response.status
         response.headers.update(headers)
+        for hold in self.holds:
+            if hold.method == request.method and hold.pattern.search(path) and response.status < 300:
+                hold.seen += 1
+                if hold.seen <= hold.skip or hold.hits >= hold.times:
+                    continue
+                hold.hits += 1
+                hold.started.set()
+                try:
+                    await asyncio.wait_for(hold.released.wait(), hold.seconds)
+                except TimeoutError:
+                    pass
         return response
 
     async def _route(self, method: str, path: str, request: web.Request, body: Any, files: list[bytes]) -> web.Response:
@@ -326,12 +365,24 @@ class FakeDiscord:
         record, data = self._interaction_base(kind, user, channel, guild)
         command = self._find_command(name, guild)
         option_list = [
-            {"name": key, "type": _option_type(command, subcommand, key, value), "value": value, **({"focused": True} if key == focused else {})}
+            {"name": key, "type": _option_type(command, subcommand, key, value), "value": str(value.id) if isinstance(value, Channel) else value,
+             **({"focused": True} if key == focused else {})}
             for key, value in (options or {}).items() if value is not None
         ]
+        resolved: dict[str, Any] = {}
+        for option in option_list:
+            if option["type"] == 7:
+                target = self.channels[int(option["value"])]
+                option["value"] = str(target.id)
+                payload = target.payload(self.users)
+                if guild is not None:
+                    payload["permissions"] = str(guild.channel_permissions(user.id, target))
+                resolved.setdefault("channels", {})[str(target.id)] = payload
         if subcommand is not None:
             option_list = [{"name": subcommand, "type": 1, "options": option_list}]
         data["data"] = {"id": command.get("id", "0"), "name": name, "type": 1, "options": option_list}
+        if resolved:
+            data["data"]["resolved"] = resolved
         if guild is not None and command.get("guild_id"):
             data["data"]["guild_id"] = str(guild.id)
         await self.gateway.dispatch("INTERACTION_CREATE", data)
@@ -411,6 +462,8 @@ class FakeDiscord:
 
 
 def _option_type(command: dict[str, Any], subcommand: str | None, name: str, value: Any) -> int:
+    if isinstance(value, Channel):
+        return 7
     options = command.get("options", [])
     if subcommand is not None:
         options = next((o.get("options", []) for o in options if o["name"] == subcommand), [])
