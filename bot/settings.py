@@ -118,7 +118,7 @@ class Settings:
     default_timezone: str = "UTC"
     help_url: str = HELP_URL
     tick_seconds: float = 60.0
-    delivery_concurrency: int = 8
+    delivery_concurrency: int = 25
     source_retry_seconds: float = 2.0
     clock_file: Path | None = None
     api_base: str | None = None

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from bot import __version__
-from bot.cli import ingest_cmd, query_cmd, run_cmd
+from bot.cli import backfill_cmd, ingest_cmd, query_cmd, run_cmd
 from bot.errors import DigestBotError
 from bot.logs import setup_logging
 from bot.settings import Settings
@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     run_cmd.add_parser(sub)
     ingest_cmd.add_parser(sub)
+    backfill_cmd.add_parser(sub)
     query_cmd.add_parsers(sub)
     return parser
 

@@ -51,6 +51,16 @@ class ChannelDeliveries:
         self.services = services
         self.stopping = False
         self._lock = asyncio.Lock()
+        # Feeds that follow the same categories get the same post: render it once per digest.
+        self._plans: dict[tuple[int, int, str, tuple[str, ...]], PostPlan | None] = {}
+
+    async def _plan(self, feed: ChannelFeed, digest: DigestInfo) -> PostPlan | None:
+        key = (digest.id, digest.paper_count, digest.source, tuple(feed.categories))
+        if key not in self._plans:
+            if len(self._plans) > 256:
+                self._plans.clear()
+            self._plans[key] = await plan_for(self.services, feed.categories, digest)
+        return self._plans[key]
 
     async def due(self) -> list[tuple[ChannelFeed, DigestInfo]]:
         """Every (feed, digest) whose post is due now and not finished, oldest digest first."""
@@ -102,7 +112,7 @@ class ChannelDeliveries:
         delivery: Delivery = await services.ledger.open(CHANNEL, feed.id, digest.id, services.clock())
         if delivery.finished:
             return Outcome(delivery.state, "already finished")
-        plan = await plan_for(services, feed.categories, digest)
+        plan = await self._plan(feed, digest)
         if plan is None:
             await services.ledger.finish(delivery.id, services.clock(), state="skipped")
             log.info("delivery %d: digest %s has no papers for feed %d (channel %d); nothing posted",

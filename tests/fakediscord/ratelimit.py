@@ -20,14 +20,29 @@ class RateLimiter:
     spaces its requests and never sees a 429; one that ignores them gets 429s.
     """
 
-    def __init__(self, limit: int = 5, per: float = 5.0, routes: str = r"^/channels/\d+/(messages|threads)") -> None:
+    def __init__(self, limit: int = 5, per: float = 5.0, routes: str = r"^/channels/\d+/(messages|threads)",
+                 global_limit: int | None = None, global_per: float = 1.0) -> None:
         self.limit = limit
         self.per = per
         self.routes = re.compile(routes)
         self.windows: dict[str, _Window] = {}
         self.limited = 0
+        self.global_limit = global_limit
+        self.global_per = global_per
+        self.global_window = _Window(time.monotonic(), 0)
+        self.global_limited = 0
 
     def check(self, method: str, path: str) -> tuple[float | None, dict[str, str]]:
+        """Return (seconds to wait, headers): a wait means answer 429."""
+        if self.global_limit is not None:
+            now = time.monotonic()
+            if now - self.global_window.started >= self.global_per:
+                self.global_window = _Window(now, 0)
+            if self.global_window.used >= self.global_limit:
+                self.global_limited += 1
+                wait = max(0.001, self.global_per - (now - self.global_window.started))
+                return wait, {"X-RateLimit-Global": "true", "X-RateLimit-Scope": "global"}
+            self.global_window.used += 1
         if method != "POST" or not self.routes.search(path):
             return None, {}
         major = path.split("/")[2]

@@ -294,8 +294,9 @@ class FakeDiscord:
             limited, headers = self.rate_limiter.check(request.method, path)
             if limited is not None:
                 record.status = 429
-                return json_response({"message": "You are being rate limited.", "retry_after": limited, "global": False},
-                                     429, {**headers, "Via": "1.1 google"})
+                is_global = headers.get("X-RateLimit-Global") == "true"
+                return json_response({"message": "You are being rate limited.", "retry_after": limited, "global": is_global},
+                                     429, {**headers, "Via": "1.1 google", "Retry-After": f"{limited:.3f}"})
         try:
             response = await self._route(request.method, path, request, body, files)
         except web.HTTPException:

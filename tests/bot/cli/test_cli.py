@@ -11,18 +11,19 @@ from pathlib import Path
 from tests.conftest import DIGESTS
 
 
-def digestbot(*args: str, db: Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGESTBOT_", "DISCORD_"))}
-    env["DIGESTBOT_DB"] = str(db)
+def digestbot(*args: str, db: Path, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DIGESTBOT_", "DISCORD_"))}
+    clean["DIGESTBOT_DB"] = str(db)
+    clean.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args], capture_output=True, text=True, env=env, timeout=120, cwd=cwd,
+        [sys.executable, "-m", "bot", *args], capture_output=True, text=True, env=clean, timeout=120, cwd=cwd,
     )
 
 
 def test_help_lists_every_command(tmp_path: Path) -> None:
     result = digestbot("--help", db=tmp_path / "x.sqlite3")
     assert result.returncode == 0
-    for command in ("ingest", "search", "stats"):
+    for command in ("run", "ingest", "backfill", "search", "stats"):
         assert command in result.stdout
         sub = digestbot(command, "--help", db=tmp_path / "x.sqlite3")
         assert sub.returncode == 0 and "usage: digestbot " + command in sub.stdout
