@@ -12,6 +12,7 @@ from discord.ext import commands
 
 from bot.app_errors import reply_with_error
 from bot.delivery.channels import ChannelDeliveries
+from bot.delivery.dms import DirectMessageDeliveries
 from bot.jobs import Jobs
 from bot.poller import Poller
 from bot.services import Services
@@ -28,6 +29,7 @@ EXTENSIONS = (
     "commands.categories",
     "commands.about",
     "commands.feeds",
+    "commands.subscriptions",
 )
 
 
@@ -44,6 +46,11 @@ class DigestTree(app_commands.CommandTree["DigestBot"]):
 
     async def on_error(self, interaction: discord.Interaction[DigestBot], error: app_commands.AppCommandError) -> None:
         await reply_with_error(interaction, error)
+
+    async def interaction_check(self, interaction: discord.Interaction[DigestBot], /) -> bool:
+        # Any command from a user whose DMs failed is a sign they are back: try DMs again.
+        await interaction.client.dm_deliveries.user_came_back(interaction.user.id)
+        return True
 
 
 class DigestBot(commands.Bot):
@@ -66,23 +73,27 @@ class DigestBot(commands.Bot):
         self.services = services
         self._extensions = extensions
         self.channel_deliveries = ChannelDeliveries(self, services)
+        self.dm_deliveries = DirectMessageDeliveries(self, services)
         self.jobs: Jobs | None = None
 
     async def setup_hook(self) -> None:
         for name in self._extensions:
             await self.load_extension(name)
         await self.sync_commands()
+        await self.dm_deliveries.load()
         source = build_source(self.services.settings, self.services.source_state)
         self.jobs = Jobs(self.services, Poller(self.services, source) if source else None, self.deliver_due, self.is_ready)
         self.jobs.start()
 
     async def deliver_due(self) -> int:
-        """Post every due channel post (the delivery job's work)."""
-        return await self.channel_deliveries.run_due()
+        """Post every due channel post and DM (the delivery job's work)."""
+        posts = await self.channel_deliveries.run_due()
+        return posts + await self.dm_deliveries.run_due()
 
     async def close(self) -> None:
         """Stop the jobs (letting a post in flight reach a checkpoint), then disconnect."""
         self.channel_deliveries.stopping = True
+        self.dm_deliveries.stopping = True
         if self.jobs is not None:
             await self.jobs.stop()
         await super().close()

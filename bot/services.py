@@ -15,6 +15,7 @@ from storage.ledger import DeliveryLedger
 from storage.papers import PaperStore
 from storage.search import SearchIndex
 from storage.sources import SourceStateStore
+from storage.subscriptions import SubscriptionStore
 
 
 def utc_now() -> dt.datetime:
@@ -68,6 +69,7 @@ class Services:
     feeds: FeedStore
     ledger: DeliveryLedger
     source_state: SourceStateStore
+    subscriptions: SubscriptionStore
     clock: Callable[[], dt.datetime] = utc_now
 
     @classmethod
@@ -78,6 +80,7 @@ class Services:
         return cls(
             settings=settings, db=db, papers=papers, search=SearchIndex(db), categories=CategoryCache(papers),
             feeds=FeedStore(db), ledger=DeliveryLedger(db), source_state=SourceStateStore(db),
+            subscriptions=SubscriptionStore(db),
             clock=file_clock(settings.clock_file) if settings.clock_file else utc_now,
         )
 

@@ -1,0 +1,143 @@
+"""Personal DMs: match each new digest against every subscription and DM each user once, at their time."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from zoneinfo import ZoneInfo
+
+import discord
+
+from bot.delivery.channels import LOOKBACK_DAYS, Outcome
+from bot.delivery.destinations import DirectMessageDestination
+from bot.delivery.executor import PostPlan, ShuttingDown, carry_out
+from bot.delivery.failures import MAX_ATTEMPTS, classify
+from bot.matching import UserMatches, match_digest
+from bot.render.dm import render_matches
+from bot.schedule import due_at, is_recent, retry_delay
+from bot.services import Services
+from storage.ledger import DM
+from storage.records import DigestInfo
+
+log = logging.getLogger(__name__)
+
+
+class DirectMessageDeliveries:
+    """Matches digests to subscriptions (cached per digest) and DMs the results through the ledger."""
+
+    def __init__(self, client: discord.Client, services: Services) -> None:
+        self.client = client
+        self.services = services
+        self.stopping = False
+        self._lock = asyncio.Lock()
+        self._matches: dict[int, tuple[int, int, dict[int, UserMatches]]] = {}
+        self.failing: set[int] = set()
+
+    async def load(self) -> None:
+        """Remember which users' DMs are failing (checked on every interaction)."""
+        self.failing = await self.services.subscriptions.failing_users()
+
+    async def user_came_back(self, user_id: int) -> None:
+        """A user whose DMs failed ran a command: try their DMs again."""
+        if user_id in self.failing:
+            self.failing.discard(user_id)
+            if await self.services.subscriptions.clear_dm_failure(user_id, self.services.clock()):
+                log.info("user %d used a command again; DMs will be tried again", user_id)
+
+    async def matches_for(self, digest: DigestInfo) -> dict[int, UserMatches]:
+        """Every user's matches in a digest; recomputed only when subscriptions or the digest change."""
+        version = await self.services.subscriptions.version()
+        cached = self._matches.get(digest.id)
+        if cached is not None and cached[0] == version and cached[1] == digest.paper_count:
+            return cached[2]
+        entries = await self.services.papers.digest_entries(digest.date)
+        subscriptions = await self.services.subscriptions.everyone()
+        started = dt.datetime.now(dt.UTC)
+        matches = await asyncio.to_thread(match_digest, entries, subscriptions)
+        log.info("matched %d subscriptions against the digest of %s (%d papers): %d users have papers (%.2f s)",
+                 len(subscriptions), digest.date, len(entries), len(matches), (dt.datetime.now(dt.UTC) - started).total_seconds())
+        self._matches = {k: v for k, v in self._matches.items() if k != digest.id and len(self._matches) < 16}
+        self._matches[digest.id] = (version, digest.paper_count, matches)
+        return matches
+
+    async def due(self) -> list[tuple[int, DigestInfo, UserMatches]]:
+        """Every (user, digest) whose DM is due now and not sent."""
+        services = self.services
+        now = services.clock()
+        digests = [d for d in await services.papers.digests_arrived_since(now - dt.timedelta(days=LOOKBACK_DAYS))
+                   if is_recent(d.date, d.ingested_at)]
+        if not digests:
+            return []
+        settings = await services.subscriptions.all_settings()
+        if not settings:
+            return []
+        rows = await services.ledger.for_digests(DM, [d.id for d in digests])
+        due: list[tuple[int, DigestInfo, UserMatches]] = []
+        for digest in digests:
+            for user_id, matches in (await self.matches_for(digest)).items():
+                user = settings.get(user_id)
+                if user is None or user.paused or user.dm_failing_reason or digest.ingested_at < user.created_at:
+                    continue
+                row = rows.get((user_id, digest.id))
+                if row is not None and (row.finished or (row.next_attempt_at is not None and row.next_attempt_at > now)):
+                    continue
+                if due_at(digest.ingested_at, user.post_time, ZoneInfo(user.timezone)) <= now:
+                    due.append((user_id, digest, matches))
+        return due
+
+    async def run_due(self) -> int:
+        """DM everyone whose DM is due; one slow or failing user never holds up the others."""
+        if self._lock.locked():
+            return 0
+        async with self._lock:
+            pending = await self.due()
+            gate = asyncio.Semaphore(self.services.settings.delivery_concurrency)
+
+            async def one(user_id: int, digest: DigestInfo, matches: UserMatches) -> None:
+                async with gate:
+                    if user_id not in self.failing:
+                        await self.deliver(user_id, digest, matches)
+
+            await asyncio.gather(*(one(*item) for item in pending))
+            return len(pending)
+
+    async def deliver(self, user_id: int, digest: DigestInfo, matches: UserMatches) -> Outcome:
+        """DM one user their matches of one digest; never raises for Discord errors."""
+        services = self.services
+        delivery = await services.ledger.open(DM, user_id, digest.id, services.clock())
+        if delivery.finished:
+            return Outcome(delivery.state, "already finished")
+        plan = PostPlan(render_matches(digest.date, matches))
+        try:
+            done = await carry_out(delivery, plan, DirectMessageDestination(self.client, user_id), services.ledger,
+                                   services.clock, lambda: self.stopping)
+        except ShuttingDown:
+            return Outcome("sending", "paused for shutdown")
+        except Exception as error:
+            return await self._failed(user_id, digest, delivery.id, error)
+        log.info("delivery %d: DM with %d papers of %s sent to user %d (message %s)",
+                 done.id, len(matches.papers), digest.date, user_id, done.header_message_id)
+        return Outcome("done")
+
+    async def _failed(self, user_id: int, digest: DigestInfo, delivery_id: int, error: Exception) -> Outcome:
+        services = self.services
+        now = services.clock()
+        failure = classify(error)
+        current = await services.ledger.get(delivery_id)
+        if failure.kind == "refused":
+            await services.ledger.fail(delivery_id, failure.sentence, now)
+            await services.subscriptions.mark_dm_failing(user_id, failure.sentence, now)
+            self.failing.add(user_id)
+            log.warning("delivery %d: DM to user %d refused (%s); no more DMs until they use a command", delivery_id, user_id, failure.sentence)
+            return Outcome("refused", failure.sentence)
+        if failure.kind == "transient" and current.attempts + 1 < MAX_ATTEMPTS:
+            retry_at = now + retry_delay(current.attempts + 1)
+            await services.ledger.retry_later(delivery_id, failure.sentence, retry_at, now)
+            log.warning("delivery %d: DM to user %d failed (%s); retrying at %s", delivery_id, user_id, failure.sentence,
+                        retry_at.isoformat(timespec="seconds"))
+            return Outcome("retrying", failure.sentence)
+        await services.ledger.fail(delivery_id, failure.sentence, now)
+        log.error("delivery %d: DM of %s to user %d failed for good: %s", delivery_id, digest.date, user_id, failure.sentence,
+                  exc_info=error if failure.kind == "bug" else None)
+        return Outcome("failed", failure.sentence)
