@@ -28,7 +28,7 @@ from bot.ingest.digest import parse_digest_file  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.feeds import FeedStore  # noqa: E402
 from storage.papers import PaperStore  # noqa: E402
-from tests.botworld import build_world, query  # noqa: E402
+from tests.botworld import build_world, eventually, query  # noqa: E402
 from tests.fakediscord import FakeDiscord  # noqa: E402
 from tests.fakediscord.ratelimit import RateLimiter  # noqa: E402
 
@@ -78,8 +78,7 @@ async def run(channels: int, scale: float, concurrency: int) -> None:
         def finished() -> int:
             return int(query(world.bot.db_path, "SELECT count(*) FROM deliveries WHERE state IN ('done', 'failed')")[0][0])
 
-        while finished() < channels:
-            await asyncio.sleep(0.5)
+        await eventually(lambda: finished() >= channels, timeout=3600, interval=0.5)
         elapsed = time.perf_counter() - start
         cpu = cpu_seconds(pid) - cpu_start
         failed = int(query(world.bot.db_path, "SELECT count(*) FROM deliveries WHERE state = 'failed'")[0][0])

@@ -11,7 +11,9 @@ from discord.ext import commands
 
 from bot.arxiv_categories import category_name
 from bot.errors import NotFound
+from bot.matching import UserMatches, match_digest
 from bot.render.papers import ARXIV_RED, format_day, lines_within, paper_line
+from bot.render.text import escape_markdown
 from commands.options import category_choices, day_option, known_category, services_of
 from commands.paging import PagedView
 from storage.records import DigestEntry
@@ -53,13 +55,45 @@ class DigestView(PagedView):
         return digest_embed(self.day, self.category, self.entries, page)
 
 
+def mine_embed(day: dt.date, matches: UserMatches, page: int) -> discord.Embed:
+    """One page of the caller's matches of a day, each paper with the reasons it matched."""
+    pages = max(1, -(-len(matches.papers) // PAGE_SIZE))
+    start = page * PAGE_SIZE
+    lines = [
+        paper_line(paper, number=start + i + 1) + "\n*" + ", ".join(escape_markdown(str(r)) for r in reasons) + "*"
+        for i, (paper, reasons) in enumerate(matches.papers[start:start + PAGE_SIZE])
+    ]
+    body, _ = lines_within(lines, 3500)
+    embed = discord.Embed(title=f"Your matches in the digest of {format_day(day)}", colour=ARXIV_RED,
+                          description=f"**{len(matches.papers)} papers** match your subscriptions\n\n{body}")
+    embed.set_footer(text=f"Page {page + 1} of {pages} · /subscriptions to change what you follow")
+    return embed
+
+
+class MineView(PagedView):
+    """Pages through the caller's matches of one day."""
+
+    def __init__(self, owner: discord.abc.User, day: dt.date, matches: UserMatches) -> None:
+        super().__init__(owner, pages=-(-len(matches.papers) // PAGE_SIZE))
+        self.day = day
+        self.matches = matches
+
+    async def render(self, page: int) -> discord.Embed:
+        return mine_embed(self.day, self.matches, page)
+
+
 class Digest(commands.Cog):
     """Browse one day."""
 
     @app_commands.command(name="digest", description="Browse one day's digest (the latest by default)")
-    @app_commands.describe(date="YYYY-MM-DD, today or yesterday (default: the latest digest)", category="Only this category")
+    @app_commands.describe(
+        date="YYYY-MM-DD, today or yesterday (default: the latest digest)",
+        category="Only this category",
+        mine="Only the papers matching your /subscribe subscriptions, with why they match",
+    )
     @app_commands.autocomplete(category=category_choices)
-    async def digest(self, interaction: discord.Interaction, date: str | None = None, category: str | None = None) -> None:
+    async def digest(self, interaction: discord.Interaction, date: str | None = None, category: str | None = None,
+                     mine: bool = False) -> None:
         services = services_of(interaction)
         chosen = await known_category(interaction, category)
         day = day_option(interaction, date)
@@ -68,6 +102,9 @@ class Digest(commands.Cog):
             if latest is None:
                 raise NotFound("No digests are stored yet. The first one arrives with the next poll of the source.")
             day = latest.date
+        if mine:
+            await self._mine(interaction, day, chosen)
+            return
         entries = await services.papers.digest_entries(day, [chosen] if chosen else [])
         if not entries:
             info = await services.papers.digest_info(day)
@@ -79,6 +116,21 @@ class Digest(commands.Cog):
         view = DigestView(interaction.user, day, chosen, entries)
         view.origin = interaction
         await interaction.response.send_message(embed=digest_embed(day, chosen, entries, 0), view=view)
+
+    async def _mine(self, interaction: discord.Interaction, day: dt.date, category: str | None) -> None:
+        services = services_of(interaction)
+        subscriptions = await services.subscriptions.for_user(interaction.user.id)
+        if not subscriptions:
+            raise NotFound("You follow nothing yet. Subscribe with /subscribe category, /subscribe keyword or /subscribe author.")
+        entries = await services.papers.digest_entries(day, [category] if category else [])
+        if not entries:
+            raise NotFound(f"There is no digest for {day}." if category is None else f"The digest of {day} has no papers in `{category}`.")
+        matches = match_digest(entries, subscriptions).get(interaction.user.id)
+        if matches is None:
+            raise NotFound(f"None of the {len(entries)} papers of {day} match your {len(subscriptions)} subscriptions.")
+        view = MineView(interaction.user, day, matches)
+        view.origin = interaction
+        await interaction.response.send_message(embed=mine_embed(day, matches, 0), view=view, ephemeral=True)
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -303,6 +303,13 @@ class PaperStore:
                     result.append(DigestEntry(hit, entry.position, entry.paper))
         return result
 
+    async def count_by_author(self, name_key: str) -> int:
+        """How many stored papers have an author whose folded name is `name_key`."""
+        rows = await self._db.reader.execute_fetchall(
+            "SELECT count(DISTINCT paper_id) FROM paper_authors WHERE name_key = ?", (name_key,)
+        )
+        return int(next(iter(rows))[0])
+
     async def categories(self) -> list[tuple[str, int]]:
         """Return every category seen with how many papers carry it, largest first."""
         query = """

@@ -19,6 +19,7 @@ from bot.schedule import due_at, is_recent, retry_delay
 from bot.services import Services
 from storage.ledger import DM
 from storage.records import DigestInfo
+from storage.subscriptions import UserSettings
 
 log = logging.getLogger(__name__)
 
@@ -33,16 +34,21 @@ class DirectMessageDeliveries:
         self._lock = asyncio.Lock()
         self._matches: dict[int, tuple[int, int, dict[int, UserMatches]]] = {}
         self.failing: set[int] = set()
+        # Why a returning user's DMs had failed, shown once by /subscriptions.
+        self.cleared: dict[int, UserSettings] = {}
 
     async def load(self) -> None:
         """Remember which users' DMs are failing (checked on every interaction)."""
         self.failing = await self.services.subscriptions.failing_users()
 
     async def user_came_back(self, user_id: int) -> None:
-        """A user whose DMs failed ran a command: try their DMs again."""
+        """A user whose DMs failed ran a command: try their DMs again (and keep the reason to show them)."""
         if user_id in self.failing:
             self.failing.discard(user_id)
+            before = await self.services.subscriptions.settings(user_id)
             if await self.services.subscriptions.clear_dm_failure(user_id, self.services.clock()):
+                if before is not None:
+                    self.cleared[user_id] = before
                 log.info("user %d used a command again; DMs will be tried again", user_id)
 
     async def matches_for(self, digest: DigestInfo) -> dict[int, UserMatches]:
