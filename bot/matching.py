@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from storage.keyword_index import KeywordIndex
 from storage.records import DigestEntry, StoredPaper
@@ -26,12 +26,35 @@ class Reason:
         return f"{self.kind}: {self.value}"
 
 
-@dataclass(slots=True)
 class UserMatches:
-    """One user's papers of one digest, in digest order, each with the reasons it matched."""
+    """One user's papers of one digest: which subscriptions hit which papers.
 
-    user_id: int
-    papers: list[tuple[StoredPaper, list[Reason]]] = field(default_factory=list)
+    The per-paper view (`papers`) is built on first use, when the DM is rendered, so matching
+    ten thousand users costs one pass over the subscriptions, not one pass over every paper of
+    every user.
+    """
+
+    __slots__ = ("_entries", "_papers", "hits", "user_id")
+
+    def __init__(self, user_id: int, entries: Sequence[DigestEntry]) -> None:
+        self.user_id = user_id
+        self.hits: list[tuple[Reason, Sequence[int]]] = []
+        self._entries = entries
+        self._papers: list[tuple[StoredPaper, list[Reason]]] | None = None
+
+    @property
+    def papers(self) -> list[tuple[StoredPaper, list[Reason]]]:
+        """Each matching paper once, in digest order, with every reason it matched (most specific first)."""
+        if self._papers is None:
+            found: dict[int, list[Reason]] = {}
+            for reason, positions in self.hits:
+                for position in positions:
+                    found.setdefault(position, []).append(reason)
+            self._papers = [
+                (self._entries[position].paper, sorted(found[position], key=lambda r: (_ORDER[r.kind], r.value.lower())))
+                for position in sorted(found)
+            ]
+        return self._papers
 
     def grouped(self) -> list[tuple[Reason, list[tuple[StoredPaper, list[Reason]]]]]:
         """Papers grouped under their first (most specific) reason, groups in subscription order."""
@@ -72,25 +95,18 @@ def match_digest(entries: Sequence[DigestEntry], subscriptions: Sequence[Subscri
     for subscription in subscriptions:
         groups[(subscription.kind, subscription.key)].append(subscription)
     index = KeywordIndex(e.paper for e in entries) if any(kind == "keyword" for kind, _ in groups) else None
-    per_user: dict[int, dict[int, list[Reason]]] = defaultdict(dict)
+    result: dict[int, UserMatches] = {}
     try:
         for (kind, key), members in groups.items():
-            positions = _hits(entries, kind, key, members[0].value, index, by_category, by_author, by_id)
+            positions = tuple(_hits(entries, kind, key, members[0].value, index, by_category, by_author, by_id))
             if not positions:
                 continue
             for subscription in members:
-                reason = Reason(kind, subscription.value)
-                found = per_user[subscription.user_id]
-                for position in positions:
-                    found.setdefault(position, []).append(reason)
+                matches = result.get(subscription.user_id)
+                if matches is None:
+                    matches = result[subscription.user_id] = UserMatches(subscription.user_id, entries)
+                matches.hits.append((Reason(kind, subscription.value), positions))
     finally:
         if index is not None:
             index.close()
-    result: dict[int, UserMatches] = {}
-    for user_id, found in per_user.items():
-        matches = UserMatches(user_id)
-        for position in sorted(found):
-            reasons = sorted(found[position], key=lambda r: (_ORDER[r.kind], r.value.lower()))
-            matches.papers.append((entries[position].paper, reasons))
-        result[user_id] = matches
     return result

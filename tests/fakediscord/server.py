@@ -126,6 +126,14 @@ class Reply:
     def custom_ids(self) -> list[str]:
         return custom_ids(self.message)
 
+    def button(self, label: str) -> str:
+        """The custom_id of the button showing `label`."""
+        for row in self.message.components if self.message else []:
+            for component in row.get("components", []):
+                if component.get("label") == label:
+                    return str(component["custom_id"])
+        raise AssertionError(f"no button labelled {label!r}")
+
 
 def custom_ids(message: Message | None) -> list[str]:
     """Every component custom_id on a message, in order."""
