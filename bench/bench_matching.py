@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import random
 import re
 import sys
@@ -51,7 +52,7 @@ def subscriptions(users: int, per_user: int, entries: list[DigestEntry], seed: i
     rng = random.Random(seed)
     categories = [c for e in entries for c in e.paper.categories]
     words = [w.lower() for e in entries for w in re.findall(r"[A-Za-z][A-Za-z\-]{4,}", e.paper.title)]
-    phrases = [" ".join(pair) for pair in zip(words, words[1:], strict=False)]
+    phrases = [" ".join(pair) for pair in itertools.pairwise(words)]
     authors = [a for e in entries for a in e.paper.authors]
     vocabulary = list(dict.fromkeys(words))[:2000] + list(dict.fromkeys(phrases))[:500]
     subs: list[Subscription] = []

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from bot import __version__
-from bot.cli import backfill_cmd, ingest_cmd, query_cmd, run_cmd
+from bot.cli import backfill_cmd, db_cmd, ingest_cmd, query_cmd, run_cmd
 from bot.errors import DigestBotError
 from bot.logs import setup_logging
 from bot.settings import Settings
@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     ingest_cmd.add_parser(sub)
     backfill_cmd.add_parser(sub)
     query_cmd.add_parsers(sub)
+    db_cmd.add_parsers(sub)
     return parser
 
 

@@ -1,0 +1,110 @@
+"""`digestbot db backup PATH | check | vacuum` and `digestbot health`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import sys
+from pathlib import Path
+
+from bot.settings import Settings
+from storage import maintenance
+from storage.db import Database, StorageError, latest_schema_version
+from storage.sources import SourceStateStore
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register `db` and `health`."""
+    db = sub.add_parser("db", help="back up, check or compact the database", description="Database maintenance. Safe while the bot runs, except vacuum.")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION")
+    db_sub.required = True
+    backup = db_sub.add_parser("backup", help="copy the live database to PATH, then check the copy",
+                               description="Take a consistent copy of the database while the bot keeps running, then run an integrity check on the copy.")
+    backup.add_argument("path", type=Path, help="the new backup file (must not exist)")
+    backup.set_defaults(handler=run_backup)
+    check = db_sub.add_parser("check", help="check integrity, schema version and the search index",
+                              description="PRAGMA integrity_check, foreign keys, digest links and the FTS5 index. Exit code 1 on any problem.")
+    check.set_defaults(handler=run_check)
+    vacuum = db_sub.add_parser("vacuum", help="merge the search index and compact the file (stop the bot first)",
+                               description="Optimise the full-text index and VACUUM the file. Needs the database to itself for a while: stop the bot first.")
+    vacuum.set_defaults(handler=run_vacuum)
+
+    health = sub.add_parser("health", help="exit 0 when the database is usable and polling is recent",
+                            description="For container health checks: exits 0 when the database opens, its migrations are current and the "
+                            "last successful poll is recent (DIGESTBOT_MAX_POLL_AGE_HOURS); otherwise prints why and exits 1.")
+    health.set_defaults(handler=run_health)
+
+
+async def run_backup(args: argparse.Namespace, settings: Settings) -> int:
+    """Copy and verify."""
+    report, seconds = await asyncio.to_thread(maintenance.backup, settings.db_path, args.path)
+    size = args.path.stat().st_size
+    if not report.ok:
+        print(f"backup written to {args.path} but its check FAILED: {'; '.join(report.problems)}", file=sys.stderr)
+        return 1
+    print(f"backup of {settings.db_path} written to {args.path} in {seconds:.2f} s ({size / 1e6:.1f} MB, "
+          f"{report.papers} papers, {report.digests} digests); integrity check ok")
+    return 0
+
+
+async def run_check(args: argparse.Namespace, settings: Settings) -> int:
+    """Check and report."""
+    report = await asyncio.to_thread(maintenance.check, settings.db_path)
+    if report.ok:
+        print(f"{settings.db_path}: ok (schema {report.schema_version}, {report.papers} papers, {report.digests} digests)")
+        return 0
+    for problem in report.problems:
+        print(f"{settings.db_path}: {problem}", file=sys.stderr)
+    return 1
+
+
+async def run_vacuum(args: argparse.Namespace, settings: Settings) -> int:
+    """Compact."""
+    before, after = await asyncio.to_thread(maintenance.vacuum, settings.db_path)
+    print(f"{settings.db_path}: {before / 1e6:.1f} MB -> {after / 1e6:.1f} MB")
+    return 0
+
+
+async def health_problems(settings: Settings, now: dt.datetime) -> list[str]:
+    """Every reason the bot is not healthy (empty when it is)."""
+    if not settings.db_path.exists():
+        return [f"database {settings.db_path} does not exist (has the bot started?)"]
+    try:
+        db = await Database.open(settings.db_path, migrate=False)
+    except StorageError as exc:
+        return [str(exc)]
+    problems: list[str] = []
+    try:
+        version = await db.schema_version()
+        if version != latest_schema_version():
+            problems.append(f"schema version {version}, expected {latest_schema_version()}: migrations not applied")
+            return problems
+        if settings.source_url is None and settings.source_dir is None:
+            return problems  # polling is off by choice
+        last_good = await SourceStateStore(db).last_poll(ok_only=True)
+        limit = dt.timedelta(hours=settings.max_poll_age_hours)
+        if last_good is None:
+            problems.append("no successful poll of the digest source yet")
+        elif now - last_good.finished_at > limit:
+            last_any = await SourceStateStore(db).last_poll()
+            detail = f"; the last poll said: {last_any.summary}" if last_any else ""
+            problems.append(f"last successful poll was at {last_good.finished_at:%Y-%m-%d %H:%M} UTC, "
+                            f"more than {settings.max_poll_age_hours:g} hours ago{detail}")
+    finally:
+        await db.close()
+    return problems
+
+
+async def run_health(args: argparse.Namespace, settings: Settings) -> int:
+    """Exit 0 if healthy, else print why and exit 1."""
+    from bot.services import file_clock, utc_now
+
+    now = file_clock(settings.clock_file)() if settings.clock_file else utc_now()
+    problems = await health_problems(settings, now)
+    if problems:
+        for problem in problems:
+            print(f"unhealthy: {problem}", file=sys.stderr)
+        return 1
+    print("healthy")
+    return 0
