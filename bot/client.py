@@ -30,6 +30,8 @@ EXTENSIONS = (
     "commands.about",
     "commands.feeds",
     "commands.subscriptions",
+    "commands.status",
+    "commands.stats",
 )
 
 

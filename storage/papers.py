@@ -303,6 +303,35 @@ class PaperStore:
                     result.append(DigestEntry(hit, entry.position, entry.paper))
         return result
 
+    async def daily_counts(self, since: dt.date, until: dt.date, category: str | None = None) -> list[tuple[dt.date, str, int]]:
+        """Papers per digest day and listed category between two dates (one category, cross-lists included, when given)."""
+        if category is None:
+            query = """
+                SELECT d.date, dp.section, count(*) FROM digests d JOIN digest_papers dp ON dp.digest_id = d.id
+                WHERE d.date BETWEEN ? AND ? GROUP BY d.date, dp.section ORDER BY d.date
+            """
+            params: tuple[object, ...] = (since.isoformat(), until.isoformat())
+        else:
+            query = """
+                SELECT d.date, ?, count(*) FROM digests d JOIN digest_papers dp ON dp.digest_id = d.id
+                WHERE d.date BETWEEN ? AND ?
+                  AND EXISTS (SELECT 1 FROM paper_categories pc WHERE pc.paper_id = dp.paper_id AND pc.category = ?)
+                GROUP BY d.date ORDER BY d.date
+            """
+            params = (category, since.isoformat(), until.isoformat(), category)
+        rows = await self._db.reader.execute_fetchall(query, params)
+        return [(dt.date.fromisoformat(r[0]), r[1], r[2]) for r in rows]
+
+    async def titles_between(self, since: dt.date, until: dt.date, category: str | None = None) -> list[str]:
+        """The titles of the papers in the digests between two dates (each paper once)."""
+        query = """
+            SELECT DISTINCT p.id, p.title FROM digests d JOIN digest_papers dp ON dp.digest_id = d.id JOIN papers p ON p.id = dp.paper_id
+            WHERE d.date BETWEEN ? AND ?
+              AND (? IS NULL OR EXISTS (SELECT 1 FROM paper_categories pc WHERE pc.paper_id = p.id AND pc.category = ?))
+        """
+        rows = await self._db.reader.execute_fetchall(query, (since.isoformat(), until.isoformat(), category, category))
+        return [r[1] for r in rows]
+
     async def count_by_author(self, name_key: str) -> int:
         """How many stored papers have an author whose folded name is `name_key`."""
         rows = await self._db.reader.execute_fetchall(

@@ -70,7 +70,10 @@ class BotProcess:
         assert self.process is not None
         if self.process.returncode is None:
             self.process.send_signal(sig)
-        return await asyncio.wait_for(self.process.wait(), timeout)
+        code = await asyncio.wait_for(self.process.wait(), timeout)
+        # Every end-to-end run checks that the token never reached the log, whatever happened.
+        assert self.fake.token not in self.log(), "the Discord token appeared in the bot's log"
+        return code
 
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""
