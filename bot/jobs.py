@@ -69,11 +69,14 @@ class Jobs:
 
     async def stop(self, grace: float = 20.0) -> None:
         """Stop both jobs and wait (up to `grace` seconds) for a delivery in flight to reach a checkpoint."""
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+        if not self.scheduler.running:
+            return
+        # Pause first: shutting the scheduler down cancels the job coroutines it is running.
+        self.scheduler.pause()
         try:
             async with asyncio.timeout(grace):
                 async with self._delivering:
                     pass
         except TimeoutError:
             log.warning("a delivery was still running after %.0f s; it resumes from the ledger at the next start", grace)
+        self.scheduler.shutdown(wait=False)

@@ -11,6 +11,7 @@ from tests.bot.delivery.conftest import JSONL_DAY, DailyWorld
 from tests.botworld import eventually
 from tests.fakediscord import Channel, Message
 from tests.fakediscord.model import READ_MESSAGE_HISTORY
+from tests.fakediscord.ratelimit import RateLimiter
 
 
 def footers(messages: list[Message]) -> list[str]:
@@ -108,4 +109,26 @@ async def test_429_storm_403_and_source_5xx(daily: DailyWorld) -> None:
     await eventually(lambda: daily.delivery_states().get(forbidden.id) == "done")
     assert len(daily.headers(forbidden)) == 1
     assert sorted(daily.linked_ids(daily.thread_messages(forbidden))) == every_paper
+    assert fake.duplicate_nonces == 0
+
+
+async def test_sigterm_mid_post_checkpoints_and_the_restart_finishes_it(daily: DailyWorld) -> None:
+    world, fake = daily.world, daily.fake
+    channel = await setup_one_feed(daily)
+    # One message per 0.3 s per channel (announced in X-RateLimit headers): the post takes seconds.
+    fake.rate_limiter = RateLimiter(limit=1, per=0.3)
+    daily.clock.set("2026-03-02T06:00:00+00:00")
+    await eventually(lambda: len(daily.thread_messages(channel)) >= 2)
+    assert await world.bot.stop(signal.SIGTERM) == 0
+    assert "paused for shutdown; it resumes at the next start" in world.bot.log()
+    state, parts_sent, parts_total = daily.rows("SELECT state, parts_sent, parts_total FROM deliveries")[0]
+    assert state == "sending" and 2 <= int(str(parts_sent)) < int(str(parts_total))
+    sent_before = len(daily.thread_messages(channel))
+    assert sent_before == parts_sent  # every accepted message was recorded before exiting
+
+    await world.bot.start()
+    await eventually(lambda: daily.delivery_states().get(channel.id) == "done", timeout=30)
+    parts = daily.thread_messages(channel)
+    assert len(daily.headers(channel)) == 1
+    assert footers(parts) == [f"2026-03-02 · part {n} of {parts_total}" for n in range(1, int(str(parts_total)) + 1)]
     assert fake.duplicate_nonces == 0
