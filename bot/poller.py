@@ -26,6 +26,7 @@ class Poller:
         latest = await services.papers.latest_digest()
         problems: list[str] = []
         new_days: list[str] = []
+        notes: list[str] = []
         try:
             outcome = await self.source.poll(started.date(), latest.date if latest else None)
         except Exception as exc:  # a source bug must not stop the scheduler
@@ -34,6 +35,7 @@ class Poller:
             problems.append(f"{type(exc).__name__}: {exc}")
         if outcome is not None:
             problems += outcome.errors
+            notes = outcome.notes
             for fetched in outcome.digests:
                 report = await ingest_bytes(services.papers, fetched.name, fetched.data, fetched.date, now=services.clock())
                 if report.error is not None:
@@ -50,7 +52,9 @@ class Poller:
         finished = services.clock()
         ok = not problems
         summary = "; ".join(
-            ([f"ingested {', '.join(new_days)}"] if new_days else ["nothing new"]) + ([f"problems: {' | '.join(problems)}"] if problems else [])
+            ([f"ingested {', '.join(new_days)}"] if new_days else ["nothing new"])
+            + notes  # e.g. "2026-03-01: not published yet (404)": normal on weekends, no alarm
+            + ([f"problems: {' | '.join(problems)}"] if problems else [])
         )
         run = PollRun(started, finished, ok, len(new_days), summary)
         await services.source_state.record_poll(run)

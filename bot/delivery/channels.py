@@ -5,16 +5,15 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import discord
 
 from bot.delivery.destinations import ChannelDestination
 from bot.delivery.executor import PostPlan, ShuttingDown, carry_out
-from bot.delivery.failures import MAX_ATTEMPTS, classify
+from bot.delivery.failures import Outcome, settle_failure
 from bot.render.post import render_digest_header, render_digest_parts, thread_name
-from bot.schedule import due_at, is_recent, retry_delay
+from bot.schedule import due_at, is_recent
 from bot.services import Services
 from storage.feeds import ChannelFeed
 from storage.ledger import CHANNEL, Delivery
@@ -24,14 +23,6 @@ log = logging.getLogger(__name__)
 
 # Digests older than this (by arrival) are never looked at by the periodic check.
 LOOKBACK_DAYS = 8
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What one delivery attempt ended as, for logs and command replies."""
-
-    state: str
-    detail: str = ""
 
 
 async def plan_for(services: Services, feed_categories: list[str], digest: DigestInfo) -> PostPlan | None:
@@ -125,30 +116,11 @@ class ChannelDeliveries:
             log.info("delivery %d to channel %d paused for shutdown; it resumes at the next start", delivery.id, feed.channel_id)
             return Outcome("sending", "paused for shutdown")
         except Exception as error:  # every failure is recorded, then classified
-            return await self._failed(feed, digest, delivery, error)
+            async def stop_feed(reason: str) -> None:
+                await services.feeds.mark_failing(feed.id, reason, services.clock())
+
+            return await settle_failure(services.ledger, delivery.id, error, services.clock(),
+                                        f"channel {feed.channel_id} (guild {feed.guild_id}, feed {feed.id}, digest {digest.date})", stop_feed)
         log.info("delivery %d: digest %s posted to channel %d (guild %d, feed %d): header %s, %d parts",
                  done.id, digest.date, feed.channel_id, feed.guild_id, feed.id, done.header_message_id, done.parts_total)
         return Outcome("done")
-
-    async def _failed(self, feed: ChannelFeed, digest: DigestInfo, delivery: Delivery, error: Exception) -> Outcome:
-        services = self.services
-        now = services.clock()
-        failure = classify(error)
-        current = await services.ledger.get(delivery.id)
-        if failure.kind == "refused":
-            await services.ledger.fail(delivery.id, failure.sentence, now)
-            await services.feeds.mark_failing(feed.id, failure.sentence, now)
-            log.warning("delivery %d to channel %d (guild %d, feed %d) refused: %s; feed marked failing until /feed resume",
-                        delivery.id, feed.channel_id, feed.guild_id, feed.id, failure.sentence)
-            return Outcome("refused", failure.sentence)
-        if failure.kind == "transient" and current.attempts + 1 < MAX_ATTEMPTS:
-            retry_at = now + retry_delay(current.attempts + 1)
-            await services.ledger.retry_later(delivery.id, failure.sentence, retry_at, now)
-            log.warning("delivery %d to channel %d failed (%s), attempt %d of %d; retrying at %s",
-                        delivery.id, feed.channel_id, failure.sentence, current.attempts + 1, MAX_ATTEMPTS, retry_at.isoformat(timespec="seconds"))
-            return Outcome("retrying", failure.sentence)
-        await services.ledger.fail(delivery.id, failure.sentence, now)
-        log.error("delivery %d of %s to channel %d failed for good: %s", delivery.id, digest.date, feed.channel_id, failure.sentence,
-                  exc_info=error if failure.kind == "bug" else None)
-        return Outcome("failed", failure.sentence)
-

@@ -9,13 +9,13 @@ from zoneinfo import ZoneInfo
 
 import discord
 
-from bot.delivery.channels import LOOKBACK_DAYS, Outcome
+from bot.delivery.channels import LOOKBACK_DAYS
 from bot.delivery.destinations import DirectMessageDestination
 from bot.delivery.executor import PostPlan, ShuttingDown, carry_out
-from bot.delivery.failures import MAX_ATTEMPTS, classify
+from bot.delivery.failures import Outcome, settle_failure
 from bot.matching import UserMatches, match_digest
 from bot.render.dm import render_matches
-from bot.schedule import due_at, is_recent, retry_delay
+from bot.schedule import due_at, is_recent
 from bot.services import Services
 from storage.ledger import DM
 from storage.records import DigestInfo
@@ -120,30 +120,13 @@ class DirectMessageDeliveries:
                                    services.clock, lambda: self.stopping)
         except ShuttingDown:
             return Outcome("sending", "paused for shutdown")
-        except Exception as error:
-            return await self._failed(user_id, digest, delivery.id, error)
+        except Exception as error:  # every failure is recorded, then classified
+            async def stop_dms(reason: str) -> None:
+                await services.subscriptions.mark_dm_failing(user_id, reason, services.clock())
+                self.failing.add(user_id)
+
+            return await settle_failure(services.ledger, delivery.id, error, services.clock(),
+                                        f"the DMs of user {user_id} (digest {digest.date})", stop_dms)
         log.info("delivery %d: DM with %d papers of %s sent to user %d (message %s)",
                  done.id, len(matches.papers), digest.date, user_id, done.header_message_id)
         return Outcome("done")
-
-    async def _failed(self, user_id: int, digest: DigestInfo, delivery_id: int, error: Exception) -> Outcome:
-        services = self.services
-        now = services.clock()
-        failure = classify(error)
-        current = await services.ledger.get(delivery_id)
-        if failure.kind == "refused":
-            await services.ledger.fail(delivery_id, failure.sentence, now)
-            await services.subscriptions.mark_dm_failing(user_id, failure.sentence, now)
-            self.failing.add(user_id)
-            log.warning("delivery %d: DM to user %d refused (%s); no more DMs until they use a command", delivery_id, user_id, failure.sentence)
-            return Outcome("refused", failure.sentence)
-        if failure.kind == "transient" and current.attempts + 1 < MAX_ATTEMPTS:
-            retry_at = now + retry_delay(current.attempts + 1)
-            await services.ledger.retry_later(delivery_id, failure.sentence, retry_at, now)
-            log.warning("delivery %d: DM to user %d failed (%s); retrying at %s", delivery_id, user_id, failure.sentence,
-                        retry_at.isoformat(timespec="seconds"))
-            return Outcome("retrying", failure.sentence)
-        await services.ledger.fail(delivery_id, failure.sentence, now)
-        log.error("delivery %d: DM of %s to user %d failed for good: %s", delivery_id, digest.date, user_id, failure.sentence,
-                  exc_info=error if failure.kind == "bug" else None)
-        return Outcome("failed", failure.sentence)

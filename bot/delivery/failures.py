@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import aiohttp
 import discord
+
+from bot.schedule import retry_delay
+from storage.ledger import DeliveryLedger
+
+log = logging.getLogger(__name__)
 
 # Discord error codes worth a specific sentence.
 _SENTENCES = {
@@ -42,3 +50,44 @@ def classify(error: BaseException) -> Failure:
     if isinstance(error, discord.HTTPException):
         return Failure("bug", f"Discord rejected the message: {error.status} {error.text}")
     return Failure("bug", f"{type(error).__name__}: {error}")
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one delivery attempt ended as, for logs and command replies."""
+
+    state: str
+    detail: str = ""
+
+
+async def settle_failure(
+    ledger: DeliveryLedger,
+    delivery_id: int,
+    error: BaseException,
+    now: dt.datetime,
+    target: str,
+    on_refused: Callable[[str], Awaitable[None]],
+) -> Outcome:
+    """Record a failed delivery by what the failure means.
+
+    Refused (403/404): the row fails and `on_refused` stops the target until someone fixes it.
+    Passing (5xx, 429 after retries, network): retried with backoff, at most MAX_ATTEMPTS times.
+    Anything else is a bug: the row fails and the traceback goes to the log.
+    """
+    failure = classify(error)
+    current = await ledger.get(delivery_id)
+    if failure.kind == "refused":
+        await ledger.fail(delivery_id, failure.sentence, now)
+        await on_refused(failure.sentence)
+        log.warning("delivery %d to %s refused: %s; stopped until fixed", delivery_id, target, failure.sentence)
+        return Outcome("refused", failure.sentence)
+    if failure.kind == "transient" and current.attempts + 1 < MAX_ATTEMPTS:
+        retry_at = now + retry_delay(current.attempts + 1)
+        await ledger.retry_later(delivery_id, failure.sentence, retry_at, now)
+        log.warning("delivery %d to %s failed (%s), attempt %d of %d; retrying at %s", delivery_id, target,
+                    failure.sentence, current.attempts + 1, MAX_ATTEMPTS, retry_at.isoformat(timespec="seconds"))
+        return Outcome("retrying", failure.sentence)
+    await ledger.fail(delivery_id, failure.sentence, now)
+    log.error("delivery %d to %s failed for good: %s", delivery_id, target, failure.sentence,
+              exc_info=error if failure.kind == "bug" else None)
+    return Outcome("failed", failure.sentence)

@@ -98,3 +98,36 @@ async def test_downtime_catch_up_posts_once_not_once_per_missed_tick(daily: Dail
     polls = len(daily.rows("SELECT id FROM poll_runs"))
     await eventually(lambda: len(daily.rows("SELECT id FROM poll_runs")) >= polls + 2)
     assert len(daily.headers(channel)) == 1
+
+
+async def test_nine_in_berlin_is_nine_local_on_both_sides_of_the_spring_change(daily: DailyWorld) -> None:
+    world, fake = daily.world, daily.fake
+    channel = fake.add_channel(world.guild, "berlin")
+    daily.clock.set("2026-03-27T05:00:00+00:00")
+    await world.bot.start()
+    reply = await world.run(world.owner, "feed", {"channel": channel, "time": "09:00", "timezone": "Europe/Berlin"}, subcommand="add")
+    assert "Next post time: 2026-03-27 09:00 Europe/Berlin" in reply.content
+
+    # Saturday 28 March: Berlin is on CET (UTC+1), so 09:00 local is 08:00 UTC.
+    daily.clock.set("2026-03-28T05:00:00+00:00")
+    daily.server.publish("2026-03-28_AI_enhanced_Chinese.jsonl", JSONL_DAY)
+    await eventually(lambda: "2026-03-28" in daily.digest_dates())
+    daily.clock.set("2026-03-28T07:59:30+00:00")
+    polls = len(daily.rows("SELECT id FROM poll_runs"))
+    await eventually(lambda: len(daily.rows("SELECT id FROM poll_runs")) >= polls + 2)
+    assert daily.headers(channel) == []
+    daily.clock.set("2026-03-28T08:00:00+00:00")
+    await eventually(lambda: len(daily.headers(channel)) == 1)
+
+    # Monday 30 March, after the change to CEST (UTC+2): 09:00 local is 07:00 UTC.
+    daily.clock.set("2026-03-30T05:00:00+00:00")
+    daily.server.publish("2026-03-30.md", MARKDOWN_DAY)
+    await eventually(lambda: "2026-03-30" in daily.digest_dates())
+    daily.clock.set("2026-03-30T06:59:30+00:00")
+    polls = len(daily.rows("SELECT id FROM poll_runs"))
+    await eventually(lambda: len(daily.rows("SELECT id FROM poll_runs")) >= polls + 2)
+    assert len(daily.headers(channel)) == 1
+    daily.clock.set("2026-03-30T07:00:00+00:00")
+    await eventually(lambda: len(daily.headers(channel)) == 2)
+    arrival = daily.rows("SELECT l.updated_at FROM deliveries l JOIN digests d ON d.id = l.digest_id WHERE d.date = '2026-03-30'")
+    assert arrival == [("2026-03-30T07:00:00+00:00",)]
