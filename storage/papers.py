@@ -6,16 +6,20 @@ import asyncio
 import datetime as dt
 import json
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 import aiosqlite
 
 from storage.db import Database
-from storage.records import CorpusStats, DigestEntry, DigestInfo, IngestResult, StoredPaper
+from storage.records import (
+    CorpusStats,
+    DigestEntry,
+    DigestInfo,
+    IngestResult,
+    PaperInput,
+    StoredPaper,
+)
 from storage.text import category_token, fold_name, has_cjk, index_text
-
-if TYPE_CHECKING:
-    from bot.ingest.paper import Paper
 
 _TEXT_FIELDS = (
     "title", "primary_category", "tldr", "motivation", "method", "result", "conclusion",
@@ -45,7 +49,7 @@ def _fts_values(row: dict[str, object]) -> tuple[str, str, str, str, str, str]:
     )
 
 
-def _merge(old: dict[str, object] | None, paper: Paper, date: str, now: str) -> dict[str, object]:
+def _merge(old: dict[str, object] | None, paper: PaperInput, date: str, now: str) -> dict[str, object]:
     """Merge a newly parsed paper into its stored row: new text wins, but never erases text."""
     row: dict[str, object] = dict(old) if old is not None else {}
     for name in _TEXT_FIELDS:
@@ -106,7 +110,7 @@ class PaperStore:
 
     async def ingest(
         self,
-        papers: Sequence[Paper],
+        papers: Sequence[PaperInput],
         *,
         date: dt.date,
         source: str,
@@ -124,7 +128,7 @@ class PaperStore:
         arrived = now or dt.datetime.now(dt.UTC)
         now_text = arrived.astimezone(dt.UTC).isoformat(timespec="seconds")
         # Keep each paper's first position; a repeated entry's later text wins.
-        latest: dict[str, Paper] = {}
+        latest: dict[str, PaperInput] = {}
         position: dict[str, int] = {}
         for index, paper in enumerate(papers):
             latest[paper.arxiv_id] = paper

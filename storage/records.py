@@ -6,6 +6,30 @@ import datetime as dt
 import json
 import sqlite3
 from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class PaperInput(Protocol):
+    """What ingesting needs of a parsed paper (bot.ingest.paper.Paper has it); storage knows no parser."""
+
+    arxiv_id: str
+    title: str
+    authors: list[str]
+    primary_category: str
+    categories: list[str]
+    tldr: str
+    motivation: str
+    method: str
+    result: str
+    conclusion: str
+    abstract: str
+    comment: str
+    code_url: str
+    keywords: str
+    translated_title: str
+    abs_url: str
+    pdf_url: str
+    section: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,17 +3,37 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from tests.botworld import ROOT, build_world
+from tests.botworld import ROOT, World, build_world
 from tests.fakediscord import FakeDiscord
+
+
+@contextlib.asynccontextmanager
+async def running_bot(tmp_path: Path, database: Path | None = None, stop_signal: int = signal.SIGTERM) -> AsyncIterator[World]:
+    """The bot process against a fresh fake Discord, over a copy of `database` (or an empty one)."""
+    fake = FakeDiscord()
+    await fake.start()
+    db_path = tmp_path / "bot.sqlite3"
+    if database is not None:
+        shutil.copyfile(database, db_path)
+    world = build_world(fake, db_path, tmp_path / "bot.log")
+    await world.bot.start()
+    try:
+        yield world
+    finally:
+        assert await world.bot.stop(stop_signal) == 0  # a clean exit on the signal
+        await fake.stop()
 
 
 def run_bot(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
@@ -50,11 +70,7 @@ async def test_a_token_discord_refuses_exits_2(tmp_path: Path) -> None:
 
 
 async def test_empty_database_answers_with_sentences(tmp_path: Path) -> None:
-    fake = FakeDiscord()
-    await fake.start()
-    world = build_world(fake, tmp_path / "empty.sqlite3", tmp_path / "bot.log")
-    await world.bot.start()
-    try:
+    async with running_bot(tmp_path) as world:
         search = await world.run(world.member, "search", {"query": "diffusion"})
         assert search.ephemeral and "No papers are stored yet" in search.content
         digest = await world.run(world.member, "digest")
@@ -64,19 +80,11 @@ async def test_empty_database_answers_with_sentences(tmp_path: Path) -> None:
         about = await world.run(world.member, "about")
         assert "**0** papers in **0** digests · latest digest: **none yet**" in about.embeds[0]["description"]
         assert await world.autocomplete(world.member, "search", {"query": "x", "category": "c"}, "category") == []
-    finally:
-        assert await world.bot.stop() == 0
-        await fake.stop()
 
 
 async def test_gateway_drop_is_resumed_and_the_next_command_answered(tmp_path: Path, sample_db_file: Path) -> None:
-    fake = FakeDiscord()
-    await fake.start()
-    db_path = tmp_path / "bot.sqlite3"
-    db_path.write_bytes(sample_db_file.read_bytes())
-    world = build_world(fake, db_path, tmp_path / "bot.log")
-    await world.bot.start()
-    try:
+    async with running_bot(tmp_path, sample_db_file) as world:
+        fake = world.fake
         await fake.gateway.drop()
         # Sent while the bot is away: the fake buffers it and replays it on RESUME.
         record = await world.send(world.member, "paper", {"id": "2601.20911"})
@@ -87,29 +95,17 @@ async def test_gateway_drop_is_resumed_and_the_next_command_answered(tmp_path: P
         again = await world.run(world.member, "paper", {"id": "2512.22208"})
         assert again.embeds[0]["footer"]["text"] == "arXiv:2512.22208"
         assert fake.gateway.resumes == 2
-    finally:
-        assert await world.bot.stop() == 0
-        await fake.stop()
     assert "gateway session resumed" in world.bot.log()
 
 
 async def test_an_unexpected_failure_says_something_went_wrong_and_logs_the_traceback(tmp_path: Path, sample_db_file: Path) -> None:
-    fake = FakeDiscord()
-    await fake.start()
-    db_path = tmp_path / "bot.sqlite3"
-    db_path.write_bytes(sample_db_file.read_bytes())
-    world = build_world(fake, db_path, tmp_path / "bot.log")
-    await world.bot.start()
-    try:
-        with sqlite3.connect(db_path) as conn:
+    async with running_bot(tmp_path, sample_db_file, signal.SIGINT) as world:
+        with sqlite3.connect(world.bot.db_path) as conn:
             conn.execute("DROP TABLE digest_papers")
         reply = await world.run(world.member, "digest")
         assert reply.ephemeral
         assert reply.content.startswith("Something went wrong on our side")
         assert "Traceback" not in reply.content
-    finally:
-        assert await world.bot.stop(signal.SIGINT) == 0
-        await fake.stop()
     log = world.bot.log()
     assert "unexpected error in digest" in log and "Traceback" in log and "no such table: digest_papers" in log
-    assert fake.token not in log
+    assert world.fake.token not in log
