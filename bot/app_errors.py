@@ -13,6 +13,8 @@ from storage.fts_query import EmptyQuery
 
 log = logging.getLogger(__name__)
 
+# discord.py's names where Discord's own settings screens call them something else.
+_PERMISSION_NAMES = {"manage_guild": "Manage Server", "manage_channels": "Manage Channels"}
 SOMETHING_WENT_WRONG = "Something went wrong on our side; it has been logged. Please try again in a minute."
 
 
@@ -25,7 +27,7 @@ def sentence_for(error: BaseException) -> str | None:
     if isinstance(error, EmptyQuery):
         return "Type at least one word to search for (a `-word` alone only leaves papers out)."
     if isinstance(error, app_commands.MissingPermissions):
-        missing = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
+        missing = ", ".join(_PERMISSION_NAMES.get(p, p.replace("_", " ").title()) for p in error.missing_permissions)
         return f"You need the {missing} permission to do that."
     if isinstance(error, app_commands.NoPrivateMessage):
         return "That command works in a server, not in direct messages."

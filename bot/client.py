@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from typing import Any
 
@@ -18,6 +20,7 @@ from bot.poller import Poller
 from bot.services import Services
 from bot.settings import Settings
 from bot.sources import build_source
+from storage.meta import MetaStore
 
 log = logging.getLogger(__name__)
 
@@ -101,16 +104,29 @@ class DigestBot(commands.Bot):
         await super().close()
 
     async def sync_commands(self) -> None:
-        """Register the slash commands: with one guild when DISCORD_GUILD_ID is set, globally otherwise."""
+        """Register the slash commands: with one guild when DISCORD_GUILD_ID is set, globally otherwise.
+
+        Skipped when nothing changed since the last start: Discord limits how often commands may
+        be re-registered, and a bot that restarts in a loop must not use that up.
+        """
         guild_id = self.services.settings.guild_id
+        guild = discord.Object(id=guild_id) if guild_id is not None else None
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
+        described = json.dumps(
+            {"guild": guild_id, "commands": [c.to_dict(self.tree) for c in self.tree.get_commands(guild=guild)]}, sort_keys=True
+        )
+        fingerprint = hashlib.sha256(described.encode()).hexdigest()
+        meta = MetaStore(self.services.db)
+        if await meta.get("synced_commands") == fingerprint:
+            log.info("slash commands unchanged since the last start; not registering them again")
+            return
         try:
+            synced = await self.tree.sync(guild=guild)
+            await meta.set("synced_commands", fingerprint)
             if guild_id is not None:
-                guild = discord.Object(id=guild_id)
-                self.tree.copy_global_to(guild=guild)
-                synced = await self.tree.sync(guild=guild)
                 log.info("synced %d commands to guild %s", len(synced), guild_id)
             else:
-                synced = await self.tree.sync()
                 log.info("synced %d global commands (Discord may take up to an hour to show changes)", len(synced))
         except discord.HTTPException as exc:
             log.error(

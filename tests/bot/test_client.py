@@ -109,3 +109,21 @@ async def test_an_unexpected_failure_says_something_went_wrong_and_logs_the_trac
     log = world.bot.log()
     assert "unexpected error in digest" in log and "Traceback" in log and "no such table: digest_papers" in log
     assert world.fake.token not in log
+
+
+async def test_commands_are_registered_once_not_on_every_restart(tmp_path: Path) -> None:
+    fake = FakeDiscord()
+    await fake.start()
+    world = build_world(fake, tmp_path / "bot.sqlite3", tmp_path / "bot.log")
+    try:
+        await world.bot.start()
+        assert await world.bot.stop() == 0
+        await world.bot.start()
+        reply = await world.run(world.member, "about")
+        assert reply.embeds[0]["title"].startswith("arxiv-digest-bot")
+        assert await world.bot.stop() == 0
+    finally:
+        await fake.stop()
+    registrations = [r for r in fake.requests if r.method == "PUT" and r.path.endswith("/commands")]
+    assert len(registrations) == 1
+    assert "slash commands unchanged since the last start" in world.bot.log()

@@ -18,10 +18,10 @@ async def test_a_member_without_manage_server_is_refused_and_nothing_changes(wor
     before = feed_rows(world)
     reply = await world.run(world.member, "feed", {"channel": world.channel}, subcommand="add")
     assert reply.ephemeral
-    assert reply.content == "You need the Manage Guild permission to do that."
+    assert reply.content == "You need the Manage Server permission to do that."
     assert feed_rows(world) == before
     listing = await world.run(world.member, "feed", subcommand="list")
-    assert "Manage Guild" in listing.content
+    assert "Manage Server" in listing.content
 
 
 async def test_add_list_pause_resume_remove(world: World) -> None:

@@ -55,7 +55,7 @@ async def test_status_shows_a_failing_feeds_reason_and_dm_failures(world: World)
     assert "Discord refused the post: the bot cannot see the channel (Missing Access)" in sent.content
 
     refused = await world.run(world.member, "status")
-    assert refused.ephemeral and "Manage Guild" in refused.content
+    assert refused.ephemeral and "Manage Server" in refused.content
     status = await world.run(world.owner, "status")
     assert status.ephemeral
     fields = {f["name"]: f["value"] for f in status.embeds[0]["fields"]}
