@@ -103,3 +103,24 @@ def test_text_helpers() -> None:
     assert display_title("A  \n title") == "A title"
     assert escape_markdown("a*b_c") == "a\\*b\\_c"
     assert json.dumps(escape_markdown("~~|>")) == json.dumps("\\~\\~\\|\\>")
+
+
+async def test_a_dm_for_fifty_busy_subscriptions_fits_one_message(sample_db: Database) -> None:
+    from bot.matching import match_digest
+    from bot.render.dm import render_matches
+    from storage.subscriptions import Subscription, subscription_key
+
+    entries = await PaperStore(sample_db).digest_entries(dt.date(2026, 1, 29))
+    words = ["learning", "model", "data", "language", "image", "graph", "agent", "robust", "diffusion", "video"]
+    # 49 keywords (ten single words, then word pairs such as "model OR graph") and one busy category.
+    keywords = words + [f"{a} OR {b}" for a in words for b in words if a < b][:39]
+    created = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    subs = [Subscription(i, 1, "keyword", k, subscription_key("keyword", k), created) for i, k in enumerate(keywords)]
+    subs.append(Subscription(100, 1, "category", "cs.LG", "cs.lg", created))
+    matches = match_digest(entries, subs)[1]
+    assert len(matches.papers) > 200
+    embeds = render_matches(dt.date(2026, 1, 29), matches)
+    assert problems(*embeds) == []
+    assert "more not shown here: /digest mine:True date:2026-01-29" in (embeds[-1].footer.text or "")
+    shown = sum((e.description or "").count("](https://arxiv.org/abs/") for e in embeds)
+    assert shown + int((embeds[-1].footer.text or "").split()[0]) == len(matches.papers)
