@@ -8,6 +8,7 @@ whole digest to an HTML parser or a Markdown renderer corrupts real summaries (`
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterable
 
@@ -51,8 +52,16 @@ _LABELS: dict[str, str] = {
     "chinese title": "translated_title", "中文标题": "translated_title", "标题": "translated_title",
     "title translation": "translated_title",
 }
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _NAME_SEPARATORS = re.compile(r",|;|，|、|\s+and\s+")
 _MULTILINE_FIELDS = {"tldr", "motivation", "method", "result", "conclusion", "abstract", "comment"}
+
+
+def decode_entities(text: str) -> str:
+    """Decode complete HTML entities (`&amp;`, `&#39;`, `&lt;`) that escaping forks write; leave any other `&` alone."""
+    if "&" not in text:
+        return text
+    return _ENTITY.sub(lambda m: html.unescape(m.group(0)), text)
 
 
 def _split_names(text: str) -> list[str]:
@@ -98,7 +107,7 @@ class _PaperBuilder:
 
     def build(self) -> Paper:
         def text(name: str) -> str:
-            return "\n".join(self.fields.get(name, ())).strip()
+            return decode_entities("\n".join(self.fields.get(name, ())).strip())
 
         primary = text("primary_category").strip("* ")
         categories = [c for c in re.split(r"[,\s]+", text("categories")) if _CATEGORY.match(c)]
@@ -109,7 +118,7 @@ class _PaperBuilder:
         code_match = re.search(r"https?://\S+", code)
         return Paper(
             arxiv_id=self.arxiv_id,
-            title=self.title.strip(),
+            title=decode_entities(self.title.strip()),
             authors=_split_names(text("authors")),
             primary_category=primary or self.section,
             categories=categories,

@@ -111,6 +111,15 @@ HTML_FRAGMENTS = """\
 Abstract: Plain.
 """
 
+ESCAPED = """\
+# cs.CV [[Back]](#toc)
+
+### [1] [Fast &amp; Robust &lt;Segmentation&gt;](https://arxiv.org/abs/2601.00010)
+*Ann O&#39;Neil*
+
+TL;DR: R&D for x&lt;n &amp unchanged; AT&T stays.
+"""
+
 CHINESE_LABELS = """\
 # cs.CL [[Back]](#toc)
 
@@ -157,6 +166,10 @@ TL;DR: 中文摘要。
             "arxiv_id": "2601.00006", "authors": ["Jo Jones & co"], "tldr": "Uses <entities> & tags.",
             "abstract": "Plain.", "primary_category": "cs.IR",
         }, id="html-fragments"),
+        pytest.param(ESCAPED, {
+            "arxiv_id": "2601.00010", "title": "Fast & Robust <Segmentation>", "authors": ["Ann O'Neil"],
+            "tldr": "R&D for x<n &amp unchanged; AT&T stays.",
+        }, id="html-entities"),
         pytest.param(CHINESE_LABELS, {
             "arxiv_id": "2601.00007", "tldr": "中文摘要。", "motivation": "为什么。", "method": "怎么做。",
             "abstract": "The abstract.",
