@@ -175,7 +175,7 @@ class Subscriptions(commands.Cog):
         name = " ".join(value.split())
         if not subscription_key("author", name):
             raise InvalidInput("That name has no letters; type the author's name as it appears on arXiv.")
-        count = await services_of(interaction).papers.count_by_author(subscription_key("author", name))
+        count = await services_of(interaction).search.count_by_author(name)
         note = f"{count:,} stored papers are by {escape_markdown(name)}." if count else (
             "No stored paper is by that name yet; digests write names in full, like `Yann LeCun`.")
         await self._add(interaction, "author", name, note)

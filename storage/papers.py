@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 from collections.abc import Iterator, Sequence
@@ -75,31 +74,10 @@ def _chunks(items: Sequence[T], size: int = _CHUNK) -> Iterator[Sequence[T]]:
         yield items[start:start + size]
 
 
-class _Pipeline:
-    """Queue statements on the writer without waiting for each one.
-
-    The connection runs them in order on its own thread, so building the next batch (Python:
-    index text, author folding) overlaps with SQLite executing the previous one.
-    """
-
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self._conn = conn
-        self._pending: list[asyncio.Future[object]] = []
-
-    async def submit(self, sql: str, params: list[tuple[object, ...]]) -> None:
-        """Queue `sql` for every parameter tuple."""
-        if not params:
-            return
-        self._pending.append(asyncio.ensure_future(self._conn.executemany(sql, params)))
-        await asyncio.sleep(0)  # let it reach the connection's queue before building the next
-
-    async def drain(self) -> None:
-        """Wait for every queued statement; raise the first failure after all have settled."""
-        results = await asyncio.gather(*self._pending, return_exceptions=True)
-        self._pending.clear()
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
+async def _many(conn: aiosqlite.Connection, sql: str, params: list[tuple[object, ...]]) -> None:
+    """Run `sql` for every parameter tuple (nothing when there are none)."""
+    if params:
+        await conn.executemany(sql, params)
 
 
 class PaperStore:
@@ -177,57 +155,44 @@ class PaperStore:
             max_rows = await conn.execute_fetchall("SELECT coalesce(max(id), 0) FROM papers")
             next_id = int(next(iter(max_rows))[0]) + 1
             for offset, row in enumerate(inserts):
-                # Ids are assigned here (we are the only writer) so every statement can be queued at once.
+                # Ids are assigned here (we are the only writer): no read-back after the insert.
                 row["id"] = next_id + offset
-            pipeline = _Pipeline(conn)
             columns = ("id", "arxiv_id", "authors", "categories", "language", "first_seen", "last_seen", "updated_at", *_TEXT_FIELDS)
             if inserts:
-                await pipeline.submit(
-                    f"INSERT INTO papers ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                await _many(
+                    conn, f"INSERT INTO papers ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
                     [tuple(row[c] for c in columns) for row in inserts],
                 )
             if updates:
                 # The index is contentless: remove the old derived text before adding the new.
-                await pipeline.submit(
-                    "INSERT INTO papers_fts (papers_fts, rowid, title, authors, tldr, abstract, details, categories) "
+                await _many(
+                    conn, "INSERT INTO papers_fts (papers_fts, rowid, title, authors, tldr, abstract, details, categories) "
                     "VALUES ('delete', ?, ?, ?, ?, ?, ?, ?)",
                     [(old["id"], *_fts_values(old)) for old, _ in updates],
                 )
                 assignments = ", ".join(f"{c} = ?" for c in columns[2:])
-                await pipeline.submit(
-                    f"UPDATE papers SET {assignments} WHERE id = ?",
+                await _many(
+                    conn, f"UPDATE papers SET {assignments} WHERE id = ?",
                     [(*(row[c] for c in columns[2:]), row["id"]) for _, row in updates],
                 )
-                await pipeline.submit("DELETE FROM paper_categories WHERE paper_id = ?", [(row["id"],) for _, row in updates])
-                await pipeline.submit("DELETE FROM paper_authors WHERE paper_id = ?", [(row["id"],) for _, row in updates])
+                await _many(conn, "DELETE FROM paper_categories WHERE paper_id = ?", [(row["id"],) for _, row in updates])
             changed = inserts + [row for _, row in updates]
-            for batch in _chunks(changed, 64):
-                await pipeline.submit(
-                    "INSERT INTO papers_fts (rowid, title, authors, tldr, abstract, details, categories) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [(row["id"], *_fts_values(row)) for row in batch],
-                )
-            if changed:
-                await pipeline.submit(
-                    "INSERT OR IGNORE INTO paper_categories (category, paper_id) VALUES (?, ?)",
-                    [(cat, row["id"]) for row in changed for cat in json.loads(str(row["categories"]))],
-                )
-                await pipeline.submit(
-                    "INSERT INTO paper_authors (paper_id, position, name, name_key) VALUES (?, ?, ?, ?)",
-                    [
-                        (row["id"], index, name, fold_name(name))
-                        for row in changed
-                        for index, name in enumerate(json.loads(str(row["authors"])))
-                    ],
-                )
+            await _many(
+                conn, "INSERT INTO papers_fts (rowid, title, authors, tldr, abstract, details, categories) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(row["id"], *_fts_values(row)) for row in changed],
+            )
+            await _many(
+                conn, "INSERT OR IGNORE INTO paper_categories (category, paper_id) VALUES (?, ?)",
+                [(cat, row["id"]) for row in changed for cat in json.loads(str(row["categories"]))],
+            )
             paper_ids = {str(r["arxiv_id"]): r["id"] for r in [*existing.values(), *inserts]}
-            await pipeline.submit(
-                "INSERT OR IGNORE INTO digest_papers (digest_id, paper_id, section, position) VALUES (?, ?, ?, ?)",
+            await _many(
+                conn, "INSERT OR IGNORE INTO digest_papers (digest_id, paper_id, section, position) VALUES (?, ?, ?, ?)",
                 [
                     (digest_id, paper_ids[arxiv_id], latest[arxiv_id].section or latest[arxiv_id].primary_category, position[arxiv_id])
                     for arxiv_id in ids
                 ],
             )
-            await pipeline.drain()
             await conn.execute(
                 "UPDATE digests SET paper_count = (SELECT count(*) FROM digest_papers WHERE digest_id = ?) WHERE id = ?",
                 (digest_id, digest_id),
@@ -335,13 +300,6 @@ class PaperStore:
         """
         rows = await self._db.reader.execute_fetchall(query, (since.isoformat(), until.isoformat(), category, category))
         return [r[1] for r in rows]
-
-    async def count_by_author(self, name_key: str) -> int:
-        """How many stored papers have an author whose folded name is `name_key`."""
-        rows = await self._db.reader.execute_fetchall(
-            "SELECT count(DISTINCT paper_id) FROM paper_authors WHERE name_key = ?", (name_key,)
-        )
-        return int(next(iter(rows))[0])
 
     async def categories(self) -> list[tuple[str, int]]:
         """Return every category seen with how many papers carry it, largest first."""

@@ -91,6 +91,12 @@ class SearchIndex:
         by_id = {row["id"]: StoredPaper.from_row(row) for row in rows}
         return [by_id[i] for i in ids if i in by_id]
 
+    async def count_by_author(self, name: str) -> int:
+        """How many stored papers have an author of that name (case, accents and spacing ignored)."""
+        match = build_match("", author=name)
+        rows = await self._db.reader.execute_fetchall("SELECT count(*) FROM papers_fts WHERE papers_fts MATCH ?", (match,))
+        return int(next(iter(rows))[0])
+
     async def count(self, text: str, filters: SearchFilters | None = None) -> int:
         """Return how many papers match, without fetching them."""
         page = await self.search(text, filters, limit=1, offset=0)

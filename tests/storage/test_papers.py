@@ -19,7 +19,7 @@ from tests.conftest import DIGESTS, UNDATED, ingest_samples
 
 async def _table_counts(db: Database) -> dict[str, int]:
     counts = {}
-    for table in ("papers", "digests", "digest_papers", "digest_files", "paper_categories", "paper_authors"):
+    for table in ("papers", "digests", "digest_papers", "digest_files", "paper_categories"):
         rows = await db.reader.execute_fetchall(f"SELECT count(*) FROM {table}")
         counts[table] = next(iter(rows))[0]
     return counts
