@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections import Counter
 
@@ -125,7 +126,7 @@ class Digest(commands.Cog):
         entries = await services.papers.digest_entries(day, [category] if category else [])
         if not entries:
             raise NotFound(f"There is no digest for {day}." if category is None else f"The digest of {day} has no papers in `{category}`.")
-        matches = match_digest(entries, subscriptions).get(interaction.user.id)
+        matches = (await asyncio.to_thread(match_digest, entries, subscriptions)).get(interaction.user.id)
         if matches is None:
             raise NotFound(f"None of the {len(entries)} papers of {day} match your {len(subscriptions)} subscriptions.")
         view = MineView(interaction.user, day, matches)

@@ -23,10 +23,13 @@ def digestbot(*args: str, db: Path, cwd: Path | None = None, env: dict[str, str]
 def test_help_lists_every_command(tmp_path: Path) -> None:
     result = digestbot("--help", db=tmp_path / "x.sqlite3")
     assert result.returncode == 0
-    for command in ("run", "ingest", "backfill", "search", "stats"):
+    for command in ("run", "ingest", "backfill", "search", "stats", "health", "db"):
         assert command in result.stdout
         sub = digestbot(command, "--help", db=tmp_path / "x.sqlite3")
         assert sub.returncode == 0 and "usage: digestbot " + command in sub.stdout
+    for action in ("backup", "check", "vacuum"):
+        sub = digestbot("db", action, "--help", db=tmp_path / "x.sqlite3")
+        assert sub.returncode == 0 and f"usage: digestbot db {action}" in sub.stdout
 
 
 def test_ingest_a_folder_reports_each_digest_and_fails_on_undated_files(tmp_path: Path) -> None:
