@@ -35,7 +35,7 @@ _HTML_TEXT_TAGS = ("<p>", "<p ", "<b>", "<strong>", "<li>", "<span", "<em>")
 
 # Label as written (lower case, spaces squeezed) -> Paper field.
 _LABELS: dict[str, str] = {
-    "tl;dr": "tldr", "tldr": "tldr", "tl; dr": "tldr", "tl;dr summary": "tldr",
+    "tl;dr": "tldr", "tldr": "tldr", "tl; dr": "tldr", "tl;dr summary": "tldr", "summary": "tldr",
     "motivation": "motivation", "动机": "motivation",
     "method": "method", "methods": "method", "approach": "method", "方法": "method",
     "result": "result", "results": "result", "结果": "result",

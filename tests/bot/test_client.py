@@ -98,6 +98,20 @@ async def test_gateway_drop_is_resumed_and_the_next_command_answered(tmp_path: P
     assert "gateway session resumed" in world.bot.log()
 
 
+async def test_an_expired_session_is_identified_again(tmp_path: Path, sample_db_file: Path) -> None:
+    async with running_bot(tmp_path, sample_db_file) as world:
+        fake = world.fake
+        fake.gateway.session_id = "expired"  # Discord forgot the session: RESUME gets op 9
+        await fake.gateway.drop()
+        record = await world.send(world.member, "paper", {"id": "2601.20911"})
+        await asyncio.wait_for(fake.gateway.ready.wait(), 30)
+        assert fake.gateway.identifies == 2
+        # The command sent during the outage belonged to the dead session; a new one is answered.
+        again = await world.run(world.member, "paper", {"id": "2512.22208"})
+        assert again.embeds[0]["footer"]["text"] == "arXiv:2512.22208"
+        assert record.callback_type is None
+
+
 async def test_an_unexpected_failure_says_something_went_wrong_and_logs_the_traceback(tmp_path: Path, sample_db_file: Path) -> None:
     async with running_bot(tmp_path, sample_db_file, signal.SIGINT) as world:
         with sqlite3.connect(world.bot.db_path) as conn:

@@ -184,6 +184,12 @@ def test_template_variation_gives_the_expected_first_paper(text: str, expected: 
         assert getattr(paper, name) == value, name
 
 
+def test_a_summary_label_is_the_tldr_but_the_details_tag_is_not() -> None:
+    text = "### [1] [T](https://arxiv.org/abs/2601.00011)\n*A*\n- **Summary**: One line.\n<details><summary>Details</summary>\nAbstract: X.\n</details>\n"
+    papers, _ = parse_markdown(text.splitlines())
+    assert (papers[0].tldr, papers[0].abstract) == ("One line.", "X.")
+
+
 def test_missing_category_falls_back_to_the_section_and_second_paper_survives() -> None:
     papers, _ = parse_markdown(MISSING_FIELDS.splitlines())
     assert [p.arxiv_id for p in papers] == ["2601.00004", "2601.00005"]
