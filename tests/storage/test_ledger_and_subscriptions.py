@@ -1,0 +1,101 @@
+"""The delivery ledger and the subscription store on a real SQLite file."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.ingest.paper import Paper
+from storage.db import Database
+from storage.feeds import FeedStore
+from storage.ledger import CHANNEL, DM, DeliveryLedger
+from storage.papers import PaperStore
+from storage.subscriptions import SubscriptionLimit, SubscriptionStore
+
+NOW = dt.datetime(2026, 3, 2, 6, 0, tzinfo=dt.UTC)
+
+
+async def a_digest(db: Database) -> int:
+    store = PaperStore(db)
+    await store.ingest([Paper("2601.00001", "T", ["A"], "cs.CV")], date=dt.date(2026, 3, 2), source="s", fmt="jsonl",
+                       language="", content_hash="h", now=NOW)
+    info = await store.digest_info(dt.date(2026, 3, 2))
+    assert info is not None and info.ingested_at == NOW
+    return info.id
+
+
+async def test_a_delivery_row_is_one_per_target_and_digest_and_records_each_step(db: Database) -> None:
+    ledger = DeliveryLedger(db)
+    digest_id = await a_digest(db)
+    first = await ledger.open(CHANNEL, 7, digest_id, NOW)
+    again = await ledger.open(CHANNEL, 7, digest_id, NOW)
+    assert first.id == again.id and first.state == "pending"
+    assert (await ledger.open(DM, 7, digest_id, NOW)).id != first.id  # a DM to user 7 is another target
+    row = await ledger.start(first.id, 3, NOW)
+    row = await ledger.record_header(row.id, 100, NOW)
+    row = await ledger.record_thread(row.id, 100, NOW)
+    row = await ledger.record_part(row.id, 0, 101, NOW)
+    row = await ledger.record_part(row.id, 1, 102, NOW)
+    assert (row.state, row.parts_total, row.parts_sent, row.message_ids) == ("sending", 3, 2, [100, 101, 102])
+    row = await ledger.retry_later(row.id, "Discord server error 502", NOW + dt.timedelta(minutes=1), NOW)
+    assert (row.attempts, row.last_error, row.next_attempt_at) == (1, "Discord server error 502", NOW + dt.timedelta(minutes=1))
+    row = await ledger.record_part(row.id, 2, 103, NOW)
+    assert row.last_error is None
+    done = await ledger.finish(row.id, NOW)
+    assert done.finished and done.state == "done" and done.next_attempt_at is None
+    latest = await ledger.latest(CHANNEL, 7)
+    assert latest is not None and (latest.date, latest.state) == (dt.date(2026, 3, 2), "done")
+    assert await ledger.count_by_state(CHANNEL) == {"done": 1}
+
+
+async def test_resuming_a_failing_feed_reopens_its_failed_deliveries(db: Database) -> None:
+    ledger, feeds = DeliveryLedger(db), FeedStore(db)
+    digest_id = await a_digest(db)
+    feed, created = await feeds.upsert(guild_id=1, channel_id=2, categories=["cs.CV"], post_time=dt.time(9), timezone="UTC",
+                                       created_by=3, now=NOW)
+    assert created and feed.active
+    row = await ledger.open(CHANNEL, feed.id, digest_id, NOW)
+    await ledger.fail(row.id, "the bot lacks a permission there", NOW)
+    await feeds.mark_failing(feed.id, "the bot lacks a permission there", NOW)
+    failing = await feeds.by_channel(2)
+    assert failing is not None and not failing.active and failing.failing_reason == "the bot lacks a permission there"
+    resumed = await feeds.set_paused(2, False, NOW)
+    assert resumed is not None and resumed.active
+    assert (await ledger.get(row.id)).state == "pending"
+    assert await feeds.remove(2) and await feeds.by_channel(2) is None
+    assert await ledger.count_by_state(CHANNEL) == {}  # a removed feed leaves no rows behind
+
+
+async def test_subscriptions_merge_duplicates_respect_the_limit_and_bump_the_version(db: Database) -> None:
+    subs = SubscriptionStore(db)
+    add = {"now": NOW, "limit": 3, "default_time": dt.time(9), "default_timezone": "UTC"}
+    version = await subs.version()
+    first, created = await subs.add(1, "author", "Ángel Aso-Mollar", **add)
+    assert created and first.key == "angel aso mollar"
+    same, created = await subs.add(1, "author", "angel ASO mollar", **add)
+    assert not created and same.id == first.id
+    assert await subs.version() == version + 1
+    await subs.add(1, "keyword", "Diffusion  Policy", **add)
+    await subs.add(1, "category", "cs.CV", **add)
+    with pytest.raises(SubscriptionLimit):
+        await subs.add(1, "keyword", "one too many", **add)
+    assert [s.kind for s in await subs.for_user(1)] == ["author", "keyword", "category"]
+    assert await subs.remove(2, first.id) is None  # not user 2's to remove
+    assert (await subs.remove(1, first.id)) == first
+    settings = await subs.settings(1)
+    assert settings is not None and (settings.post_time, settings.timezone, settings.paused) == (dt.time(9), "UTC", False)
+
+
+async def test_a_returning_user_gets_failed_dms_tried_again(db: Database) -> None:
+    subs, ledger = SubscriptionStore(db), DeliveryLedger(db)
+    digest_id = await a_digest(db)
+    await subs.add(5, "category", "cs.CV", now=NOW, limit=50, default_time=dt.time(9), default_timezone="UTC")
+    row = await ledger.open(DM, 5, digest_id, NOW)
+    await ledger.fail(row.id, "the user does not accept direct messages", NOW)
+    await subs.mark_dm_failing(5, "the user does not accept direct messages", NOW)
+    assert await subs.failing_users() == {5} and await subs.dm_failure_count() == 1
+    assert await subs.clear_dm_failure(5, NOW)
+    assert not await subs.clear_dm_failure(5, NOW)
+    assert await subs.failing_users() == set()
+    assert (await ledger.get(row.id)).state == "pending"
