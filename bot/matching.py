@@ -26,42 +26,56 @@ class Reason:
         return f"{self.kind}: {self.value}"
 
 
-class UserMatches:
-    """One user's papers of one digest: which subscriptions hit which papers.
+def _priority(reason: Reason) -> tuple[int, str]:
+    return _ORDER[reason.kind], reason.value.lower()
 
-    The per-paper view (`papers`) is built on first use, when the DM is rendered, so matching
-    ten thousand users costs one pass over the subscriptions, not one pass over every paper of
-    every user.
+
+class UserMatches:
+    """One user's papers of one digest: which subscriptions hit which papers (digest positions).
+
+    Matching only records the hits; grouping for the DM is a few set operations, and a paper's
+    full list of reasons is worked out only for the papers a DM shows.
     """
 
-    __slots__ = ("_entries", "_papers", "hits", "user_id")
+    __slots__ = ("_entries", "hits", "user_id")
 
     def __init__(self, user_id: int, entries: Sequence[DigestEntry]) -> None:
         self.user_id = user_id
-        self.hits: list[tuple[Reason, Sequence[int]]] = []
+        self.hits: list[tuple[Reason, frozenset[int]]] = []
         self._entries = entries
-        self._papers: list[tuple[StoredPaper, list[Reason]]] | None = None
+
+    def count(self) -> int:
+        """How many distinct papers matched."""
+        return len(frozenset().union(*(positions for _, positions in self.hits)))
+
+    def groups(self) -> list[tuple[Reason, list[int]]]:
+        """Each matched paper once, under its most specific reason (author, keyword, category); digest order within."""
+        taken: set[int] = set()
+        result: list[tuple[Reason, list[int]]] = []
+        for reason, positions in sorted(self.hits, key=lambda hit: _priority(hit[0])):
+            mine = sorted(positions - taken)
+            if mine:
+                result.append((reason, mine))
+                taken.update(mine)
+        return result
+
+    def paper(self, position: int) -> StoredPaper:
+        """The paper at a digest position."""
+        return self._entries[position].paper
+
+    def reasons(self, position: int) -> list[Reason]:
+        """Every reason the paper at `position` matched, most specific first."""
+        return sorted((reason for reason, positions in self.hits if position in positions), key=_priority)
 
     @property
     def papers(self) -> list[tuple[StoredPaper, list[Reason]]]:
-        """Each matching paper once, in digest order, with every reason it matched (most specific first)."""
-        if self._papers is None:
-            found: dict[int, list[Reason]] = {}
-            for reason, positions in self.hits:
-                for position in positions:
-                    found.setdefault(position, []).append(reason)
-            self._papers = [
-                (self._entries[position].paper, sorted(found[position], key=lambda r: (_ORDER[r.kind], r.value.lower())))
-                for position in sorted(found)
-            ]
-        return self._papers
+        """Each matching paper once, in digest order, with all its reasons."""
+        every = sorted(frozenset().union(*(positions for _, positions in self.hits)))
+        return [(self.paper(p), self.reasons(p)) for p in every]
 
     def grouped(self) -> list[tuple[Reason, list[tuple[StoredPaper, list[Reason]]]]]:
-        """Papers grouped under their first (most specific) reason, groups in subscription order."""
-        groups: dict[Reason, list[tuple[StoredPaper, list[Reason]]]] = {}
-        for paper, reasons in self.papers:
-            groups.setdefault(reasons[0], []).append((paper, reasons))
-        return sorted(groups.items(), key=lambda item: (_ORDER[item[0].kind], item[0].value.lower()))
+        """`groups()` with each paper and all its reasons."""
+        return [(reason, [(self.paper(p), self.reasons(p)) for p in positions]) for reason, positions in self.groups()]
 
 
 def _hits(entries: Sequence[DigestEntry], kind: str, key: str, value: str, index: KeywordIndex | None,
@@ -71,7 +85,7 @@ def _hits(entries: Sequence[DigestEntry], kind: str, key: str, value: str, index
     if kind == "author":
         return by_author.get(key, [])
     assert index is not None
-    return sorted(by_id[a] for a in index.matches(value))
+    return [by_id[a] for a in index.matches(value)]
 
 
 def match_digest(entries: Sequence[DigestEntry], subscriptions: Sequence[Subscription]) -> dict[int, UserMatches]:
@@ -98,7 +112,7 @@ def match_digest(entries: Sequence[DigestEntry], subscriptions: Sequence[Subscri
     result: dict[int, UserMatches] = {}
     try:
         for (kind, key), members in groups.items():
-            positions = tuple(_hits(entries, kind, key, members[0].value, index, by_category, by_author, by_id))
+            positions = frozenset(_hits(entries, kind, key, members[0].value, index, by_category, by_author, by_id))
             if not positions:
                 continue
             for subscription in members:

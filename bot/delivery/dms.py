@@ -128,5 +128,5 @@ class DirectMessageDeliveries:
             return await settle_failure(services.ledger, delivery.id, error, services.clock(),
                                         f"the DMs of user {user_id} (digest {digest.date})", stop_dms)
         log.info("delivery %d: DM with %d papers of %s sent to user %d (message %s)",
-                 done.id, len(matches.papers), digest.date, user_id, done.header_message_id)
+                 done.id, matches.count(), digest.date, user_id, done.header_message_id)
         return Outcome("done")

@@ -23,23 +23,23 @@ def dm_title(day: dt.date) -> str:
 
 def render_matches(day: dt.date, matches: UserMatches) -> list[discord.Embed]:
     """One message: a summary embed, then one embed per reason with as many papers as fit."""
-    total = len(matches.papers)
+    total = matches.count()
     head = discord.Embed(title=dm_title(day), colour=ARXIV_RED)
-    grouped = matches.grouped()
-    summary = ", ".join(f"{reason} ({len(items)})" for reason, items in grouped)
+    groups = matches.groups()
+    summary = ", ".join(f"{reason} ({len(positions)})" for reason, positions in groups)
     head.description = shorten(f"**{total} new paper{'s' if total != 1 else ''}** match your subscriptions: {summary}", 1000)
     embeds = [head]
     used = len(head)
     shown = 0
-    for reason, items in grouped:
+    for reason, positions in groups:
         if len(embeds) == EMBEDS_PER_MESSAGE - 1 or used > _MESSAGE_BUDGET - 400:
             break
         lines: list[str] = []
         room = min(_DESCRIPTION_BUDGET, _MESSAGE_BUDGET - used - 300)
         size = 0
-        for paper, reasons in items:
-            line = entry_line(paper, tldr_width=120)
-            others = [str(r) for r in reasons[1:]]
+        for position in positions:
+            line = entry_line(matches.paper(position), tldr_width=120)
+            others = [str(r) for r in matches.reasons(position) if r != reason]
             if others:
                 line += f"\n*also {', '.join(others)}*"
             if size + len(line) + 2 > room:
@@ -48,7 +48,7 @@ def render_matches(day: dt.date, matches: UserMatches) -> list[discord.Embed]:
             size += len(line) + 2
         if not lines:
             break
-        embed = discord.Embed(title=shorten(str(reason), 250) + f" ({len(items)})", description="\n\n".join(lines), colour=ARXIV_RED)
+        embed = discord.Embed(title=shorten(str(reason), 250) + f" ({len(positions)})", description="\n\n".join(lines), colour=ARXIV_RED)
         embeds.append(embed)
         used += len(embed)
         shown += len(lines)
