@@ -126,15 +126,6 @@ class Database:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
 
-    async def backup_to(self, target: Path, pages_per_step: int = 256) -> None:
-        """Copy the live database to `target` with SQLite's online backup, a few pages at a time."""
-        dest = await aiosqlite.connect(target)
-        try:
-            # The backup runs on the reader's thread, so writers are blocked only per step.
-            await self._reader.backup(dest, pages=pages_per_step, sleep=0.001)
-        finally:
-            await dest.close()
-
 
 async def apply_migrations(conn: aiosqlite.Connection, path: Path) -> int:
     """Apply every migration newer than the file's user_version, each in its own transaction."""

@@ -232,11 +232,6 @@ class PaperStore:
         )
         return [DigestInfo.from_row(row) for row in rows]
 
-    async def digest_by_id(self, digest_id: int) -> DigestInfo | None:
-        """Return one digest by its row id."""
-        rows = await self._db.reader.execute_fetchall("SELECT * FROM digests WHERE id = ?", (digest_id,))
-        return next((DigestInfo.from_row(row) for row in rows), None)
-
     async def latest_digest(self) -> DigestInfo | None:
         """Return the newest stored digest."""
         rows = await self._db.reader.execute_fetchall("SELECT max(date) FROM digests")

@@ -15,16 +15,9 @@ FIELDS = 25
 FIELD_NAME = 256
 FIELD_VALUE = 1024
 FOOTER = 2048
-AUTHOR = 256
-SELECT_OPTIONS = 25
 SELECT_LABEL = 100
 SELECT_DESCRIPTION = 100
 THREAD_NAME = 100
-
-
-def embed_length(embed: discord.Embed) -> int:
-    """Count the characters Discord counts toward the 6000 per message."""
-    return len(embed)
 
 
 def fit_embed(embed: discord.Embed, budget: int = EMBED_TOTAL) -> discord.Embed:
