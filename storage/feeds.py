@@ -8,6 +8,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from storage.db import Database
+from storage.records import iso_utc
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +48,6 @@ class ChannelFeed:
         )
 
 
-def _iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
-
-
 class FeedStore:
     """Read and change channel feeds."""
 
@@ -73,7 +70,7 @@ class FeedStore:
                     categories = excluded.categories, post_time = excluded.post_time,
                     timezone = excluded.timezone, updated_at = excluded.updated_at
                 """,
-                (guild_id, channel_id, json.dumps(categories), post_time.strftime("%H:%M"), timezone, created_by, _iso(now), _iso(now)),
+                (guild_id, channel_id, json.dumps(categories), post_time.strftime("%H:%M"), timezone, created_by, iso_utc(now), iso_utc(now)),
             )
         feed = await self.by_channel(channel_id)
         assert feed is not None
@@ -115,13 +112,13 @@ class FeedStore:
         async with self._db.transaction() as conn:
             if paused:
                 await conn.execute(
-                    "UPDATE channel_feeds SET paused = 1, updated_at = ? WHERE channel_id = ?", (_iso(now), channel_id)
+                    "UPDATE channel_feeds SET paused = 1, updated_at = ? WHERE channel_id = ?", (iso_utc(now), channel_id)
                 )
             else:
                 await conn.execute(
                     "UPDATE channel_feeds SET paused = 0, failing_reason = NULL, failing_since = NULL, updated_at = ? "
                     "WHERE channel_id = ?",
-                    (_iso(now), channel_id),
+                    (iso_utc(now), channel_id),
                 )
                 # Deliveries stopped by the failure get a fresh start.
                 await conn.execute(
@@ -131,7 +128,7 @@ class FeedStore:
                     WHERE target_kind = 'channel' AND state = 'failed'
                       AND target_id = (SELECT id FROM channel_feeds WHERE channel_id = ?)
                     """,
-                    (_iso(now), channel_id),
+                    (iso_utc(now), channel_id),
                 )
         return await self.by_channel(channel_id)
 
@@ -140,5 +137,5 @@ class FeedStore:
         async with self._db.transaction() as conn:
             await conn.execute(
                 "UPDATE channel_feeds SET failing_reason = ?, failing_since = ?, updated_at = ? WHERE id = ?",
-                (reason, _iso(now), _iso(now), feed_id),
+                (reason, iso_utc(now), iso_utc(now), feed_id),
             )

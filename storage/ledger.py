@@ -13,6 +13,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from storage.db import Database
+from storage.records import iso_utc
 
 CHANNEL = "channel"
 DM = "dm"
@@ -73,10 +74,6 @@ class DeliverySummary:
     updated_at: dt.datetime
 
 
-def _iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
-
-
 class DeliveryLedger:
     """Reads and advances delivery rows. Every method is one short transaction."""
 
@@ -88,7 +85,7 @@ class DeliveryLedger:
         async with self._db.transaction() as conn:
             await conn.execute(
                 "INSERT OR IGNORE INTO deliveries (target_kind, target_id, digest_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-                (kind, target_id, digest_id, _iso(now), _iso(now)),
+                (kind, target_id, digest_id, iso_utc(now), iso_utc(now)),
             )
             rows = await conn.execute_fetchall(
                 "SELECT * FROM deliveries WHERE target_kind = ? AND target_id = ? AND digest_id = ?", (kind, target_id, digest_id)
@@ -102,7 +99,7 @@ class DeliveryLedger:
 
     async def _update(self, delivery_id: int, now: dt.datetime, assignments: str, params: tuple[object, ...]) -> Delivery:
         async with self._db.transaction() as conn:
-            await conn.execute(f"UPDATE deliveries SET {assignments}, updated_at = ? WHERE id = ?", (*params, _iso(now), delivery_id))
+            await conn.execute(f"UPDATE deliveries SET {assignments}, updated_at = ? WHERE id = ?", (*params, iso_utc(now), delivery_id))
             rows = await conn.execute_fetchall("SELECT * FROM deliveries WHERE id = ?", (delivery_id,))
         return Delivery.from_row(next(iter(rows)))
 
@@ -139,7 +136,7 @@ class DeliveryLedger:
     async def retry_later(self, delivery_id: int, error: str, retry_at: dt.datetime, now: dt.datetime) -> Delivery:
         """A passing failure (5xx, network): count it and try again at `retry_at`."""
         return await self._update(
-            delivery_id, now, "attempts = attempts + 1, last_error = ?, next_attempt_at = ?", (error, _iso(retry_at))
+            delivery_id, now, "attempts = attempts + 1, last_error = ?, next_attempt_at = ?", (error, iso_utc(retry_at))
         )
 
     async def for_digests(self, kind: str, digest_ids: list[int]) -> dict[tuple[int, int], Delivery]:

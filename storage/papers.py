@@ -17,6 +17,7 @@ from storage.records import (
     IngestResult,
     PaperInput,
     StoredPaper,
+    iso_utc,
 )
 from storage.text import category_token, fold_name, has_cjk, index_text
 
@@ -104,7 +105,7 @@ class PaperStore:
         """
         day = date.isoformat()
         arrived = now or dt.datetime.now(dt.UTC)
-        now_text = arrived.astimezone(dt.UTC).isoformat(timespec="seconds")
+        now_text = iso_utc(arrived)
         # Keep each paper's first position; a repeated entry's later text wins.
         latest: dict[str, PaperInput] = {}
         position: dict[str, int] = {}
@@ -228,7 +229,7 @@ class PaperStore:
         """Return the digests that first arrived at or after `moment`, oldest day first."""
         rows = await self._db.reader.execute_fetchall(
             "SELECT * FROM digests WHERE ingested_at >= ? ORDER BY date",
-            (moment.astimezone(dt.UTC).isoformat(timespec="seconds"),),
+            (iso_utc(moment),),
         )
         return [DigestInfo.from_row(row) for row in rows]
 

@@ -9,6 +9,11 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 
+def iso_utc(moment: dt.datetime) -> str:
+    """How every timestamp is stored: UTC, ISO 8601, whole seconds, so text order is time order."""
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+
 class PaperInput(Protocol):
     """What ingesting needs of a parsed paper (bot.ingest.paper.Paper has it); storage knows no parser."""
 

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from storage.db import Database
+from storage.records import iso_utc
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +60,7 @@ class SourceStateStore:
                     content_hash = coalesce(excluded.content_hash, source_fetches.content_hash),
                     fetched_at = excluded.fetched_at
                 """,
-                (url, etag, last_modified, status, content_hash, now.isoformat(timespec="seconds")),
+                (url, etag, last_modified, status, content_hash, iso_utc(now)),
             )
 
     async def record_poll(self, run: PollRun) -> None:
@@ -67,7 +68,7 @@ class SourceStateStore:
         async with self._db.transaction() as conn:
             await conn.execute(
                 "INSERT INTO poll_runs (started_at, finished_at, ok, new_digests, summary) VALUES (?, ?, ?, ?, ?)",
-                (run.started_at.isoformat(timespec="seconds"), run.finished_at.isoformat(timespec="seconds"),
+                (iso_utc(run.started_at), iso_utc(run.finished_at),
                  int(run.ok), run.new_digests, run.summary),
             )
             await conn.execute("DELETE FROM poll_runs WHERE id <= (SELECT max(id) - 1000 FROM poll_runs)")

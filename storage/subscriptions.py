@@ -7,6 +7,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from storage.db import Database
+from storage.records import iso_utc
 from storage.text import fold_name
 
 KINDS = ("category", "keyword", "author")
@@ -72,10 +73,6 @@ class UserSettings:
         )
 
 
-def _iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
-
-
 _BUMP = "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'subscriptions_version'"
 
 
@@ -92,7 +89,7 @@ class SubscriptionStore:
         async with self._db.transaction() as conn:
             await conn.execute(
                 "INSERT OR IGNORE INTO user_settings (user_id, post_time, timezone, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-                (user_id, default_time.strftime("%H:%M"), default_timezone, _iso(now), _iso(now)),
+                (user_id, default_time.strftime("%H:%M"), default_timezone, iso_utc(now), iso_utc(now)),
             )
             existing = await conn.execute_fetchall(
                 "SELECT * FROM subscriptions WHERE user_id = ? AND kind = ? AND value_key = ?", (user_id, kind, key)
@@ -104,7 +101,7 @@ class SubscriptionStore:
                 raise SubscriptionLimit(limit)
             rows = await conn.execute_fetchall(
                 "INSERT INTO subscriptions (user_id, kind, value, value_key, created_at) VALUES (?, ?, ?, ?, ?) RETURNING *",
-                (user_id, kind, value, key, _iso(now)),
+                (user_id, kind, value, key, iso_utc(now)),
             )
             await conn.execute(_BUMP)
         return Subscription.from_row(next(iter(rows))), True
@@ -157,7 +154,7 @@ class SubscriptionStore:
                 ON CONFLICT (user_id) DO UPDATE SET post_time = excluded.post_time, timezone = excluded.timezone,
                     updated_at = excluded.updated_at
                 """,
-                (user_id, at.strftime("%H:%M"), timezone, _iso(now), _iso(now)),
+                (user_id, at.strftime("%H:%M"), timezone, iso_utc(now), iso_utc(now)),
             )
         found = await self.settings(user_id)
         assert found is not None
@@ -169,9 +166,9 @@ class SubscriptionStore:
         async with self._db.transaction() as conn:
             await conn.execute(
                 "INSERT OR IGNORE INTO user_settings (user_id, post_time, timezone, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-                (user_id, default_time.strftime("%H:%M"), default_timezone, _iso(now), _iso(now)),
+                (user_id, default_time.strftime("%H:%M"), default_timezone, iso_utc(now), iso_utc(now)),
             )
-            await conn.execute("UPDATE user_settings SET paused = ?, updated_at = ? WHERE user_id = ?", (int(paused), _iso(now), user_id))
+            await conn.execute("UPDATE user_settings SET paused = ?, updated_at = ? WHERE user_id = ?", (int(paused), iso_utc(now), user_id))
         found = await self.settings(user_id)
         assert found is not None
         return found
@@ -181,7 +178,7 @@ class SubscriptionStore:
         async with self._db.transaction() as conn:
             await conn.execute(
                 "UPDATE user_settings SET dm_failing_reason = ?, dm_failing_since = ?, updated_at = ? WHERE user_id = ?",
-                (reason, _iso(now), _iso(now), user_id),
+                (reason, iso_utc(now), iso_utc(now), user_id),
             )
 
     async def clear_dm_failure(self, user_id: int, now: dt.datetime) -> bool:
@@ -190,7 +187,7 @@ class SubscriptionStore:
             rows = await conn.execute_fetchall(
                 "UPDATE user_settings SET dm_failing_reason = NULL, dm_failing_since = NULL, updated_at = ? "
                 "WHERE user_id = ? AND dm_failing_reason IS NOT NULL RETURNING user_id",
-                (_iso(now), user_id),
+                (iso_utc(now), user_id),
             )
             cleared = bool(list(rows))
             if cleared:
@@ -198,7 +195,7 @@ class SubscriptionStore:
                 await conn.execute(
                     "UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = NULL, updated_at = ? "
                     "WHERE target_kind = 'dm' AND target_id = ? AND state = 'failed' AND header_message_id IS NULL",
-                    (_iso(now), user_id),
+                    (iso_utc(now), user_id),
                 )
         return cleared
 
