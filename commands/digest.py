@@ -16,7 +16,7 @@ from bot.matching import UserMatches, match_digest
 from bot.render.papers import ARXIV_RED, format_day, lines_within, paper_line
 from bot.render.text import escape_markdown
 from commands.options import category_choices, day_option, known_category, services_of
-from commands.paging import PagedView
+from commands.paging import PagedView, page_count
 from storage.records import DigestEntry
 
 PAGE_SIZE = 8
@@ -30,7 +30,7 @@ def category_counts(entries: list[DigestEntry]) -> str:
 
 def digest_embed(day: dt.date, category: str | None, entries: list[DigestEntry], page: int) -> discord.Embed:
     """One page of a day's digest."""
-    pages = max(1, -(-len(entries) // PAGE_SIZE))
+    pages = page_count(len(entries), PAGE_SIZE)
     start = page * PAGE_SIZE
     lines = [paper_line(e.paper, number=start + i + 1) for i, e in enumerate(entries[start:start + PAGE_SIZE])]
     body, _ = lines_within(lines, 3300)
@@ -47,7 +47,7 @@ class DigestView(PagedView):
     """Pages through one day's papers."""
 
     def __init__(self, owner: discord.abc.User, day: dt.date, category: str | None, entries: list[DigestEntry]) -> None:
-        super().__init__(owner, pages=-(-len(entries) // PAGE_SIZE))
+        super().__init__(owner, pages=page_count(len(entries), PAGE_SIZE))
         self.day = day
         self.category = category
         self.entries = entries
@@ -58,7 +58,7 @@ class DigestView(PagedView):
 
 def mine_embed(day: dt.date, matches: UserMatches, page: int) -> discord.Embed:
     """One page of the caller's matches of a day, each paper with the reasons it matched."""
-    pages = max(1, -(-len(matches.papers) // PAGE_SIZE))
+    pages = page_count(len(matches.papers), PAGE_SIZE)
     start = page * PAGE_SIZE
     lines = [
         paper_line(paper, number=start + i + 1) + "\n*" + ", ".join(escape_markdown(str(r)) for r in reasons) + "*"
@@ -75,7 +75,7 @@ class MineView(PagedView):
     """Pages through the caller's matches of one day."""
 
     def __init__(self, owner: discord.abc.User, day: dt.date, matches: UserMatches) -> None:
-        super().__init__(owner, pages=-(-len(matches.papers) // PAGE_SIZE))
+        super().__init__(owner, pages=page_count(matches.count(), PAGE_SIZE))
         self.day = day
         self.matches = matches
 
@@ -114,9 +114,7 @@ class Digest(commands.Cog):
                 nearby = ", ".join(str(d) for d in dates[:5]) or "none yet"
                 raise NotFound(f"There is no digest for {day}. Latest digests: {nearby}.")
             raise NotFound(f"The digest of {day} has no papers in `{chosen}`.")
-        view = DigestView(interaction.user, day, chosen, entries)
-        view.origin = interaction
-        await interaction.response.send_message(embed=digest_embed(day, chosen, entries, 0), view=view)
+        await DigestView(interaction.user, day, chosen, entries).send(interaction, digest_embed(day, chosen, entries, 0))
 
     async def _mine(self, interaction: discord.Interaction, day: dt.date, category: str | None) -> None:
         services = services_of(interaction)
@@ -129,9 +127,7 @@ class Digest(commands.Cog):
         matches = (await asyncio.to_thread(match_digest, entries, subscriptions)).get(interaction.user.id)
         if matches is None:
             raise NotFound(f"None of the {len(entries)} papers of {day} match your {len(subscriptions)} subscriptions.")
-        view = MineView(interaction.user, day, matches)
-        view.origin = interaction
-        await interaction.response.send_message(embed=mine_embed(day, matches, 0), view=view, ephemeral=True)
+        await MineView(interaction.user, day, matches).send(interaction, mine_embed(day, matches, 0), ephemeral=True)
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -14,6 +14,11 @@ log = logging.getLogger(__name__)
 PAGE_TIMEOUT = 600.0
 
 
+def page_count(items: int, per_page: int) -> int:
+    """How many pages `items` fill (at least one, so an empty list still has a page)."""
+    return max(1, -(-items // per_page))
+
+
 class OwnedView(discord.ui.View):
     """Buttons that answer only the user who ran the command, and go grey after a timeout."""
 
@@ -22,6 +27,11 @@ class OwnedView(discord.ui.View):
         self.owner_id = owner.id
         self.owner_name = owner.display_name
         self.origin: discord.Interaction | None = None
+
+    async def send(self, interaction: discord.Interaction, embed: discord.Embed, *, ephemeral: bool = False) -> None:
+        """Answer `interaction` with `embed` and these buttons, remembering it so a timeout can grey them."""
+        self.origin = interaction
+        await interaction.response.send_message(embed=embed, view=self, ephemeral=ephemeral)
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         if interaction.user.id == self.owner_id:

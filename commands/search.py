@@ -10,7 +10,7 @@ from bot.render.limits import SELECT_DESCRIPTION, SELECT_LABEL
 from bot.render.papers import ARXIV_RED, lines_within, paper_embed, paper_line
 from bot.render.text import display_title, escape_markdown, one_line
 from commands.options import category_choices, day_option, known_category, services_of
-from commands.paging import PagedView
+from commands.paging import PagedView, page_count
 from storage.records import SearchPage, StoredPaper
 from storage.search import SearchFilters, SearchIndex
 
@@ -35,7 +35,7 @@ def describe_search(query: str, filters: SearchFilters) -> str:
 
 def results_embed(query: str, filters: SearchFilters, page: SearchPage) -> discord.Embed:
     """One page of results: numbered linked titles with category, date and one-line TL;DR."""
-    pages = max(1, -(-page.total // page.limit))
+    pages = page_count(page.total, page.limit)
     lines = [
         paper_line(paper, number=page.offset + index + 1, extra=f" · {paper.last_seen}")
         for index, paper in enumerate(page.papers)
@@ -79,7 +79,7 @@ class SearchView(PagedView):
     """Previous / Next through the results and a menu to open a paper; only the searcher can use them."""
 
     def __init__(self, owner: discord.abc.User, index: SearchIndex, query: str, filters: SearchFilters, first: SearchPage) -> None:
-        super().__init__(owner, pages=-(-first.total // PAGE_SIZE))
+        super().__init__(owner, pages=page_count(first.total, PAGE_SIZE))
         self.index = index
         self.query = query
         self.filters = filters
@@ -88,7 +88,7 @@ class SearchView(PagedView):
 
     async def render(self, page: int) -> discord.Embed:
         result = await self.index.search(self.query, self.filters, limit=PAGE_SIZE, offset=page * PAGE_SIZE)
-        self.pages = max(1, -(-result.total // PAGE_SIZE))
+        self.pages = page_count(result.total, PAGE_SIZE)
         self.select.options = PaperSelect.options_for(result.papers)
         return results_embed(self.query, self.filters, result)
 
@@ -130,9 +130,7 @@ class Search(commands.Cog):
                 message = f"No papers match {describe_search(query, filters)} among {stats.papers:,} stored papers. Try fewer or other words."
             await interaction.response.send_message(message, ephemeral=True)
             return
-        view = SearchView(interaction.user, services.search, query, filters, first)
-        view.origin = interaction
-        await interaction.response.send_message(embed=results_embed(query, filters, first), view=view)
+        await SearchView(interaction.user, services.search, query, filters, first).send(interaction, results_embed(query, filters, first))
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -15,7 +15,7 @@ from bot.errors import InvalidInput, LimitReached, NotFound
 from bot.render.papers import ARXIV_RED
 from bot.render.text import escape_markdown, one_line
 from commands.options import category_choices, services_of
-from commands.paging import OwnedView
+from commands.paging import OwnedView, page_count
 from storage.fts_query import EmptyQuery, build_match
 from storage.subscriptions import Subscription, SubscriptionLimit, UserSettings, subscription_key
 
@@ -50,7 +50,7 @@ def list_embed(subscriptions: list[Subscription], settings: UserSettings | None,
     body = "\n".join(lines) if lines else "You follow nothing yet. Try `/subscribe keyword diffusion` or `/subscribe category cs.CV`."
     embed = discord.Embed(title="Your subscriptions", colour=ARXIV_RED,
                           description=f"{body}\n\n{settings_line(settings, default)}")
-    pages = max(1, -(-len(subscriptions) // PER_PAGE))
+    pages = page_count(len(subscriptions), PER_PAGE)
     embed.set_footer(text=f"{len(subscriptions)} of {MAX_SUBSCRIPTIONS} · page {page + 1} of {pages} · press a number to remove it")
     return embed
 
@@ -76,7 +76,7 @@ class SubscriptionsView(OwnedView):
                 label=f"Remove {number}", style=discord.ButtonStyle.danger, row=index // 5, custom_id=f"unsub:{subscription.id}")
             button.callback = self._remover(subscription)  # type: ignore[method-assign]
             self.add_item(button)
-        pages = -(-len(self.subscriptions) // PER_PAGE)
+        pages = page_count(len(self.subscriptions), PER_PAGE)
         if pages > 1:
             for label, step in (("Previous", -1), ("Next", 1)):
                 target = self.page + step
@@ -97,7 +97,7 @@ class SubscriptionsView(OwnedView):
             services = services_of(interaction)
             await services.subscriptions.remove(interaction.user.id, subscription.id)
             self.subscriptions = await services.subscriptions.for_user(interaction.user.id)
-            self.page = min(self.page, max(0, -(-len(self.subscriptions) // PER_PAGE) - 1))
+            self.page = min(self.page, page_count(len(self.subscriptions), PER_PAGE) - 1)
             self._build()
             embed = list_embed(self.subscriptions, self.settings, self.default, self.page)
             embed.description = f"Removed {subscription.kind}: {escape_markdown(subscription.value)}.\n\n{embed.description}"
@@ -206,9 +206,7 @@ class Subscriptions(commands.Cog):
             settings = dataclasses.replace(settings, dm_failing_reason=failed_before.dm_failing_reason,
                                            dm_failing_since=failed_before.dm_failing_since)
         default = f"{services.settings.default_post_time:%H:%M} {services.settings.default_timezone}"
-        view = SubscriptionsView(interaction.user, mine, settings, default)
-        view.origin = interaction
-        await interaction.response.send_message(embed=list_embed(mine, settings, default, 0), view=view, ephemeral=True)
+        await SubscriptionsView(interaction.user, mine, settings, default).send(interaction, list_embed(mine, settings, default, 0), ephemeral=True)
 
     @notify.command(name="time", description="Set when your DMs arrive")
     @app_commands.describe(time="HH:MM, 24-hour", timezone="IANA time zone, e.g. Europe/Berlin (default: keep yours)")
