@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import signal
+from pathlib import Path
 
-from tests.bot.delivery.conftest import JSONL_DAY, MARKDOWN_DAY, DailyWorld
+from tests.bot.delivery.conftest import JSONL_DAY, MARKDOWN_DAY, DailyWorld, start_daily_world
 from tests.botworld import eventually
 
 
@@ -131,3 +132,30 @@ async def test_nine_in_berlin_is_nine_local_on_both_sides_of_the_spring_change(d
     await eventually(lambda: len(daily.headers(channel)) == 2)
     arrival = daily.rows("SELECT l.updated_at FROM deliveries l JOIN digests d ON d.id = l.digest_id WHERE d.date = '2026-03-30'")
     assert arrival == [("2026-03-30T07:00:00+00:00",)]
+
+
+async def test_a_local_folder_source_is_watched_and_a_broken_file_is_reported(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    daily = await start_daily_world(tmp_path, clock_start="2026-03-02T05:00:00+00:00",
+                                    env={"DIGESTBOT_SOURCE_DIR": str(folder), "DIGESTBOT_SOURCE_URL": "off"})
+    world, fake = daily.world, daily.fake
+    try:
+        channel = fake.add_channel(world.guild, "local")
+        await world.bot.start()
+        await world.run(world.owner, "feed", {"channel": channel, "time": "06:00"}, subcommand="add")
+        # Files appear the way a sync tool writes them: under another name, then renamed.
+        partial = folder / "incoming.part"
+        partial.write_bytes(JSONL_DAY)
+        partial.rename(folder / "2026-03-02_AI_enhanced_Chinese.jsonl")
+        (folder / "2026-03-01.md").write_bytes(b"\x00\x01 not a digest")
+        await eventually(lambda: daily.digest_dates() == ["2026-03-02"])
+        await eventually(lambda: any("looks like a binary file" in str(r[0]) for r in daily.rows("SELECT summary FROM poll_runs")))
+        daily.clock.set("2026-03-02T06:00:00+00:00")
+        await eventually(lambda: daily.delivery_states().get(channel.id) == "done")
+        assert sorted(daily.linked_ids(daily.thread_messages(channel))) == sorted(daily.papers_of_day("2026-03-02"))
+        assert "digest skipped: " in world.bot.log() and "2026-03-01.md: looks like a binary file" in world.bot.log()
+    finally:
+        await world.bot.stop()
+        await fake.stop()
+        await daily.server.stop()
