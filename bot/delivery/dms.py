@@ -63,7 +63,8 @@ class DirectMessageDeliveries:
         matches = await asyncio.to_thread(match_digest, entries, subscriptions)
         log.info("matched %d subscriptions against the digest of %s (%d papers): %d users have papers (%.2f s)",
                  len(subscriptions), digest.date, len(entries), len(matches), (dt.datetime.now(dt.UTC) - started).total_seconds())
-        self._matches = {k: v for k, v in self._matches.items() if k != digest.id and len(self._matches) < 16}
+        if len(self._matches) >= 16:
+            self._matches.clear()  # only the last few days are ever due; never grow without bound
         self._matches[digest.id] = (version, digest.paper_count, matches)
         return matches
 
