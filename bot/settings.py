@@ -31,14 +31,20 @@ TOKEN_HELP = (
 
 
 def _positive_float(value: str) -> float:
-    number = float(value)
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(f"must be a number such as 30, not {value!r}") from None
     if number <= 0:
         raise ValueError("must be greater than 0")
     return number
 
 
 def _positive_int(value: str) -> int:
-    number = int(value)
+    try:
+        number = int(value)
+    except ValueError:
+        raise ValueError(f"must be a whole number such as 25, not {value!r}") from None
     if number <= 0:
         raise ValueError("must be a whole number greater than 0")
     return number

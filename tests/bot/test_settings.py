@@ -36,6 +36,8 @@ def test_environment_wins_over_the_file(tmp_path: Path) -> None:
     [
         ({"DISCORD_GUILD_ID": "my server"}, "DISCORD_GUILD_ID must be a numeric Discord id"),
         ({"DIGESTBOT_POLL_MINUTES": "-5"}, "DIGESTBOT_POLL_MINUTES must be greater than 0"),
+        ({"DIGESTBOT_POLL_MINUTES": "half an hour"}, "DIGESTBOT_POLL_MINUTES must be a number such as 30"),
+        ({"DIGESTBOT_DELIVERY_CONCURRENCY": "many"}, "DIGESTBOT_DELIVERY_CONCURRENCY must be a whole number"),
         ({"DIGESTBOT_LOG_LEVEL": "LOUD"}, "DIGESTBOT_LOG_LEVEL must be one of"),
         ({"DIGESTBOT_DEFAULT_TIMEZONE": "Mars/Olympus"}, "DIGESTBOT_DEFAULT_TIMEZONE must be an IANA time zone"),
         ({"DISCORD_API_BASE": "localhost:9"}, "DISCORD_API_BASE must start with http"),
