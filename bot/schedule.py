@@ -5,10 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-# A backfill of old days must not flood channels: only digests dated within this many days of
-# their arrival are posted automatically.
-MAX_POST_AGE_DAYS = 3
-
 
 def local_post_time(day: dt.date, at: dt.time, zone: ZoneInfo) -> dt.datetime:
     """The UTC instant of wall-clock time `at` on `day` in `zone`.
@@ -38,11 +34,6 @@ def next_post_time(now: dt.datetime, at: dt.time, zone: ZoneInfo) -> dt.datetime
         if candidate >= now:
             return candidate
     raise AssertionError("unreachable: a wall-clock time occurs at least once in three days")
-
-
-def is_recent(digest_date: dt.date, arrival: dt.datetime) -> bool:
-    """True when a digest is fresh enough to be posted automatically on arrival."""
-    return digest_date >= arrival.astimezone(dt.UTC).date() - dt.timedelta(days=MAX_POST_AGE_DAYS)
 
 
 def retry_delay(attempts: int) -> dt.timedelta:

@@ -75,10 +75,11 @@ class Services:
     @classmethod
     async def open(cls, settings: Settings) -> Services:
         """Open the database named by the settings and build every store over it."""
-        db = await Database.open(settings.db_path)
+        db = await Database.open(settings.db_path, readers=settings.db_readers, write_wait=settings.db_write_wait_seconds)
         papers = PaperStore(db)
         return cls(
-            settings=settings, db=db, papers=papers, search=SearchIndex(db), categories=CategoryCache(papers),
+            settings=settings, db=db, papers=papers, search=SearchIndex(db, budget=settings.search_budget_seconds),
+            categories=CategoryCache(papers),
             feeds=FeedStore(db), ledger=DeliveryLedger(db), source_state=SourceStateStore(db),
             subscriptions=SubscriptionStore(db),
             clock=file_clock(settings.clock_file) if settings.clock_file else utc_now,

@@ -21,6 +21,7 @@ HELP_URL = "https://github.com/arxiv-digest-bot/arxiv-digest-bot#readme"
 UPSTREAM_DATA_URL = "https://raw.githubusercontent.com/dw-dengwei/daily-arXiv-ai-enhanced/data"
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_\-]{18,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{20,}$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+TOKEN_PLACEHOLDER = "paste-your-bot-token-here"
 
 TOKEN_HELP = (
     "To get a token: open https://discord.com/developers/applications, choose New Application, "
@@ -48,6 +49,24 @@ def _positive_int(value: str) -> int:
     if number <= 0:
         raise ValueError("must be a whole number greater than 0")
     return number
+
+
+def _non_negative_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise ValueError(f"must be a whole number such as 3, not {value!r}") from None
+    if number < 0:
+        raise ValueError("must be 0 or more")
+    return number
+
+
+def _host_list(value: str) -> frozenset[str]:
+    hosts = frozenset(h.strip().lower() for h in value.split(",") if h.strip())
+    bad = [h for h in hosts if not re.fullmatch(r"[a-z0-9.\-]+", h)]
+    if bad:
+        raise ValueError(f"must be host names separated by commas, such as objects.githubusercontent.com; {bad[0]!r} is not one")
+    return hosts
 
 
 def _snowflake(value: str) -> int:
@@ -126,6 +145,14 @@ class Settings:
     tick_seconds: float = 60.0
     delivery_concurrency: int = 25
     source_retry_seconds: float = 2.0
+    max_digest_mb: float = 64.0
+    max_papers_per_digest: int = 5000
+    max_post_age_days: int = 3
+    catch_up_days_per_poll: int = 30
+    source_redirect_hosts: frozenset[str] = frozenset()
+    db_write_wait_seconds: float = 5.0
+    db_readers: int = 3
+    search_budget_seconds: float = 2.5
     clock_file: Path | None = None
     api_base: str | None = None
     gateway_url: str | None = None
@@ -148,6 +175,14 @@ class Settings:
         "tick_seconds": _Field("DIGESTBOT_TICK_SECONDS", "tick_seconds", _positive_float, "seconds between checks for due posts"),
         "delivery_concurrency": _Field("DIGESTBOT_DELIVERY_CONCURRENCY", "delivery_concurrency", _positive_int, "channels and DMs posted to at once"),
         "source_retry_seconds": _Field("DIGESTBOT_SOURCE_RETRY_SECONDS", "source_retry_seconds", _positive_float, "first backoff after a 5xx or network error from the source"),
+        "max_digest_mb": _Field("DIGESTBOT_MAX_DIGEST_MB", "max_digest_mb", _positive_float, "largest digest file accepted, in MB after decompression"),
+        "max_papers_per_digest": _Field("DIGESTBOT_MAX_PAPERS_PER_DIGEST", "max_papers_per_digest", _positive_int, "most papers one digest file may hold"),
+        "max_post_age_days": _Field("DIGESTBOT_MAX_POST_AGE_DAYS", "max_post_age_days", _non_negative_int, "a polled day older than this on arrival is stored but not posted"),
+        "catch_up_days_per_poll": _Field("DIGESTBOT_CATCH_UP_DAYS_PER_POLL", "catch_up_days_per_poll", _positive_int, "missed days fetched per poll after downtime"),
+        "source_redirect_hosts": _Field("DIGESTBOT_SOURCE_REDIRECT_HOSTS", "source_redirect_hosts", _host_list, "other hosts the source may redirect to (https only), comma separated"),
+        "db_write_wait_seconds": _Field("DIGESTBOT_DB_WRITE_WAIT_SECONDS", "db_write_wait_seconds", _positive_float, "how long a write waits for a database locked by another process"),
+        "db_readers": _Field("DIGESTBOT_DB_READERS", "db_readers", _positive_int, "reader connections (searches run side by side)"),
+        "search_budget_seconds": _Field("DIGESTBOT_SEARCH_BUDGET_SECONDS", "search_budget_seconds", _positive_float, "a search running longer is stopped as too broad"),
         "clock_file": _Field("DIGESTBOT_CLOCK_FILE", "clock_file", Path, "tests only: a file holding the current time (ISO 8601)"),
         "api_base": _Field("DISCORD_API_BASE", "api_base", _url, "tests only: REST base URL of a fake Discord"),
         "gateway_url": _Field("DISCORD_GATEWAY_URL", "gateway_url", _ws_url, "tests only: gateway URL of a fake Discord"),
@@ -178,7 +213,9 @@ class Settings:
             if env.get(spec.env, "").strip():
                 origin, raw = f"environment variable {spec.env}", env[spec.env].strip()
             elif spec.toml in file_values:
-                origin, raw = f"`{spec.toml}` in {path}", str(file_values[spec.toml]).strip()
+                value = file_values[spec.toml]
+                text = ",".join(str(v) for v in value) if isinstance(value, list) else str(value)
+                origin, raw = f"`{spec.toml}` in {path}", text.strip()
             if raw is None:
                 continue
             if attr == "source_url" and raw.lower() in ("", "none", "off"):
@@ -191,11 +228,18 @@ class Settings:
         values["config_file"] = path
         return cls(**values)
 
+    @property
+    def max_digest_bytes(self) -> int:
+        """DIGESTBOT_MAX_DIGEST_MB in bytes."""
+        return int(self.max_digest_mb * 1024 * 1024)
+
     def require_token(self) -> str:
         """Return the Discord token, or raise ConfigError saying how to get a valid one."""
         token = (self.discord_token or "").strip()
         if not token:
             raise ConfigError(f"DISCORD_TOKEN is not set, so the bot cannot log in to Discord. {TOKEN_HELP}")
+        if token == TOKEN_PLACEHOLDER or "paste" in token.lower():
+            raise ConfigError(f"DISCORD_TOKEN still holds the placeholder from deploy/.env.example; put your bot's token there. {TOKEN_HELP}")
         if token.lower().startswith("bot "):
             raise ConfigError(f"DISCORD_TOKEN starts with 'Bot '; set only the token itself. {TOKEN_HELP}")
         if not _TOKEN_SHAPE.match(token):

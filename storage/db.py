@@ -1,30 +1,80 @@
-"""The SQLite file: connections, numbered migrations, and the single writer.
+"""The SQLite file: connections, numbered migrations, the single writer and a pool of readers.
 
-Reads go through their own connection (WAL lets them run beside a write); every write goes
-through one writer connection, one `BEGIN IMMEDIATE` transaction at a time.
+Every write goes through one writer connection, one `BEGIN IMMEDIATE` transaction at a time, and
+waits a bounded time for the lock (another process may hold it). Reads go through a small pool of
+reader connections (WAL lets them run beside the writer and beside each other), so a slow query
+never queues the others behind it; each read can carry a time budget that SQLite itself enforces
+through a progress handler.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
+import os
 import re
 import sqlite3
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
+
+from storage.urls import redact_url
 
 log = logging.getLogger(__name__)
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+# How many SQLite VM steps run between two looks at a read's deadline: about 0.1 ms of work.
+_PROGRESS_STEPS = 4000
+DEFAULT_READERS = 3
+DEFAULT_WRITE_WAIT = 5.0
 
 
 class StorageError(Exception):
     """The database file cannot be used; the message says which file and why."""
+
+
+class DatabaseMissing(StorageError):
+    """The database file does not exist where it is expected (a read-only command, or it was deleted)."""
+
+
+class DatabaseBusy(StorageError):
+    """Another connection (often another process) held the write lock longer than we wait."""
+
+
+class DatabaseFull(StorageError):
+    """The disk (or the file system) holding the database is full."""
+
+
+class DatabaseReadOnly(StorageError):
+    """The database file or its folder cannot be written (read-only file system or permissions)."""
+
+
+class QueryTimeout(StorageError):
+    """A read ran past its time budget and SQLite stopped it."""
+
+
+def translate_error(exc: sqlite3.Error, path: Path) -> StorageError:
+    """Turn what SQLite raised into an error that names the file and the cause in a sentence."""
+    text = str(exc)
+    lowered = text.lower()
+    if isinstance(exc, sqlite3.OperationalError) and "interrupted" in lowered:
+        return QueryTimeout(f"a query on {path} ran past its time budget and was stopped")
+    if "database is locked" in lowered or "database is busy" in lowered or "database table is locked" in lowered:
+        return DatabaseBusy(f"cannot write the database: it is locked by another connection at {path}")
+    if "disk is full" in lowered or getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+        return DatabaseFull(f"cannot write the database: disk full at {path}")
+    if "readonly" in lowered or "read-only" in lowered:
+        return DatabaseReadOnly(f"cannot write the database: read-only file system or file at {path}")
+    if "disk i/o error" in lowered or "unable to open" in lowered:
+        return StorageError(f"cannot use the database: {text} at {path}")
+    return StorageError(f"database {path}: {text}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +84,23 @@ class Migration:
     version: int
     name: str
     sql: str
+
+    def statements(self) -> list[str]:
+        """The migration's SQL split into complete statements (so they can run inside one transaction)."""
+        found: list[str] = []
+        buffer = ""
+        for line in self.sql.splitlines(keepends=True):
+            buffer += line
+            if sqlite3.complete_statement(buffer):
+                statement = buffer.strip()
+                if statement.strip(";").strip() and not all(
+                    part.strip().startswith("--") or not part.strip() for part in statement.splitlines()
+                ):
+                    found.append(statement)
+                buffer = ""
+        if buffer.strip() and not all(p.strip().startswith("--") or not p.strip() for p in buffer.splitlines()):
+            found.append(buffer.strip())
+        return found
 
 
 def load_migrations() -> list[Migration]:
@@ -50,111 +117,359 @@ def load_migrations() -> list[Migration]:
     return found
 
 
-class Database:
-    """An open digest database: one writer connection and one reader connection."""
-
-    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
-        self.path = path
-        self._writer = writer
-        self._reader = reader
-        self._write_lock = asyncio.Lock()
-
-    @classmethod
-    async def open(cls, path: Path | str, *, migrate: bool = True) -> Database:
-        """Open (creating if needed) the database file, switch it to WAL and apply migrations."""
-        path = Path(path)
-        if path.parent and not path.parent.exists():
-            raise StorageError(f"cannot open database {path}: folder {path.parent} does not exist")
-        try:
-            writer = await aiosqlite.connect(path, isolation_level=None)
-        except sqlite3.Error as exc:
-            raise StorageError(f"cannot open database {path}: {exc}") from exc
-        try:
-            writer.row_factory = sqlite3.Row
-            # Larger pages hold a paper's text without overflow chains: +20% ingest (bench/README.md).
-            # Only takes effect on a new, empty file.
-            await writer.execute("PRAGMA page_size = 16384")
-            await writer.execute("PRAGMA journal_mode = WAL")
-            for pragma in ("foreign_keys = ON", "busy_timeout = 5000", "synchronous = NORMAL", "temp_store = MEMORY", "cache_size = -32000"):
-                await writer.execute(f"PRAGMA {pragma}")
-            if migrate:
-                await apply_migrations(writer, path)
-            reader = await aiosqlite.connect(path, isolation_level=None)
-            reader.row_factory = sqlite3.Row
-            for pragma in ("busy_timeout = 5000", "temp_store = MEMORY", "cache_size = -32000", "query_only = ON"):
-                await reader.execute(f"PRAGMA {pragma}")
-        except sqlite3.DatabaseError as exc:
-            await writer.close()
-            raise StorageError(f"cannot use database {path}: {exc}") from exc
-        except BaseException:
-            await writer.close()
-            raise
-        return cls(path, writer, reader)
-
-    async def close(self) -> None:
-        """Checkpoint the WAL and close both connections."""
-        async with self._write_lock:
-            try:
-                await self._writer.execute("PRAGMA optimize")
-                await self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            except sqlite3.Error:
-                log.warning("checkpoint on close failed", exc_info=True)
-            await self._reader.close()
-            await self._writer.close()
-
-    @property
-    def reader(self) -> aiosqlite.Connection:
-        """The connection for queries that only read."""
-        return self._reader
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Run a block as one write transaction on the writer connection; roll back on error."""
-        async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._writer
-            except BaseException:
-                await self._writer.rollback()
-                raise
-            else:
-                await self._writer.commit()
-
-    async def schema_version(self) -> int:
-        """Return the number of the last migration applied to this file."""
-        async with self._reader.execute("PRAGMA user_version") as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
-
-
-async def apply_migrations(conn: aiosqlite.Connection, path: Path) -> int:
-    """Apply every migration newer than the file's user_version, each in its own transaction."""
-    async with conn.execute("PRAGMA user_version") as cursor:
-        row = await cursor.fetchone()
-    current = int(row[0]) if row else 0
-    migrations = load_migrations()
-    latest = migrations[-1].version if migrations else 0
-    if current > latest:
-        raise StorageError(
-            f"database {path} has schema version {current}, newer than this program knows ({latest}); "
-            "upgrade arxiv-digest-bot or use another DIGESTBOT_DB"
-        )
-    for migration in migrations:
-        if migration.version <= current:
-            continue
-        log.info("applying migration %s to %s", migration.name, path)
-        try:
-            await conn.executescript(
-                f"BEGIN IMMEDIATE;\n{migration.sql}\n;PRAGMA user_version = {migration.version};\nCOMMIT;"
-            )
-        except sqlite3.Error as exc:
-            if conn.in_transaction:
-                await conn.rollback()
-            raise StorageError(f"migration {migration.name} failed on {path}: {exc}") from exc
-    return latest
-
-
 def latest_schema_version() -> int:
     """Return the number of the newest packaged migration."""
     migrations = load_migrations()
     return migrations[-1].version if migrations else 0
+
+
+class _Deadline:
+    """A read's deadline, looked at by SQLite's progress handler from the connection's thread."""
+
+    __slots__ = ("at",)
+
+    def __init__(self) -> None:
+        self.at: float | None = None
+
+    def __call__(self) -> int:
+        at = self.at
+        return 1 if at is not None and time.monotonic() > at else 0
+
+
+@dataclass(slots=True)
+class _Reader:
+    conn: aiosqlite.Connection
+    deadline: _Deadline
+
+
+def _redact_sql(value: object) -> object:
+    """`redact_url()` in SQL, for migrations that clean URLs stored before they were redacted."""
+    return redact_url(value) if isinstance(value, str) else value
+
+
+async def _connect(path: Path, *, readonly: bool = False) -> aiosqlite.Connection:
+    target = f"file:{path}?mode=ro" if readonly else f"file:{path}"
+    conn = await aiosqlite.connect(target, uri=True, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+class Database:
+    """An open digest database: one writer connection and a pool of reader connections."""
+
+    def __init__(self, path: Path, writer: aiosqlite.Connection, readers: list[_Reader], *,
+                 write_wait: float, created: bool) -> None:
+        self.path = path
+        self._writer = writer
+        self._readers = readers
+        self._idle: asyncio.Queue[_Reader] = asyncio.Queue()
+        for reader in readers:
+            self._idle.put_nowait(reader)
+        # Expensive reads (full-text searches) may use all but one reader, so a point lookup always finds one.
+        self._heavy = asyncio.Semaphore(max(1, len(readers) - 1))
+        self._write_lock = asyncio.Lock()
+        self.write_wait = write_wait
+        self._busy_wait = write_wait
+        self.created = created
+        self._identity = _file_identity(path)
+        self._closed = False
+
+    @classmethod
+    async def open(
+        cls, path: Path | str, *, migrate: bool = True, create: bool = True, readers: int = DEFAULT_READERS,
+        write_wait: float = DEFAULT_WRITE_WAIT,
+    ) -> Database:
+        """Open the database file (creating it only when `create`), switch it to WAL and apply migrations.
+
+        `created` on the result tells whether the file is new, so the bot can say so loudly. A
+        missing file next to a leftover write-ahead log is refused outright: that is a deleted
+        database, not a first start.
+        """
+        path = Path(path)
+        if path.parent and not path.parent.exists():
+            raise StorageError(f"cannot open database {path}: folder {path.parent} does not exist")
+        exists = path.exists()
+        if not exists:
+            if not create:
+                raise DatabaseMissing(
+                    f"database {path} does not exist; check DIGESTBOT_DB (or --db), or start the bot once to create it"
+                )
+            leftover = [p for p in (Path(f"{path}-wal"), Path(f"{path}-journal")) if p.exists() and p.stat().st_size > 0]
+            if leftover:
+                raise DatabaseMissing(
+                    f"database {path} is missing but {leftover[0].name} is still there: the database was deleted or moved. "
+                    f"Restore it from a backup (digestbot db backup makes one), or delete {leftover[0].name} to start a new, empty database"
+                )
+        try:
+            writer = await _connect(path)
+        except sqlite3.Error as exc:
+            raise translate_error(exc, path) from exc
+        created = False
+        try:
+            await writer.execute(f"PRAGMA busy_timeout = {int(write_wait * 1000)}")
+            await writer.create_function("redact_url", 1, _redact_sql, deterministic=True)
+            if not exists or await _is_empty(writer):
+                # Larger pages hold a paper's text without overflow chains: +20% ingest (bench/README.md).
+                # Only takes effect on a new, empty file.
+                await writer.execute("PRAGMA page_size = 16384")
+            await _set_wal(writer, path)
+            for pragma in ("foreign_keys = ON", "synchronous = NORMAL", "temp_store = MEMORY", "cache_size = -32000"):
+                await writer.execute(f"PRAGMA {pragma}")
+            if migrate:
+                created = await apply_migrations(writer, path)
+            pool: list[_Reader] = []
+            for _ in range(max(1, readers)):
+                conn = await _connect(path)
+                for pragma in (f"busy_timeout = {int(write_wait * 1000)}", "temp_store = MEMORY", "cache_size = -16000", "query_only = ON"):
+                    await conn.execute(f"PRAGMA {pragma}")
+                deadline = _Deadline()
+                await conn.set_progress_handler(deadline, _PROGRESS_STEPS)
+                pool.append(_Reader(conn, deadline))
+        except sqlite3.Error as exc:
+            await writer.close()
+            raise translate_error(exc, path) from exc
+        except BaseException:
+            await writer.close()
+            raise
+        if created:
+            log.info("created a new, empty database at %s", path.resolve())
+        return cls(path, writer, pool, write_wait=write_wait, created=created)
+
+    async def close(self, *, optimize: bool = True) -> None:
+        """Checkpoint the WAL (best effort: another process may be writing) and close every connection."""
+        if self._closed:
+            return
+        self._closed = True
+        for reader in self._readers:
+            reader.deadline.at = 0.0  # end anything still running at once
+        async with self._write_lock:
+            if optimize:
+                try:
+                    await self._writer.execute("PRAGMA busy_timeout = 200")
+                    await self._writer.execute("PRAGMA optimize")
+                    await self._writer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error as exc:
+                    # Another process holds the database; it checkpoints when it closes.
+                    log.debug("optimize/checkpoint on close of %s skipped: %s", self.path, exc)
+            for reader in self._readers:
+                await reader.conn.close()
+            await self._writer.close()
+
+    def interrupt_reads(self) -> None:
+        """Stop every read in flight (shutdown): each ends with QueryTimeout at SQLite's next check."""
+        for reader in self._readers:
+            reader.deadline.at = 0.0
+
+    # ----- reads ---------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def reading(self, *, budget: float | None = None, heavy: bool = False,
+                      queue_wait: float | None = None) -> AsyncIterator[aiosqlite.Connection]:
+        """Borrow a reader connection; with `budget`, SQLite stops the reads that run past it.
+
+        `heavy` reads (full-text searches) may occupy all readers but one; `queue_wait` bounds how
+        long to wait for a free reader before DatabaseBusy.
+        """
+        if self._closed:
+            raise StorageError(f"database {self.path} is closed")
+        gate = self._heavy if heavy else None
+        try:
+            async with asyncio.timeout(queue_wait):
+                if gate is not None:
+                    await gate.acquire()
+                try:
+                    reader = await self._idle.get()
+                except BaseException:
+                    if gate is not None:
+                        gate.release()
+                    raise
+        except TimeoutError:
+            raise DatabaseBusy(f"every reader of {self.path} is busy") from None
+        reader.deadline.at = time.monotonic() + budget if budget is not None else None
+        try:
+            yield reader.conn
+        except sqlite3.Error as exc:
+            raise translate_error(exc, self.path) from exc
+        except BaseException:
+            # Cancelled mid-query: stop the statement so the connection is free for the next reader.
+            await reader.conn.interrupt()
+            raise
+        finally:
+            if not self._closed:
+                reader.deadline.at = None
+            self._idle.put_nowait(reader)
+            if gate is not None:
+                gate.release()
+
+    async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = (), *,
+                       budget: float | None = None) -> list[sqlite3.Row]:
+        """Run one read query on a pooled reader and return every row."""
+        async with self.reading(budget=budget) as conn:
+            return list(await conn.execute_fetchall(sql, params))
+
+    async def fetchone(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Row | None:
+        """Run one read query and return its first row (None when there is none)."""
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+    # ----- writes --------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def transaction(self, *, wait: float | None = None) -> AsyncIterator[aiosqlite.Connection]:
+        """Run a block as one write transaction on the writer connection; roll back on error.
+
+        Waits at most `wait` seconds (default: the database's write wait) for the write lock, held
+        by this process or another, then raises DatabaseBusy. SQLite errors come out as
+        StorageError subclasses that say what is wrong (DatabaseFull, DatabaseReadOnly, ...).
+        """
+        if self._closed:
+            raise StorageError(f"database {self.path} is closed")
+        limit = self.write_wait if wait is None else wait
+        try:
+            async with asyncio.timeout(limit):
+                await self._write_lock.acquire()
+        except TimeoutError:
+            raise DatabaseBusy(f"cannot write the database: a long write is still running at {self.path}") from None
+        try:
+            started = time.monotonic()
+            remaining = max(0.05, limit - (time.monotonic() - started))
+            if abs(remaining - self._busy_wait) > 0.01:
+                await self._writer.execute(f"PRAGMA busy_timeout = {int(remaining * 1000)}")
+                self._busy_wait = remaining
+            try:
+                await self._writer.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise translate_error(exc, self.path) from exc
+            except BaseException:
+                await self._quiet_rollback()
+                raise
+            try:
+                yield self._writer
+            except BaseException as exc:
+                await self._quiet_rollback()
+                if isinstance(exc, sqlite3.Error):
+                    raise translate_error(exc, self.path) from exc
+                raise
+            try:
+                await self._writer.commit()
+            except sqlite3.Error as exc:
+                await self._quiet_rollback()
+                raise translate_error(exc, self.path) from exc
+        finally:
+            self._write_lock.release()
+
+    async def _quiet_rollback(self) -> None:
+        try:
+            await self._writer.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # nothing was open (the BEGIN itself failed)
+
+    async def run_in_writer(self, work: Any, *args: Any) -> Any:
+        """Run `work(connection, *args)` in the writer's own thread, inside a transaction the caller opened.
+
+        For bulk work (an ingest of many papers) that would otherwise cross between threads once
+        per statement. Only call it inside `transaction()`.
+        """
+        return await self._writer._execute(work, self._writer._conn, *args)
+
+    # ----- the file --------------------------------------------------------------------------
+
+    def file_problem(self) -> str | None:
+        """Why the file we have open is no longer the one at our path (deleted, replaced), or None."""
+        now = _file_identity(self.path)
+        if now is None:
+            return f"the database file {self.path} was deleted while the bot was running"
+        if self._identity is not None and now != self._identity:
+            return f"the database file {self.path} was replaced by another file while the bot was running"
+        return None
+
+    async def rescue_copy(self) -> Path:
+        """Write what the open (deleted) database holds to a new file next to where it was; return its path."""
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        target = self.path.with_name(f"{self.path.name}.rescued-{stamp}")
+        async with self.transaction(wait=30):
+            pass  # wait for a write in flight to finish first
+        async with self._write_lock:
+            await self._writer.execute("VACUUM INTO ?", (str(target),))
+        return target
+
+    async def schema_version(self) -> int:
+        """Return the number of the last migration applied to this file."""
+        row = await self.fetchone("PRAGMA user_version")
+        return int(row[0]) if row else 0
+
+    async def created_at(self) -> dt.datetime | None:
+        """When this database file was created (as recorded in it)."""
+        row = await self.fetchone("SELECT value FROM meta WHERE key = 'created_at'")
+        return dt.datetime.fromisoformat(str(row[0])) if row else None
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
+async def _is_empty(conn: aiosqlite.Connection) -> bool:
+    rows = await conn.execute_fetchall("SELECT count(*) FROM sqlite_schema")
+    return int(next(iter(rows))[0]) == 0
+
+
+async def _set_wal(conn: aiosqlite.Connection, path: Path) -> None:
+    """Switch to WAL; several processes opening a new file at once may have to wait their turn."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            await conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.05)
+
+
+async def apply_migrations(conn: aiosqlite.Connection, path: Path) -> bool:
+    """Bring the file to the newest schema in one `BEGIN IMMEDIATE` transaction; return whether it was new.
+
+    The version is read again once the write lock is held, so several processes opening a new
+    file at once apply each migration exactly once: the others find the work done.
+    """
+    migrations = load_migrations()
+    latest = migrations[-1].version if migrations else 0
+    rows = await conn.execute_fetchall("PRAGMA user_version")
+    if int(next(iter(rows))[0]) == latest:
+        return False
+    await conn.execute("BEGIN IMMEDIATE")
+    try:
+        rows = await conn.execute_fetchall("PRAGMA user_version")
+        current = int(next(iter(rows))[0])
+        if current > latest:
+            raise StorageError(
+                f"database {path} has schema version {current}, newer than this program knows ({latest}); "
+                "upgrade arxiv-digest-bot or use another DIGESTBOT_DB"
+            )
+        for migration in migrations:
+            if migration.version <= current:
+                continue
+            log.info("applying migration %s to %s", migration.name, path)
+            try:
+                for statement in migration.statements():
+                    await conn.execute(statement)
+            except sqlite3.Error as exc:
+                raise StorageError(f"migration {migration.name} failed on {path}: {exc}") from exc
+        if current == 0:
+            await conn.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('created_at', ?)",
+                (dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),),
+            )
+        await conn.execute(f"PRAGMA user_version = {latest}")
+        await conn.commit()
+    except BaseException:
+        try:
+            await conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
+        raise
+    return current == 0

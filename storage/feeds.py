@@ -78,22 +78,22 @@ class FeedStore:
 
     async def by_channel(self, channel_id: int) -> ChannelFeed | None:
         """Return the feed of one channel."""
-        rows = await self._db.reader.execute_fetchall("SELECT * FROM channel_feeds WHERE channel_id = ?", (channel_id,))
+        rows = await self._db.fetchall("SELECT * FROM channel_feeds WHERE channel_id = ?", (channel_id,))
         return next((ChannelFeed.from_row(r) for r in rows), None)
 
     async def by_id(self, feed_id: int) -> ChannelFeed | None:
         """Return one feed by id."""
-        rows = await self._db.reader.execute_fetchall("SELECT * FROM channel_feeds WHERE id = ?", (feed_id,))
+        rows = await self._db.fetchall("SELECT * FROM channel_feeds WHERE id = ?", (feed_id,))
         return next((ChannelFeed.from_row(r) for r in rows), None)
 
     async def in_guild(self, guild_id: int) -> list[ChannelFeed]:
         """Return a server's feeds, oldest first."""
-        rows = await self._db.reader.execute_fetchall("SELECT * FROM channel_feeds WHERE guild_id = ? ORDER BY id", (guild_id,))
+        rows = await self._db.fetchall("SELECT * FROM channel_feeds WHERE guild_id = ? ORDER BY id", (guild_id,))
         return [ChannelFeed.from_row(r) for r in rows]
 
     async def all(self) -> list[ChannelFeed]:
         """Return every feed."""
-        rows = await self._db.reader.execute_fetchall("SELECT * FROM channel_feeds ORDER BY id")
+        rows = await self._db.fetchall("SELECT * FROM channel_feeds ORDER BY id")
         return [ChannelFeed.from_row(r) for r in rows]
 
     async def remove(self, channel_id: int) -> bool:

@@ -94,7 +94,7 @@ class DeliveryLedger:
 
     async def get(self, delivery_id: int) -> Delivery:
         """Return one row by id."""
-        rows = await self._db.reader.execute_fetchall("SELECT * FROM deliveries WHERE id = ?", (delivery_id,))
+        rows = await self._db.fetchall("SELECT * FROM deliveries WHERE id = ?", (delivery_id,))
         return Delivery.from_row(next(iter(rows)))
 
     async def _update(self, delivery_id: int, now: dt.datetime, assignments: str, params: tuple[object, ...]) -> Delivery:
@@ -144,14 +144,14 @@ class DeliveryLedger:
         if not digest_ids:
             return {}
         marks = ",".join("?" * len(digest_ids))
-        rows = await self._db.reader.execute_fetchall(
+        rows = await self._db.fetchall(
             f"SELECT * FROM deliveries WHERE target_kind = ? AND digest_id IN ({marks})", (kind, *digest_ids)
         )
         return {(r["target_id"], r["digest_id"]): Delivery.from_row(r) for r in rows}
 
     async def latest(self, kind: str, target_id: int) -> DeliverySummary | None:
         """Return the most recent delivery of a target, with its digest date."""
-        rows = await self._db.reader.execute_fetchall(
+        rows = await self._db.fetchall(
             """
             SELECT d.date, l.state, l.last_error, l.updated_at
             FROM deliveries l JOIN digests d ON d.id = l.digest_id
@@ -166,7 +166,7 @@ class DeliveryLedger:
 
     async def count_by_state(self, kind: str) -> dict[str, int]:
         """Return how many rows of a kind are in each state."""
-        rows = await self._db.reader.execute_fetchall(
+        rows = await self._db.fetchall(
             "SELECT state, count(*) FROM deliveries WHERE target_kind = ? GROUP BY state", (kind,)
         )
         return {r[0]: r[1] for r in rows}

@@ -13,7 +13,7 @@ class MetaStore:
 
     async def get(self, key: str) -> str | None:
         """The value stored under `key`, if any."""
-        rows = await self._db.reader.execute_fetchall("SELECT value FROM meta WHERE key = ?", (key,))
+        rows = await self._db.fetchall("SELECT value FROM meta WHERE key = ?", (key,))
         return next((str(r[0]) for r in rows), None)
 
     async def set(self, key: str, value: str) -> None:

@@ -8,6 +8,8 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from storage.urls import safe_web_link
+
 
 def iso_utc(moment: dt.datetime) -> str:
     """How every timestamp is stored: UTC, ISO 8601, whole seconds, so text order is time order."""
@@ -32,8 +34,6 @@ class PaperInput(Protocol):
     code_url: str
     keywords: str
     translated_title: str
-    abs_url: str
-    pdf_url: str
     section: str
 
 
@@ -78,11 +78,12 @@ class StoredPaper:
             conclusion=row["conclusion"],
             abstract=row["abstract"],
             comment=row["comment"],
-            code_url=row["code_url"],
+            code_url=safe_web_link(row["code_url"]) or "",
             keywords=row["keywords"],
             translated_title=row["translated_title"],
-            abs_url=row["abs_url"] or f"https://arxiv.org/abs/{row['arxiv_id']}",
-            pdf_url=row["pdf_url"] or f"https://arxiv.org/pdf/{row['arxiv_id']}",
+            # Built from the validated id, never taken from digest data (which could point anywhere).
+            abs_url=f"https://arxiv.org/abs/{row['arxiv_id']}",
+            pdf_url=f"https://arxiv.org/pdf/{row['arxiv_id']}",
             language=row["language"],
             first_seen=dt.date.fromisoformat(row["first_seen"]),
             last_seen=dt.date.fromisoformat(row["last_seen"]),
@@ -105,7 +106,7 @@ class IngestResult:
 
 @dataclass(frozen=True, slots=True)
 class DigestInfo:
-    """One stored day, and when it first arrived."""
+    """One stored day, when it first arrived, and how (poll, backfill or ingest)."""
 
     id: int
     date: dt.date
@@ -113,12 +114,13 @@ class DigestInfo:
     language: str
     paper_count: int
     ingested_at: dt.datetime
+    arrival: str = "poll"
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> DigestInfo:
         """Build from a digests row."""
         return cls(row["id"], dt.date.fromisoformat(row["date"]), row["source"], row["language"], row["paper_count"],
-                   dt.datetime.fromisoformat(row["ingested_at"]))
+                   dt.datetime.fromisoformat(row["ingested_at"]), row["arrival"])
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import aiosqlite
+
 from storage.db import Database
 from storage.fts_query import build_match
 from storage.records import SearchPage, StoredPaper
@@ -28,8 +30,12 @@ _RANK = "bm25(papers_fts, 8.0, 4.0, 3.0, 1.0, 1.5, 0.0)"
 class SearchIndex:
     """Queries the FTS5 index built by PaperStore.ingest."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, budget: float = 2.5, queue_wait: float = 5.0) -> None:
         self._db = db
+        # SQLite stops a search that runs longer than `budget` seconds (QueryTimeout); a search
+        # waits at most `queue_wait` seconds for a free reader (DatabaseBusy).
+        self.budget = budget
+        self.queue_wait = queue_wait
 
     async def search(
         self, text: str, filters: SearchFilters | None = None, *, limit: int = 10, offset: int = 0
@@ -40,7 +46,16 @@ class SearchIndex:
         """
         filters = filters or SearchFilters()
         match = build_match(text, author=filters.author, category=filters.category)
-        reader = self._db.reader
+        async with self._db.reading(budget=self.budget, heavy=True, queue_wait=self.queue_wait) as reader:
+            ids, total = await self._ranked(reader, match, filters, limit, offset)
+        if not ids and offset and total == 0:
+            # Past the last page: count the matches so the caller can say how many there are.
+            total = await self.count(text, filters)
+        papers = await self._papers_by_id(ids)
+        return SearchPage(papers, total, offset, limit)
+
+    async def _ranked(self, reader: aiosqlite.Connection, match: str, filters: SearchFilters, limit: int,
+                      offset: int) -> tuple[list[int], int]:
         if filters.since is None and filters.until is None:
             # Rank inside FTS5 and count without ranking: no papers row is read until the page.
             ranked = await reader.execute_fetchall(
@@ -50,10 +65,10 @@ class SearchIndex:
             counted = await reader.execute_fetchall("SELECT count(*) FROM papers_fts WHERE papers_fts MATCH ?", (match,))
             ids = [row[0] for row in ranked]
             total = int(next(iter(counted))[0])
-        else:
-            # FTS first, materialised, then the date filter on ids only: otherwise SQLite may walk
-            # the digest index and probe the full-text index once per row (10x slower at 1M papers).
-            query = f"""
+            return ids, total
+        # FTS first, materialised, then the date filter on ids only: otherwise SQLite may walk
+        # the digest index and probe the full-text index once per row (10x slower at 1M papers).
+        query = f"""
                 WITH hits AS MATERIALIZED (
                     SELECT rowid AS paper_id, {_RANK} AS score FROM papers_fts WHERE papers_fts MATCH :match
                 )
@@ -67,34 +82,31 @@ class SearchIndex:
                 ORDER BY score
                 LIMIT :limit OFFSET :offset
             """
-            params = {
-                "match": match,
-                "since": filters.since.isoformat() if filters.since else None,
-                "until": filters.until.isoformat() if filters.until else None,
-                "limit": limit,
-                "offset": offset,
-            }
-            rows = list(await reader.execute_fetchall(query, params))
-            ids = [row[0] for row in rows]
-            total = rows[0][1] if rows else 0
-            if not rows and offset:
-                # Past the last page: count the matches so the caller can say how many there are.
-                total = await self.count(text, filters)
-        papers = await self._papers_by_id(ids)
-        return SearchPage(papers, total, offset, limit)
+        params = {
+            "match": match,
+            "since": filters.since.isoformat() if filters.since else None,
+            "until": filters.until.isoformat() if filters.until else None,
+            "limit": limit,
+            "offset": offset,
+        }
+        rows = list(await reader.execute_fetchall(query, params))
+        ids = [row[0] for row in rows]
+        total = rows[0][1] if rows else 0
+        return ids, total
 
     async def _papers_by_id(self, ids: list[int]) -> list[StoredPaper]:
         if not ids:
             return []
         marks = ",".join("?" * len(ids))
-        rows = await self._db.reader.execute_fetchall(f"SELECT * FROM papers WHERE id IN ({marks})", tuple(ids))
+        rows = await self._db.fetchall(f"SELECT * FROM papers WHERE id IN ({marks})", tuple(ids))
         by_id = {row["id"]: StoredPaper.from_row(row) for row in rows}
         return [by_id[i] for i in ids if i in by_id]
 
     async def count_by_author(self, name: str) -> int:
         """How many stored papers have an author of that name (case, accents and spacing ignored)."""
         match = build_match("", author=name)
-        rows = await self._db.reader.execute_fetchall("SELECT count(*) FROM papers_fts WHERE papers_fts MATCH ?", (match,))
+        async with self._db.reading(budget=self.budget, heavy=True, queue_wait=self.queue_wait) as reader:
+            rows = await reader.execute_fetchall("SELECT count(*) FROM papers_fts WHERE papers_fts MATCH ?", (match,))
         return int(next(iter(rows))[0])
 
     async def count(self, text: str, filters: SearchFilters | None = None) -> int:

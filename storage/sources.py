@@ -30,6 +30,8 @@ class PollRun:
     ok: bool
     new_digests: int
     summary: str
+    # Set when the poll worked but the source looks wrong (nothing at all for a week).
+    warning: str | None = None
 
 
 class SourceStateStore:
@@ -40,14 +42,14 @@ class SourceStateStore:
 
     async def fetch_state(self, url: str) -> FetchState | None:
         """Return what was recorded for `url`."""
-        rows = await self._db.reader.execute_fetchall("SELECT * FROM source_fetches WHERE url = ?", (url,))
+        rows = await self._db.fetchall("SELECT * FROM source_fetches WHERE url = ?", (url,))
         for r in rows:
             return FetchState(r["url"], r["etag"], r["last_modified"], r["status"], r["content_hash"], dt.datetime.fromisoformat(r["fetched_at"]))
         return None
 
     async def record_fetch(self, url: str, *, status: int, etag: str | None, last_modified: str | None,
                            content_hash: str | None, now: dt.datetime) -> None:
-        """Remember a fetch's outcome; validators survive a 304."""
+        """Remember a fetched file's validators, once what it held is stored (`url` without credentials)."""
         async with self._db.transaction() as conn:
             await conn.execute(
                 """
@@ -67,17 +69,31 @@ class SourceStateStore:
         """Append one poll to the log, keeping the last 1,000."""
         async with self._db.transaction() as conn:
             await conn.execute(
-                "INSERT INTO poll_runs (started_at, finished_at, ok, new_digests, summary) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO poll_runs (started_at, finished_at, ok, new_digests, summary, warning) VALUES (?, ?, ?, ?, ?, ?)",
                 (iso_utc(run.started_at), iso_utc(run.finished_at),
-                 int(run.ok), run.new_digests, run.summary),
+                 int(run.ok), run.new_digests, run.summary, run.warning),
             )
             await conn.execute("DELETE FROM poll_runs WHERE id <= (SELECT max(id) - 1000 FROM poll_runs)")
 
     async def last_poll(self, *, ok_only: bool = False) -> PollRun | None:
         """Return the latest poll (or the latest successful one)."""
         where = "WHERE ok = 1" if ok_only else ""
-        rows = await self._db.reader.execute_fetchall(f"SELECT * FROM poll_runs {where} ORDER BY id DESC LIMIT 1")
+        rows = await self._db.fetchall(f"SELECT * FROM poll_runs {where} ORDER BY id DESC LIMIT 1")
         for r in rows:
             return PollRun(dt.datetime.fromisoformat(r["started_at"]), dt.datetime.fromisoformat(r["finished_at"]),
-                           bool(r["ok"]), r["new_digests"], r["summary"])
+                           bool(r["ok"]), r["new_digests"], r["summary"], r["warning"])
         return None
+
+    async def checked_through(self) -> dt.date | None:
+        """The day up to which a catch-up after downtime has asked the source for every day."""
+        rows = await self._db.fetchall("SELECT value FROM meta WHERE key = 'source_checked_through'")
+        return dt.date.fromisoformat(str(rows[0][0])) if rows else None
+
+    async def set_checked_through(self, day: dt.date) -> None:
+        """Remember that every day up to `day` was asked for (and stored, or found missing)."""
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('source_checked_through', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)",
+                (day.isoformat(),),
+            )

@@ -119,7 +119,7 @@ class SubscriptionStore:
 
     async def for_user(self, user_id: int) -> list[Subscription]:
         """The user's subscriptions, by kind then age."""
-        rows = await self._db.reader.execute_fetchall(
+        rows = await self._db.fetchall(
             "SELECT * FROM subscriptions WHERE user_id = ? ORDER BY CASE kind WHEN 'author' THEN 0 WHEN 'keyword' THEN 1 ELSE 2 END, id",
             (user_id,),
         )
@@ -127,22 +127,22 @@ class SubscriptionStore:
 
     async def everyone(self) -> list[Subscription]:
         """Every subscription of every user."""
-        rows = await self._db.reader.execute_fetchall("SELECT * FROM subscriptions")
+        rows = await self._db.fetchall("SELECT * FROM subscriptions")
         return [Subscription.from_row(r) for r in rows]
 
     async def version(self) -> int:
         """A number that changes whenever any subscription does."""
-        rows = await self._db.reader.execute_fetchall("SELECT value FROM meta WHERE key = 'subscriptions_version'")
+        rows = await self._db.fetchall("SELECT value FROM meta WHERE key = 'subscriptions_version'")
         return int(next(iter(rows))[0]) if rows else 0
 
     async def settings(self, user_id: int) -> UserSettings | None:
         """The user's DM settings (None until they first subscribe or set a time)."""
-        rows = await self._db.reader.execute_fetchall("SELECT * FROM user_settings WHERE user_id = ?", (user_id,))
+        rows = await self._db.fetchall("SELECT * FROM user_settings WHERE user_id = ?", (user_id,))
         return next((UserSettings.from_row(r) for r in rows), None)
 
     async def all_settings(self) -> dict[int, UserSettings]:
         """Every user's DM settings."""
-        rows = await self._db.reader.execute_fetchall("SELECT * FROM user_settings")
+        rows = await self._db.fetchall("SELECT * FROM user_settings")
         return {r["user_id"]: UserSettings.from_row(r) for r in rows}
 
     async def set_time(self, user_id: int, at: dt.time, timezone: str, now: dt.datetime) -> UserSettings:
@@ -201,7 +201,7 @@ class SubscriptionStore:
 
     async def failing_users(self) -> set[int]:
         """Users whose DMs are marked failing."""
-        rows = await self._db.reader.execute_fetchall("SELECT user_id FROM user_settings WHERE dm_failing_reason IS NOT NULL")
+        rows = await self._db.fetchall("SELECT user_id FROM user_settings WHERE dm_failing_reason IS NOT NULL")
         return {r[0] for r in rows}
 
     async def dm_failure_count(self) -> int:

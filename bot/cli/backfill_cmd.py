@@ -7,13 +7,14 @@ import datetime as dt
 import sys
 
 from bot.cli.ingest_cmd import describe
-from bot.cli.progress import ProgressBar
+from bot.cli.progress import ProgressBar, wrap
 from bot.dates import parse_day
 from bot.errors import InvalidInput
+from bot.ingest.digest import DigestLimits
 from bot.ingest.service import ingest_bytes
 from bot.settings import Settings
 from bot.sources import RemoteBranchSource
-from storage.db import Database
+from storage.db import Database, StorageError
 from storage.papers import PaperStore
 from storage.sources import SourceStateStore
 
@@ -25,9 +26,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     parser = sub.add_parser(
         "backfill",
         help="fetch and ingest a range of days from the data branch (DIGESTBOT_SOURCE_URL)",
-        description="Fetch each day from --since to --until (default: today) from the configured data branch "
-        "and ingest it. Days not published (404, e.g. weekends) are listed and are not errors. Old days "
-        "fetched this way are stored and searchable but never posted to feeds.",
+        description="Fetch every file of each day from --since to --until (default: today) from the configured data "
+        "branch (the raw JSONL, the markdown and the AI JSONL, as a folder ingest of a clone reads them) and ingest "
+        "them. Days with no file (404, e.g. weekends) are listed. Days fetched this way are stored and searchable but "
+        "never posted to feeds or DMs, even while the bot runs, even today's (use /feed send-now for that). "
+        "Exit code 1 when a day failed, or when no day of the range exists at the source at all (check the URL).",
     )
     parser.add_argument("--since", required=True, help="first day, YYYY-MM-DD")
     parser.add_argument("--until", help="last day, YYYY-MM-DD (default: today)")
@@ -46,33 +49,57 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         raise InvalidInput(f"{days} days is more than {MAX_DAYS}; backfill a shorter range at a time.")
     if not settings.source_url:
         raise InvalidInput("backfill needs a data branch: set DIGESTBOT_SOURCE_URL (for a local folder use `digestbot ingest FOLDER`).")
-    db = await Database.open(settings.db_path)
-    failures = stored = missing = 0
+    limits = DigestLimits(max_bytes=settings.max_digest_bytes, max_papers=settings.max_papers_per_digest)
+    db = await Database.open(settings.db_path, write_wait=settings.db_write_wait_seconds)
+    failures = stored = missing = files = 0
+    papers: set[str] = set()
+    stopped: str | None = None
     try:
         store = PaperStore(db)
         source = RemoteBranchSource(settings.source_url, settings.source_language, SourceStateStore(db),
-                                    backoff=settings.source_retry_seconds)
+                                    backoff=settings.source_retry_seconds, limits=limits,
+                                    redirect_hosts=settings.source_redirect_hosts)
         progress = ProgressBar(days, "days")
         for offset in range(days):
             day = since + dt.timedelta(days=offset)
-            outcome = await source.fetch_day(day)
-            for error in outcome.errors:
-                failures += 1
+            result = await source.fetch_day(day)
+            for error in result.errors:
                 progress.print(f"FAILED   {day}: {error}", sys.stderr)
-            if not outcome.digests and not outcome.errors:
+            if not result.published and not result.errors:
                 missing += 1
                 progress.print(f"{day}  not published (404)")
-            for fetched in outcome.digests:
-                report = await ingest_bytes(store, fetched.name, fetched.data, fetched.date)
-                for line in describe(report):
+            day_failed = bool(result.errors)
+            for fetched in result.files:
+                assert fetched.data is not None
+                try:
+                    report = await ingest_bytes(store, fetched.name, fetched.data, fetched.date, arrival="backfill", limits=limits)
+                except StorageError as exc:
+                    stopped = str(exc)
+                    break
+                files += report.landed
+                papers |= report.paper_ids
+                for line in describe(report, fetched.name.rsplit("/", 1)[-1]):
                     progress.print(line, sys.stderr if report.error else sys.stdout)
-                if report.complete:
-                    stored += 1
-                else:
-                    failures += 1
+                day_failed = day_failed or not report.complete
+            if stopped is not None:
+                break
+            if result.files and not day_failed:
+                stored += 1
+            failures += day_failed
             progress.advance(day.isoformat())
         progress.clear()
     finally:
         await db.close()
-    print(f"{stored} days ingested, {missing} not published, {failures} failed, from {source.describe()} into {settings.db_path}")
+    where = source.describe()
+    if stopped is not None:
+        for line in wrap(f"FAILED   {stopped}; backfill stopped"):
+            print(line, file=sys.stderr)
+        return 1
+    print(f"{stored} days ingested ({files} files, {len(papers):,} distinct papers), {missing} not published, "
+          f"{failures} failed, from {where} into {settings.db_path}")
+    if missing == days:
+        print(f"nothing exists at {where} for any day from {since} to {until}: check DIGESTBOT_SOURCE_URL "
+              f"(the raw base URL of a fork's data branch) and DIGESTBOT_SOURCE_LANGUAGE ({settings.source_language})",
+              file=sys.stderr)
+        return 1
     return 0 if failures == 0 else 1

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from pathlib import Path
 
-from bot.cli.progress import ProgressBar
+from bot.cli.progress import ProgressBar, wrap
 from bot.dates import parse_day
-from bot.ingest.digest import find_digest_files
+from bot.errors import DigestError, InvalidInput
+from bot.ingest.digest import DigestLimits, date_from_name
+from bot.ingest.files import find_digest_files
 from bot.ingest.service import IngestReport, ingest_path
 from bot.settings import Settings
-from storage.db import Database
+from storage.db import Database, StorageError
 from storage.papers import PaperStore
 
 
@@ -20,62 +23,122 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     parser = sub.add_parser(
         "ingest",
         help="store digest files (markdown or JSONL) in the database",
-        description="Parse digest files or folders of them and store their papers. Each digest is one "
-        "transaction: a broken digest is reported and skipped, the rest still land. "
-        "Exit code 0 only when everything was ingested.",
+        description="Parse digest files, or folders of them, and store their papers. In a folder only files named as "
+        "the pipeline names them count (2026-01-23.md, 2026-01-23.jsonl, 2026-01-23_AI_enhanced_Chinese.jsonl). "
+        "Each file is one transaction: a broken file is reported and skipped, the rest still land. Days ingested "
+        "this way are searchable but never posted to feeds or DMs. Exit code 0 only when every file was ingested "
+        "exactly as written (nothing skipped, dropped or repaired).",
     )
     parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="digest files or folders")
-    parser.add_argument("--date", help="the digest date (YYYY-MM-DD) when file names carry none")
+    parser.add_argument("--date", help="the digest date (YYYY-MM-DD) of files whose names carry none")
     parser.set_defaults(handler=run)
 
 
-def describe(report: IngestReport) -> list[str]:
-    """Return the lines printed for one ingested digest."""
+def describe(report: IngestReport, shown: str | None = None) -> list[str]:
+    """Return the lines printed for one ingested file (each at most 100 columns when printed)."""
+    name = shown or report.source
     if report.error is not None:
-        return [f"FAILED   {report.error}"]
-    assert report.result is not None
+        error = report.error
+        if error.startswith(report.source + ": "):
+            error = f"{name}: {error[len(report.source) + 2:]}"
+        return [f"FAILED   {error}"]
+    assert report.result is not None and report.date is not None
     result = report.result
     if result.already_ingested:
-        head = f"{result.date}  {report.source}: already ingested, nothing changed ({result.papers} papers)"
+        head = f"{report.date}  {name}: already ingested for this day, nothing changed ({result.papers} papers)"
     else:
         repeats = f", {result.merged_repeats} repeated entries merged" if result.merged_repeats else ""
-        head = (
-            f"{result.date}  {report.source}: {result.papers} papers "
-            f"({result.new} new, {result.updated} updated, {result.unchanged} unchanged{repeats})"
-        )
+        head = (f"{report.date}  {name}: {result.papers} papers "
+                f"({result.new} new, {result.updated} updated, {result.unchanged} unchanged{repeats})")
     lines = [head]
-    lines += [f"    skipped {entry}" for entry in report.skipped]
-    lines += [f"    warning {entry}" for entry in report.warnings]
+    lines += [f"    skipped {entry}" for entry in report.skipped.lines()]
+    lines += [f"    warning {entry}" for entry in report.warnings.lines()]
     return lines
+
+
+def _shown_name(path: Path, roots: list[Path]) -> str:
+    for root in roots:
+        try:
+            relative = path.relative_to(root)
+        except ValueError:
+            continue
+        if relative != Path("."):
+            return str(relative)
+    return str(path)
+
+
+def _check_dates(files: list[Path], date: dt.date | None) -> None:
+    """Refuse --date for a file whose name carries another date: it would merge two days into one."""
+    if date is None:
+        return
+    for path in files:
+        try:
+            named = date_from_name(path.name)
+        except DigestError:
+            continue  # reported as that file's error
+        if named is not None and named != date:
+            raise InvalidInput(f"{path} is named for {named} but --date says {date}; --date is only for files whose "
+                               "names carry no date. Ingest the dated files without --date.")
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     """Ingest every digest file named on the command line."""
     date = parse_day(args.date) if args.date else None
-    missing = [p for p in args.paths if not p.exists()]
-    for path in missing:
-        print(f"FAILED   {path}: no such file or folder", file=sys.stderr)
-    files = find_digest_files([p for p in args.paths if p.exists()])
-    if not files and not missing:
-        print("no digest files found (looked for *.md, *.jsonl, *.txt)", file=sys.stderr)
+    found = find_digest_files(args.paths)
+    for problem in found.problems:
+        for line in wrap(f"FAILED   {problem}"):
+            print(line, file=sys.stderr)
+    if not found.files and not found.problems:
+        print("no digest files found: in a folder, only names like 2026-01-23.md or "
+              "2026-01-23_AI_enhanced_Chinese.jsonl count", file=sys.stderr)
         return 1
-    db = await Database.open(settings.db_path)
-    complete = 0
-    papers = 0
+    _check_dates(found.files, date)
+    limits = DigestLimits(max_bytes=settings.max_digest_bytes, max_papers=settings.max_papers_per_digest)
+    roots = [p for p in args.paths if p.is_dir()]
+    reports: list[IngestReport] = []
+    stopped: str | None = None
+    db = await Database.open(settings.db_path, write_wait=settings.db_write_wait_seconds)
     try:
         store = PaperStore(db)
-        progress = ProgressBar(len(files), "digests")
-        for path in files:
-            report = await ingest_path(store, path, date)
-            for line in describe(report):
+        progress = ProgressBar(len(found.files), "files")
+        for path in found.files:
+            try:
+                report = await ingest_path(store, path, date, arrival="ingest", limits=limits)
+            except StorageError as exc:
+                stopped = str(exc)
+                break
+            reports.append(report)
+            for line in describe(report, _shown_name(path, roots)):
                 progress.print(line, sys.stderr if report.error else sys.stdout)
-            complete += report.complete
-            if report.result is not None:
-                papers += report.result.papers
             progress.advance(path.name)
         progress.clear()
     finally:
         await db.close()
-    total = len(files) + len(missing)
-    print(f"{complete} of {total} digests fully ingested, {papers} papers, into {settings.db_path}")
-    return 0 if complete == total else 1
+    if stopped is not None:
+        for line in wrap(f"FAILED   {stopped}; {len(found.files) - len(reports)} files were not ingested"):
+            print(line, file=sys.stderr)
+    print(_summary(reports, len(found.files), found.ignored, settings.db_path))
+    everything = not found.problems and stopped is None and all(r.complete for r in reports)
+    return 0 if everything else 1
+
+
+def _summary(reports: list[IngestReport], total: int, ignored: int, db_path: Path) -> str:
+    landed = [r for r in reports if r.landed]
+    complete = sum(1 for r in reports if r.complete)
+    partial = len(landed) - complete
+    failed = total - len(landed)
+    days = sorted({r.date for r in landed if r.date is not None})
+    papers: set[str] = set()
+    for report in landed:
+        papers |= report.paper_ids
+    new = sum(r.result.new for r in landed if r.result is not None)
+    span = f" ({days[0]} to {days[-1]})" if len(days) > 1 else (f" ({days[0]})" if days else "")
+    parts = [f"{total} files: {complete} ingested completely"]
+    if partial:
+        parts.append(f"{partial} with lines skipped or repaired")
+    parts.append(f"{failed} failed")
+    summary = ", ".join(parts)
+    summary += f"; {len(days)} days{span}; {len(papers):,} distinct papers ({new:,} new) into {db_path}"
+    if ignored:
+        summary += f"; {ignored} files in the folders are not named like digests and were left alone"
+    return summary

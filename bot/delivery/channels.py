@@ -13,7 +13,7 @@ from bot.delivery.destinations import ChannelDestination
 from bot.delivery.executor import PostPlan, ShuttingDown, carry_out
 from bot.delivery.failures import Outcome, settle_failure
 from bot.render.post import render_digest_header, render_digest_parts, thread_name
-from bot.schedule import due_at, is_recent
+from bot.schedule import due_at
 from bot.services import Services
 from storage.feeds import ChannelFeed
 from storage.ledger import CHANNEL, Delivery
@@ -57,7 +57,7 @@ class ChannelDeliveries:
         """Every (feed, digest) whose post is due now and not finished, oldest digest first."""
         services = self.services
         now = services.clock()
-        digests = await services.papers.digests_arrived_since(now - dt.timedelta(days=LOOKBACK_DAYS))
+        digests = await services.papers.news_since(now - dt.timedelta(days=LOOKBACK_DAYS), services.settings.max_post_age_days)
         if not digests:
             return []
         rows = await services.ledger.for_digests(CHANNEL, [d.id for d in digests])
@@ -67,7 +67,7 @@ class ChannelDeliveries:
                 continue
             zone = ZoneInfo(feed.timezone)
             for digest in digests:
-                if digest.ingested_at < feed.created_at or not is_recent(digest.date, digest.ingested_at):
+                if digest.ingested_at < feed.created_at:
                     continue
                 row = rows.get((feed.id, digest.id))
                 if row is not None and (row.finished or (row.next_attempt_at is not None and row.next_attempt_at > now)):

@@ -15,7 +15,7 @@ from bot.delivery.executor import PostPlan, ShuttingDown, carry_out
 from bot.delivery.failures import Outcome, settle_failure
 from bot.matching import UserMatches, match_digest
 from bot.render.dm import render_matches
-from bot.schedule import due_at, is_recent
+from bot.schedule import due_at
 from bot.services import Services
 from storage.ledger import DM
 from storage.records import DigestInfo
@@ -72,8 +72,7 @@ class DirectMessageDeliveries:
         """Every (user, digest) whose DM is due now and not sent."""
         services = self.services
         now = services.clock()
-        digests = [d for d in await services.papers.digests_arrived_since(now - dt.timedelta(days=LOOKBACK_DAYS))
-                   if is_recent(d.date, d.ingested_at)]
+        digests = await services.papers.news_since(now - dt.timedelta(days=LOOKBACK_DAYS), services.settings.max_post_age_days)
         if not digests:
             return []
         settings = await services.subscriptions.all_settings()

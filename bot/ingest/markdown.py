@@ -14,7 +14,9 @@ from collections.abc import Iterable
 
 from bs4 import BeautifulSoup
 
-from bot.ingest.paper import Paper, SkippedEntry, normalize_arxiv_id
+from bot.errors import DigestError
+from bot.ingest.jsonl import too_many_papers
+from bot.ingest.paper import Paper, SkipLog, clean_code_url, is_category_shaped, normalize_arxiv_id
 
 # `### [12] [Title](https://arxiv.org/abs/2601.20911)`; also `## 12. [Title](url)` and no number.
 # The title is greedy up to the last `](` so titles holding `[u,v]` survive.
@@ -23,7 +25,6 @@ _PAPER_HEADER = re.compile(
 )
 # `# cs.CV [[Back]](#toc)` or `## cs.CV`: a category section.
 _SECTION_HEADER = re.compile(r"^#{1,2}[ \t]+(?P<cat>[a-z]+(?:-[a-z]+)?(?:\.[A-Za-z\-]{2,})?)\b")
-_CATEGORY = re.compile(r"^[a-z]+(?:-[a-z]+)?(?:\.[A-Za-z\-]{2,})?$")
 # A labelled field at the start of a line: `TL;DR: x`, `**TL;DR:** x`, `**TL;DR**: x`, `- **Method**: x`.
 _LABEL = re.compile(
     r"^(?:[-+][ \t]+)?(?P<open>\*\*|__)?(?P<label>[^\W\d_][\w ;/()\-]{0,30}?)[ \t]*(?:\*\*|__)?[ \t]*[:：][ \t]*(?P<vopen>\*\*|__)?[ \t]*(?P<value>.*)$"
@@ -84,7 +85,7 @@ def _html_line_text(line: str) -> str:
 def _section_from_div(line: str) -> str | None:
     tag = BeautifulSoup(line, "html.parser").find("div")
     ident = tag.get("id") if tag is not None else None
-    if isinstance(ident, str) and _CATEGORY.match(ident) and ("." in ident or "-" in ident):
+    if isinstance(ident, str) and is_category_shaped(ident) and ("." in ident or "-" in ident):
         return ident
     return None
 
@@ -105,17 +106,20 @@ class _PaperBuilder:
         self.filled.add(name)
         self.fields[name] = [value]
 
-    def build(self) -> Paper:
+    def build(self, warnings: SkipLog) -> Paper:
         def text(name: str) -> str:
             return decode_entities("\n".join(self.fields.get(name, ())).strip())
 
         primary = text("primary_category").strip("* ")
-        categories = [c for c in re.split(r"[,\s]+", text("categories")) if _CATEGORY.match(c)]
-        if primary and not _CATEGORY.match(primary):
+        categories = [c for c in re.split(r"[,\s]+", text("categories")) if is_category_shaped(c)]
+        if primary and not is_category_shaped(primary):
+            warnings.add(self.line, f"paper {self.arxiv_id}: category {primary[:40]!r} is not an arXiv category; dropped")
             primary = ""
-        url = self.url if "arxiv.org/abs/" in self.url else ""
         code = text("code_url")
         code_match = re.search(r"https?://\S+", code)
+        code_url = clean_code_url(code_match.group(0).rstrip(").,>") if code_match else "")
+        if code_match and not code_url:
+            warnings.add(self.line, f"paper {self.arxiv_id}: code link {code_match.group(0)[:60]!r} is not a plain http(s) URL; dropped")
         return Paper(
             arxiv_id=self.arxiv_id,
             title=decode_entities(self.title.strip()),
@@ -129,18 +133,22 @@ class _PaperBuilder:
             conclusion=text("conclusion"),
             abstract=text("abstract"),
             comment=text("comment"),
-            code_url=code_match.group(0).rstrip(").,>") if code_match else "",
+            code_url=code_url,
             keywords=text("keywords"),
             translated_title=text("translated_title"),
-            abs_url=url,
             section=self.section or primary,
         )
 
 
-def parse_markdown(lines: Iterable[str]) -> tuple[list[Paper], list[SkippedEntry]]:
-    """Parse digest lines (without line ends) into papers, in digest order."""
+def parse_markdown(lines: Iterable[str], *, max_papers: int | None = None, source: str = "digest",
+                   skipped: SkipLog | None = None, warnings: SkipLog | None = None) -> tuple[list[Paper], SkipLog, SkipLog]:
+    """Parse digest lines (without line ends) into papers, in digest order.
+
+    Raises DigestError when the file holds more than `max_papers` papers.
+    """
     papers: list[Paper] = []
-    skipped: list[SkippedEntry] = []
+    skipped = skipped if skipped is not None else SkipLog()
+    warnings = warnings if warnings is not None else SkipLog()
     section = ""
     current: _PaperBuilder | None = None
     field: str | None = None
@@ -148,7 +156,9 @@ def parse_markdown(lines: Iterable[str]) -> tuple[list[Paper], list[SkippedEntry
     def flush() -> None:
         nonlocal current, field
         if current is not None:
-            papers.append(current.build())
+            papers.append(current.build(warnings))
+            if max_papers is not None and len(papers) > max_papers:
+                raise DigestError(source, too_many_papers(max_papers))
         current = None
         field = None
 
@@ -165,14 +175,14 @@ def parse_markdown(lines: Iterable[str]) -> tuple[list[Paper], list[SkippedEntry
                 flush()
                 arxiv_id = normalize_arxiv_id(header.group("url"))
                 if arxiv_id is None:
-                    skipped.append(SkippedEntry(number, f"paper header has no arXiv link: {line[:80]!r}"))
+                    skipped.add(number, f"paper header has no arXiv link: {line[:80]!r}")
                     continue
                 current = _PaperBuilder(arxiv_id, header.group("title"), header.group("url"), section, number)
                 continue
             section_header = _SECTION_HEADER.match(line)
             if section_header is not None:
                 cat = section_header.group("cat")
-                if "." in cat or "-" in cat:
+                if ("." in cat or "-" in cat) and is_category_shaped(cat):
                     flush()
                     section = cat
                     continue
@@ -223,4 +233,4 @@ def parse_markdown(lines: Iterable[str]) -> tuple[list[Paper], list[SkippedEntry
         if field is not None and field in _MULTILINE_FIELDS:
             current.fields[field].append(line)
     flush()
-    return papers, skipped
+    return papers, skipped, warnings

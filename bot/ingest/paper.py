@@ -1,14 +1,54 @@
-"""The one record every digest format is parsed into."""
+"""The one record every digest format is parsed into, and the checks on what a digest may claim."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+
+from storage.urls import safe_web_link
 
 # New-style ids (2601.20911) and old-style ids (hep-th/9901001, math.GT/0309136).
 _ARXIV_ID = re.compile(
     r"(?P<id>\d{4}\.\d{4,5}|[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?",
 )
+
+
+# arXiv's category codes: `cs.CV`, `hep-th`, `astro-ph.GA`, `cond-mat.mtrl-sci`, `q-bio.GN`.
+_CATEGORY_SHAPE = re.compile(r"^[a-z]{1,10}(?:-[a-z]{2,10})?(?:\.[A-Za-z]{2,10}(?:-[A-Za-z]{2,10})?)?$")
+# ACM (`I.2.10`) and MSC (`68T45`) classes, which arXiv's metadata lists beside its categories:
+# not categories, dropped without a warning.
+_CLASSIFICATION = re.compile(r"^(?:[A-K]\.\d{1,2}(?:\.\d{1,2})?|[A-K]\.m|\d{2}[A-Z-]\d{2}|\d{2}[A-Z]xx|\d{2}-\d{2})$")
+
+
+def is_category_shaped(code: str) -> bool:
+    """True when `code` has the shape of an arXiv category (anything else could break out of a code span)."""
+    return len(code) <= 24 and _CATEGORY_SHAPE.match(code) is not None
+
+
+def _is_classification(code: str) -> bool:
+    parts = [p.strip() for p in re.split(r"[;,]", code) if p.strip()]
+    return bool(parts) and all(_CLASSIFICATION.match(p) for p in parts)
+
+
+def clean_categories(codes: list[str]) -> tuple[list[str], list[str]]:
+    """Split category codes into those of arXiv's shape (order kept, duplicates dropped) and the rejected rest.
+
+    ACM and MSC classification codes are dropped quietly: arXiv lists them beside categories.
+    """
+    kept: dict[str, None] = {}
+    rejected: list[str] = []
+    for code in codes:
+        if is_category_shaped(code):
+            kept.setdefault(code, None)
+        elif not _is_classification(code):
+            rejected.append(code)
+    return list(kept), rejected
+
+
+def clean_code_url(url: str) -> str:
+    """A code link as digest data gives it, kept only when it is a plain http(s) URL to a named host."""
+    return (safe_web_link(url) or "") if url else ""
 
 
 def normalize_arxiv_id(text: str) -> str | None:
@@ -53,16 +93,10 @@ class Paper:
     code_url: str = ""
     keywords: str = ""
     translated_title: str = ""
-    abs_url: str = ""
-    pdf_url: str = ""
     # The digest section the paper was listed under (markdown) or its primary category (JSONL).
     section: str = ""
 
     def __post_init__(self) -> None:
-        if not self.abs_url:
-            self.abs_url = f"https://arxiv.org/abs/{self.arxiv_id}"
-        if not self.pdf_url:
-            self.pdf_url = f"https://arxiv.org/pdf/{self.arxiv_id}"
         if self.primary_category and self.primary_category not in self.categories:
             self.categories.insert(0, self.primary_category)
         if not self.primary_category and self.categories:
@@ -71,9 +105,15 @@ class Paper:
             self.section = self.primary_category
 
 
+    @property
+    def abs_url(self) -> str:
+        """The abstract page, built from the validated id (never a URL from the digest)."""
+        return f"https://arxiv.org/abs/{self.arxiv_id}"
+
+
 @dataclass(slots=True)
 class SkippedEntry:
-    """A part of a digest that could not become a paper, with where and why."""
+    """A part of a digest that could not become a paper (or was changed to be stored), with where and why."""
 
     line: int
     reason: str
@@ -82,14 +122,69 @@ class SkippedEntry:
         return f"line {self.line}: {self.reason}"
 
 
+class SkipLog:
+    """Skipped lines (or repairs) of one file: the first few with line numbers, then only a count.
+
+    A broken file of 900,000 bad lines must not print 900,000 warnings.
+    """
+
+    KEEP = 5
+
+    def __init__(self) -> None:
+        self.first: list[SkippedEntry] = []
+        self.count = 0
+
+    def add(self, line: int, reason: str) -> None:
+        """Record one more; only the first few keep their detail."""
+        self.count += 1
+        if len(self.first) < self.KEEP:
+            self.first.append(SkippedEntry(line, reason))
+
+    def extend(self, other: SkipLog) -> None:
+        """Take in another log's entries (details of the first few, the count of all)."""
+        for entry in other.first:
+            if len(self.first) < self.KEEP:
+                self.first.append(entry)
+        self.count += other.count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+    def __iter__(self) -> Iterator[SkippedEntry]:
+        return iter(self.first)
+
+    def lines(self) -> list[str]:
+        """`line 3: not valid JSON ...` for the first few, then `... and 899,995 more`."""
+        shown = [str(entry) for entry in self.first]
+        if self.count > len(self.first):
+            shown.append(f"... and {self.count - len(self.first):,} more")
+        return shown
+
+
+# Which file of a day holds the richest text: raw JSONL (no summaries) < markdown < AI JSONL.
+FORMAT_RANKS = {"jsonl-raw": 0, "markdown": 1, "jsonl": 2}
+
+
 @dataclass(slots=True)
 class ParsedDigest:
-    """Everything one digest file gave: its papers in order, and what was skipped."""
+    """Everything one digest file gave: its papers in order, and what was skipped or repaired."""
 
     source: str
     format: str
     papers: list[Paper]
-    skipped: list[SkippedEntry] = field(default_factory=list)
-    # Repairs that lost nothing, such as undecodable bytes replaced by U+FFFD.
-    warnings: list[SkippedEntry] = field(default_factory=list)
+    skipped: SkipLog = field(default_factory=SkipLog)
+    # Repairs: undecodable bytes replaced by U+FFFD, categories or links that were dropped.
+    warnings: SkipLog = field(default_factory=SkipLog)
     language: str = ""
+    content_hash: str = ""
+    size: int = 0
+
+    @property
+    def format_rank(self) -> int:
+        """0 for a raw JSONL (no LLM summaries), 1 for markdown, 2 for a JSONL with summaries."""
+        if self.format == "jsonl" and not any(p.tldr or p.motivation or p.method for p in self.papers):
+            return FORMAT_RANKS["jsonl-raw"]
+        return FORMAT_RANKS[self.format]

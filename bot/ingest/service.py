@@ -1,17 +1,16 @@
-"""Ingest digest files or fetched bytes into storage: parse, date, hash, store."""
+"""Ingest digest files or fetched bytes into storage: date, parse (off the event loop), store."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.errors import DigestError
-from bot.ingest.digest import date_from_name, parse_digest_bytes
-from bot.ingest.paper import SkippedEntry
+from bot.ingest.digest import DigestLimits, date_from_name, parse_digest_bytes, parse_digest_file
+from bot.ingest.paper import ParsedDigest, SkipLog
 from storage.papers import PaperStore
 from storage.records import IngestResult
 
@@ -20,58 +19,79 @@ log = logging.getLogger(__name__)
 
 @dataclass(slots=True)
 class IngestReport:
-    """The outcome of ingesting one digest: what landed and what was skipped, and why."""
+    """The outcome of ingesting one digest file: what landed, what was skipped or repaired, and why."""
 
     source: str
+    date: dt.date | None = None
     result: IngestResult | None = None
     entries: int = 0
-    skipped: list[SkippedEntry] = field(default_factory=list)
-    warnings: list[SkippedEntry] = field(default_factory=list)
+    skipped: SkipLog = field(default_factory=SkipLog)
+    warnings: SkipLog = field(default_factory=SkipLog)
     error: str | None = None
+    paper_ids: frozenset[str] = frozenset()
+
+    @property
+    def landed(self) -> bool:
+        """True when the file's papers are stored (some lines may have been skipped)."""
+        return self.error is None and self.result is not None
 
     @property
     def complete(self) -> bool:
-        """True when the whole digest landed, nothing skipped."""
-        return self.error is None and not self.skipped
+        """True when every byte was ingested as written: nothing skipped, dropped or repaired."""
+        return self.landed and not self.skipped and not self.warnings
 
 
-async def ingest_bytes(
-    store: PaperStore, name: str, data: bytes, date: dt.date | None = None, now: dt.datetime | None = None
-) -> IngestReport:
-    """Parse and store one digest; a digest that cannot be parsed is reported and changes nothing."""
-    report = IngestReport(source=name)
-    try:
-        day = date or date_from_name(name)
-        if day is None:
-            raise DigestError(name, "has no date in its file name (YYYY-MM-DD...); pass --date YYYY-MM-DD")
-        parsed = parse_digest_bytes(name, data)
-    except DigestError as exc:
-        report.error = exc.message
-        return report
-    report.entries = len(parsed.papers)
-    report.skipped = parsed.skipped
-    report.warnings = parsed.warnings
+def resolve_date(name: str, given: dt.date | None) -> dt.date:
+    """The digest date: from the file name, else `given` (--date); a conflict between them is refused."""
+    in_name = date_from_name(name)
+    if in_name is not None and given is not None and in_name != given:
+        raise DigestError(name, f"is named for {in_name} but --date says {given}; --date is only for files "
+                                "whose names carry no date")
+    day = in_name or given
+    if day is None:
+        raise DigestError(name, "has no date in its file name (YYYY-MM-DD...); pass --date YYYY-MM-DD")
+    return day
+
+
+async def store_parsed(store: PaperStore, parsed: ParsedDigest, day: dt.date, *, arrival: str,
+                       now: dt.datetime | None = None) -> IngestReport:
+    """Store one parsed digest for `day`; storage errors (disk full, locked) propagate to the caller."""
+    report = IngestReport(source=parsed.source, date=day, entries=len(parsed.papers), skipped=parsed.skipped,
+                          warnings=parsed.warnings, paper_ids=frozenset(p.arxiv_id for p in parsed.papers))
     report.result = await store.ingest(
-        parsed.papers,
-        date=day,
-        source=name,
-        fmt=parsed.format,
-        language=parsed.language,
-        content_hash=hashlib.sha256(data).hexdigest(),
-        now=now,
+        parsed.papers, date=day, source=parsed.source, fmt=parsed.format, language=parsed.language,
+        content_hash=parsed.content_hash, format_rank=parsed.format_rank, arrival=arrival, now=now,
     )
-    log.info(
-        "ingested %s for %s: %d papers (%d new, %d updated)%s",
-        name, day, report.result.papers, report.result.new, report.result.updated,
-        " (already ingested)" if report.result.already_ingested else "",
-    )
+    result = report.result
+    log.info("ingested %s for %s: %d papers (%d new, %d updated)%s", result.source, day, result.papers, result.new,
+             result.updated, " (already ingested for that day)" if result.already_ingested else "")
+    if parsed.skipped:
+        log.warning("%s: skipped %s", result.source, "; ".join(parsed.skipped.lines()))
     return report
 
 
-async def ingest_path(store: PaperStore, path: Path, date: dt.date | None = None) -> IngestReport:
-    """Read one file from disk and ingest it."""
+async def ingest_bytes(store: PaperStore, name: str, data: bytes, date: dt.date | None = None, *,
+                       arrival: str = "ingest", limits: DigestLimits | None = None,
+                       now: dt.datetime | None = None) -> IngestReport:
+    """Parse (in a worker thread) and store fetched bytes; a digest that cannot be parsed is reported and changes nothing."""
     try:
-        data = await asyncio.to_thread(path.read_bytes)
-    except OSError as exc:
-        return IngestReport(source=str(path), error=f"{path}: cannot be read: {exc.strerror or exc}")
-    return await ingest_bytes(store, str(path), data, date)
+        day = resolve_date(name, date)
+        parsed = await asyncio.to_thread(parse_digest_bytes, name, data, limits)
+    except DigestError as exc:
+        if exc.__cause__ is not None:
+            log.warning("%s", exc.message, exc_info=exc.__cause__)
+        return IngestReport(source=name, error=exc.message)
+    return await store_parsed(store, parsed, day, arrival=arrival, now=now)
+
+
+async def ingest_path(store: PaperStore, path: Path, date: dt.date | None = None, *, arrival: str = "ingest",
+                      limits: DigestLimits | None = None, now: dt.datetime | None = None) -> IngestReport:
+    """Read one file from disk as a stream (in a worker thread) and ingest it."""
+    try:
+        day = resolve_date(str(path), date)
+        parsed = await asyncio.to_thread(parse_digest_file, path, limits)
+    except DigestError as exc:
+        if exc.__cause__ is not None and not isinstance(exc.__cause__, OSError):
+            log.warning("%s", exc.message, exc_info=exc.__cause__)
+        return IngestReport(source=str(path), error=exc.message)
+    return await store_parsed(store, parsed, day, arrival=arrival, now=now)

@@ -16,7 +16,7 @@ async def test_chart_data_matches_the_database(sample_db: Database) -> None:
     since, until = dt.date(2026, 1, 20), dt.date(2026, 2, 6)
     data = chart_data(await store.daily_counts(since, until), await store.titles_between(since, until), since, until)
     assert len(data.days) == 18 and data.days[0] == since
-    rows = await sample_db.reader.execute_fetchall(
+    rows = await sample_db.fetchall(
         "SELECT d.date, count(*) FROM digests d JOIN digest_papers dp ON dp.digest_id = d.id "
         "WHERE d.date BETWEEN '2026-01-20' AND '2026-02-06' GROUP BY d.date")
     per_day = {dt.date.fromisoformat(r[0]): r[1] for r in rows}

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.schedule import due_at, is_recent, local_post_time, next_post_time, retry_delay
+from bot.schedule import due_at, local_post_time, next_post_time, retry_delay
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -57,8 +57,5 @@ def test_next_post_time() -> None:
     assert next_post_time(utc("2026-03-29T07:01"), dt.time(9, 0), BERLIN) == utc("2026-03-30T07:00")
 
 
-def test_recency_and_backoff() -> None:
-    arrival = utc("2026-03-10T03:00")
-    assert is_recent(dt.date(2026, 3, 10), arrival) and is_recent(dt.date(2026, 3, 7), arrival)
-    assert not is_recent(dt.date(2026, 3, 6), arrival)
+def test_backoff() -> None:
     assert [retry_delay(n).total_seconds() / 60 for n in (1, 2, 3, 4, 10)] == [1, 2, 4, 8, 60]

@@ -62,6 +62,7 @@ def test_unknown_key_in_the_file_is_named(tmp_path: Path) -> None:
         ("", "DISCORD_TOKEN is not set"),
         ("Bot " + GOOD_TOKEN, "starts with 'Bot '"),
         ("1234567890", "does not look like a bot token"),
+        ("paste-your-bot-token-here", "still holds the placeholder"),
     ],
 )
 def test_token_problems_say_how_to_get_one(token: str | None, message: str) -> None:

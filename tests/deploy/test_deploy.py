@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.errors import ConfigError
 from bot.settings import Settings, setting_names
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
@@ -37,11 +38,12 @@ def test_env_example_loads_into_the_settings_object_with_the_defaults(tmp_path: 
     monkeypatch.chdir(tmp_path)
     loaded = Settings.load(env_example())
     defaults = Settings()
-    assert loaded.require_token()  # the placeholder has a token's shape
-    for name in ("db_path", "log_level", "source_url", "source_language", "poll_minutes", "max_poll_age_hours",
-                 "default_post_time", "default_timezone", "help_url", "tick_seconds", "delivery_concurrency",
-                 "source_retry_seconds", "guild_id", "source_dir", "api_base", "gateway_url", "clock_file"):
-        assert getattr(loaded, name) == getattr(defaults, name), name
+    # An unedited copy must not reach Discord: the placeholder fails at once with its own sentence.
+    with pytest.raises(ConfigError, match="still holds the placeholder from deploy/.env.example"):
+        loaded.require_token()
+    for name in Settings.SPEC:
+        if name != "discord_token":
+            assert getattr(loaded, name) == getattr(defaults, name), name
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")

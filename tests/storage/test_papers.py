@@ -20,7 +20,7 @@ from tests.conftest import DIGESTS, UNDATED, ingest_samples
 async def _table_counts(db: Database) -> dict[str, int]:
     counts = {}
     for table in ("papers", "digests", "digest_papers", "digest_files", "paper_categories"):
-        rows = await db.reader.execute_fetchall(f"SELECT count(*) FROM {table}")
+        rows = await db.fetchall(f"SELECT count(*) FROM {table}")
         counts[table] = next(iter(rows))[0]
     return counts
 
@@ -40,11 +40,11 @@ async def test_samples_land_with_their_counts(sample_db: Database) -> None:
 
 async def test_ingesting_the_same_digest_again_changes_nothing(sample_db: Database) -> None:
     before = await _table_counts(sample_db)
-    fts_before = await sample_db.reader.execute_fetchall("SELECT count(*) FROM papers_fts WHERE papers_fts MATCH 'model'")
+    fts_before = await sample_db.fetchall("SELECT count(*) FROM papers_fts WHERE papers_fts MATCH 'model'")
     report = await ingest_path(PaperStore(sample_db), DIGESTS / "2025-12-31.md")
     assert report.result is not None and report.result.already_ingested
     assert await _table_counts(sample_db) == before
-    fts_after = await sample_db.reader.execute_fetchall("SELECT count(*) FROM papers_fts WHERE papers_fts MATCH 'model'")
+    fts_after = await sample_db.fetchall("SELECT count(*) FROM papers_fts WHERE papers_fts MATCH 'model'")
     assert next(iter(fts_before))[0] == next(iter(fts_after))[0]
 
 
@@ -98,14 +98,14 @@ async def test_a_write_that_fails_half_way_rolls_back_the_whole_digest(db: Datab
     # A title of None violates NOT NULL only after earlier statements of the transaction ran.
     bad = Paper("2601.00004", "Bad", ["B"], "cs.CV")
     bad.title = None  # type: ignore[assignment]
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(StorageError, match="NOT NULL constraint failed"):
         await store.ingest([good, bad], date=dt.date(2026, 1, 3), source="c", fmt="jsonl", language="", content_hash="c1")
     counts = await _table_counts(db)
     assert counts == dict.fromkeys(counts, 0)
     assert (await SearchIndex(db).search("good")).total == 0
     async with db.transaction() as conn:
         await conn.execute("INSERT INTO papers_fts(papers_fts) VALUES ('integrity-check')")
-    check = await db.reader.execute_fetchall("PRAGMA integrity_check")
+    check = await db.fetchall("PRAGMA integrity_check")
     assert next(iter(check))[0] == "ok"
 
 
@@ -122,7 +122,7 @@ async def test_migrations_are_applied_once_and_recorded(tmp_path: Path) -> None:
     await first.close()
     again = await Database.open(path)
     assert await again.schema_version() == latest_schema_version()
-    mode = await again.reader.execute_fetchall("PRAGMA journal_mode")
+    mode = await again.fetchall("PRAGMA journal_mode")
     assert next(iter(mode))[0] == "wal"
     await again.close()
 

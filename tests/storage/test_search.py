@@ -45,7 +45,7 @@ async def test_chinese_words_find_papers_whose_chinese_summaries_contain_them(sa
 
 
 async def test_chinese_search_finds_every_paper_containing_the_word(sample_db: Database) -> None:
-    rows = await sample_db.reader.execute_fetchall(
+    rows = await sample_db.fetchall(
         "SELECT arxiv_id FROM papers WHERE tldr || motivation || method || result || conclusion LIKE '%扩散模型%'"
     )
     expected = {r[0] for r in rows}

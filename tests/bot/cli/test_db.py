@@ -104,7 +104,7 @@ def test_backup_during_a_bulk_ingest_is_consistent_and_does_not_block_it(tmp_pat
         if ingest.poll() is None:
             ingest.kill()
     assert ingest.returncode == 0, err
-    assert "60 of 60 digests fully ingested, 12780 papers" in out
+    assert "60 files: 60 ingested completely, 0 failed; 60 days (2026-01-01 to 2026-03-01); 12,780 distinct papers" in out
     first = sqlite3.connect(backups[0])
     assert 5 <= first.execute("SELECT count(*) FROM digests").fetchone()[0] < 60  # taken mid-ingest
     first.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 from pathlib import Path
 
@@ -28,7 +29,8 @@ async def test_each_feed_gets_exactly_one_post_at_its_local_time(daily: DailyWor
     await eventually(lambda: daily.digest_dates() == ["2026-03-02"])
     await eventually(lambda: daily.server.count("2026-03-02_AI_enhanced_Chinese.jsonl", 304) >= 2)
     assert daily.server.count("2026-03-02_AI_enhanced_Chinese.jsonl", 200) == 1  # conditional GET afterwards
-    assert daily.server.count("2026-03-02.md") == 0  # the JSONL is tried first and found
+    # Every file of the day is asked for on every poll (raw JSONL, markdown, AI JSONL); absent ones answer 404.
+    assert daily.server.count("2026-03-02.md", 404) >= 2 and daily.server.count("2026-03-02.jsonl", 404) >= 2
     assert fake.channel_messages(everything) == []
 
     # 06:00 UTC: the all-categories feed posts.
@@ -154,7 +156,11 @@ async def test_a_local_folder_source_is_watched_and_a_broken_file_is_reported(tm
         daily.clock.set("2026-03-02T06:00:00+00:00")
         await eventually(lambda: daily.delivery_states().get(channel.id) == "done")
         assert sorted(daily.linked_ids(daily.thread_messages(channel))) == sorted(daily.papers_of_day("2026-03-02"))
-        assert "digest skipped: " in world.bot.log() and "2026-03-01.md: looks like a binary file" in world.bot.log()
+        log = world.bot.log()
+        assert re.search(r"WARNING bot.poller: poll of folder .*2026-03-01.md: looks like a binary file", log)
+        # A broken file is reported once, when it appears, not at every poll.
+        summaries = [str(r[0]) for r in daily.rows("SELECT summary FROM poll_runs")]
+        assert sum("looks like a binary file" in summary for summary in summaries) == 1
     finally:
         await world.bot.stop()
         await fake.stop()

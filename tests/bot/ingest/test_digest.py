@@ -25,7 +25,7 @@ def test_every_sample_gives_its_papers_complete(name: str) -> None:
     count, fmt, language = SAMPLE_COUNTS[name]
     digest = parse_digest_file(DIGESTS / name)
     assert (len(digest.papers), digest.format, digest.language) == (count, fmt, language)
-    assert digest.skipped == []
+    assert not digest.skipped and not digest.warnings
     for paper in digest.papers:
         assert paper.title and paper.authors and paper.primary_category, paper.arxiv_id
         assert paper.tldr and paper.abstract, paper.arxiv_id
@@ -77,7 +77,7 @@ def test_jsonl_line_that_is_not_json_is_skipped_with_its_line_number() -> None:
     digest = parse_digest_bytes("d.jsonl", data)
     assert [p.arxiv_id for p in digest.papers] == ["2601.00001", "2601.00002"]
     assert [s.line for s in digest.skipped] == [2, 4]
-    assert "not valid JSON" in digest.skipped[0].reason
+    assert "not valid JSON" in digest.skipped.first[0].reason
 
 
 def test_truncated_jsonl_keeps_every_whole_line() -> None:
@@ -86,7 +86,7 @@ def test_truncated_jsonl_keeps_every_whole_line() -> None:
     digest = parse_digest_bytes("2025-12-31.jsonl", cut)
     whole_lines = cut.count(b"\n")
     assert len(digest.papers) == whole_lines
-    assert len(digest.skipped) == 1 and digest.skipped[0].line == whole_lines + 1
+    assert len(digest.skipped) == 1 and digest.skipped.first[0].line == whole_lines + 1
 
 
 def test_truncated_markdown_keeps_the_papers_before_the_cut() -> None:
@@ -103,7 +103,7 @@ def test_truncated_markdown_keeps_the_papers_before_the_cut() -> None:
         ("blank.md", b"\n\n   \n", "is empty"),
         ("junk.md", bytes(range(256)) * 64, "binary"),
         ("prose.md", b"# Hello\n\nJust some notes, no papers.\n", "no papers"),
-        ("long.md", b"x" * (10 * 1024 * 1024), "no papers"),
+        ("long.md", b"x" * (10 * 1024 * 1024), "line 1: line longer than 1,000,000 bytes; skipped"),
         ("long.jsonl", b"{" + b"a" * (10 * 1024 * 1024), "no papers"),
     ],
 )
@@ -119,17 +119,24 @@ def test_invalid_utf8_is_replaced_and_reported_without_losing_the_paper() -> Non
     data = text.encode("latin-1")
     digest = parse_digest_bytes("bad.md", data)
     assert digest.papers[0].title == "Bad \ufffd Bytes"
-    assert digest.warnings[0].line == 1 and "invalid UTF-8" in digest.warnings[0].reason
+    assert digest.warnings.first[0].line == 1 and "invalid UTF-8 at byte 13" in digest.warnings.first[0].reason
 
 
 @pytest.mark.parametrize(
     ("name", "expected"),
     [("2025-12-31.md", "2025-12-31"), ("data/2025-03-19_AI_enhanced_Chinese.jsonl", "2025-03-19"),
-     ("000_eb52096bcf26c46f.txt", None), ("2025-13-45.md", None)],
+     ("000_eb52096bcf26c46f.txt", None), ("http://127.0.0.1:8/data/2026-01-02.md", "2026-01-02")],
 )
 def test_date_comes_from_the_file_name(name: str, expected: str | None) -> None:
     found = date_from_name(name)
     assert (found.isoformat() if found else None) == expected
+
+
+@pytest.mark.parametrize("name", ["2026-02-30.md", "2025-13-45_AI_enhanced_Chinese.jsonl"])
+def test_an_impossible_date_in_a_name_is_called_impossible(name: str) -> None:
+    with pytest.raises(DigestError) as caught:
+        date_from_name(name)
+    assert "which is not a real date" in caught.value.message
 
 
 def test_format_is_detected_by_name_then_content() -> None:

@@ -177,8 +177,8 @@ TL;DR: 中文摘要。
     ],
 )
 def test_template_variation_gives_the_expected_first_paper(text: str, expected: dict[str, object]) -> None:
-    papers, skipped = parse_markdown(text.splitlines())
-    assert skipped == []
+    papers, skipped, _ = parse_markdown(text.splitlines())
+    assert not skipped
     paper = papers[0]
     for name, value in expected.items():
         assert getattr(paper, name) == value, name
@@ -186,12 +186,12 @@ def test_template_variation_gives_the_expected_first_paper(text: str, expected: 
 
 def test_a_summary_label_is_the_tldr_but_the_details_tag_is_not() -> None:
     text = "### [1] [T](https://arxiv.org/abs/2601.00011)\n*A*\n- **Summary**: One line.\n<details><summary>Details</summary>\nAbstract: X.\n</details>\n"
-    papers, _ = parse_markdown(text.splitlines())
+    papers, _, _ = parse_markdown(text.splitlines())
     assert (papers[0].tldr, papers[0].abstract) == ("One line.", "X.")
 
 
 def test_missing_category_falls_back_to_the_section_and_second_paper_survives() -> None:
-    papers, _ = parse_markdown(MISSING_FIELDS.splitlines())
+    papers, _, _ = parse_markdown(MISSING_FIELDS.splitlines())
     assert [p.arxiv_id for p in papers] == ["2601.00004", "2601.00005"]
     assert papers[1].primary_category == "cs.CV"
     assert papers[1].tldr == "Second."
@@ -199,19 +199,19 @@ def test_missing_category_falls_back_to_the_section_and_second_paper_survives() 
 
 def test_a_label_already_read_is_text_when_it_comes_again() -> None:
     text = "### [1] [T](https://arxiv.org/abs/2601.00008)\n*A*\nMethod: first.\nAbstract: Start.\nMethod: this is abstract text.\n"
-    papers, _ = parse_markdown(text.splitlines())
+    papers, _, _ = parse_markdown(text.splitlines())
     assert papers[0].method == "first."
     assert papers[0].abstract == "Start.\nMethod: this is abstract text."
 
 
 def test_header_without_arxiv_link_is_reported_with_its_line() -> None:
     text = "# cs.CV\n\n### [1] [No Link](https://example.org/paper)\n*A*\n\n### [2] [Good](https://arxiv.org/abs/2601.00009)\n*B*\n"
-    papers, skipped = parse_markdown(text.splitlines())
+    papers, skipped, _ = parse_markdown(text.splitlines())
     assert [p.arxiv_id for p in papers] == ["2601.00009"]
-    assert skipped[0].line == 3 and "no arXiv link" in skipped[0].reason
+    assert skipped.first[0].line == 3 and "no arXiv link" in skipped.first[0].reason
 
 
 def test_pdf_link_and_old_style_ids_are_understood() -> None:
     text = "### [1] [Old](https://arxiv.org/pdf/hep-th/9901001v3)\n*A*\n### [2] [New](http://arxiv.org/abs/2601.12345v1)\n*B*\n"
-    papers, _ = parse_markdown(text.splitlines())
+    papers, _, _ = parse_markdown(text.splitlines())
     assert [p.arxiv_id for p in papers] == ["hep-th/9901001", "2601.12345"]

@@ -25,7 +25,7 @@ def problems(*embeds: discord.Embed, content: str = "") -> list[str]:
 
 
 async def all_papers(db: Database) -> list[StoredPaper]:
-    rows = await db.reader.execute_fetchall("SELECT * FROM papers")
+    rows = await db.fetchall("SELECT * FROM papers")
     return [StoredPaper.from_row(r) for r in rows]
 
 
