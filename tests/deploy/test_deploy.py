@@ -39,7 +39,7 @@ def test_env_example_loads_into_the_settings_object_with_the_defaults(tmp_path: 
     loaded = Settings.load(env_example())
     defaults = Settings()
     # An unedited copy must not reach Discord: the placeholder fails at once with its own sentence.
-    with pytest.raises(ConfigError, match="still holds the placeholder from deploy/.env.example"):
+    with pytest.raises(ConfigError, match=r"still holds the placeholder from deploy/\.env\.example"):
         loaded.require_token()
     for name in Settings.SPEC:
         if name != "discord_token":

@@ -89,7 +89,7 @@ def test_an_impossible_date_is_called_impossible(tmp_path: Path) -> None:
 def test_deep_nesting_and_junk_lines_do_not_stop_the_batch_and_are_summarised(tmp_path: Path) -> None:
     nested = tmp_path / "2026-01-01.jsonl"
     good_line = DAY.decode().splitlines()[0]
-    junk = ["{not json %d" % n for n in range(5000)]
+    junk = [f"{{not json {n}" for n in range(5000)]
     nested.write_text("\n".join([good_line, "[" * 1000 + "]" * 1000, '{"a":' * 1000 + "1" + "}" * 1000, *junk]) + "\n")
     (tmp_path / "2026-01-02.jsonl").write_bytes(DAY)
     result = digestbot("ingest", str(nested), str(tmp_path / "2026-01-02.jsonl"), db=tmp_path / "d.sqlite3")
