@@ -17,6 +17,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.poller import Poller
 from bot.services import Services
+from storage.db import StorageError
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,8 @@ class Jobs:
         else:
             log.info("no digest source configured (DIGESTBOT_SOURCE_URL=off, no DIGESTBOT_SOURCE_DIR): not polling")
         self.scheduler.add_job(self.deliver, IntervalTrigger(seconds=settings.tick_seconds), id="deliver", next_run_time=now, **common)
+        self.scheduler.add_job(self.watch_database, IntervalTrigger(seconds=min(30.0, settings.tick_seconds)), id="watch",
+                               next_run_time=now, **common)
         self.scheduler.start()
 
     def next_poll(self) -> dt.datetime | None:
@@ -53,7 +56,14 @@ class Jobs:
     async def poll(self) -> None:
         """Poll the source; deliver at once if something new arrived."""
         assert self.poller is not None
-        run = await self.poller.poll_once()
+        try:
+            run = await self.poller.poll_once()
+        except StorageError as exc:
+            log.error("poll of %s: %s", self.poller.source.describe(), exc)
+            return
+        except Exception:
+            log.exception("poll of %s failed", self.poller.source.describe())
+            return
         if run.new_digests:
             await self.deliver()
 
@@ -66,6 +76,26 @@ class Jobs:
                 await self._deliver_due()
             except Exception:
                 log.exception("delivery check failed")
+
+    async def watch_database(self) -> None:
+        """Notice a database file deleted or replaced under the running bot, say so loudly, rescue what it held."""
+        services = self.services
+        if services.db_problem is not None:
+            return
+        problem = services.db.file_problem()
+        if problem is None:
+            return
+        services.db_problem = problem
+        log.error("%s: papers, feeds and subscriptions written from now on would be lost at the next start", problem)
+        try:
+            rescued = await services.db.rescue_copy()
+        except StorageError as exc:
+            log.error("could not write a rescue copy of the database: %s", exc)
+            return
+        services.db_problem = (f"{problem}. What it held is saved in {rescued.name}: stop the bot, move that file to "
+                               f"{services.db.path.name}, start the bot again")
+        log.error("wrote what the database held to %s: stop the bot, move that file to %s, and start again", rescued,
+                  services.db.path)
 
     async def stop(self, grace: float = 20.0) -> None:
         """Stop both jobs and wait (up to `grace` seconds) for a delivery in flight to reach a checkpoint."""

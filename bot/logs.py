@@ -11,7 +11,7 @@ class RedactingFilter(logging.Filter):
 
     def __init__(self, secrets: list[str]) -> None:
         super().__init__()
-        self._secrets = [s for s in secrets if s and len(s) >= 8]
+        self._secrets = [s for s in secrets if s and len(s) >= 4]
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not self._secrets:

@@ -74,11 +74,14 @@ class Poller:
                     problems.append(report.error)
                     continue
                 result = report.result
-                if result is not None and not result.already_ingested and (result.new or result.updated):
+                if result is not None and not result.already_ingested:
                     new_days.append(f"{fetched.date} ({result.papers} papers, {result.new} new)")
                     if self._too_old_to_post(fetched.date, started):
                         held_back.append(str(fetched.date))
-            await self._advance_cursor(outcome, failed_days)
+            try:
+                await self._advance_cursor(outcome, failed_days)
+            except StorageError as exc:
+                storage_problems.append(str(exc))
             self.catch_up_left = outcome.left
         if new_days:
             services.categories.invalidate()
@@ -108,9 +111,14 @@ class Poller:
         return day < now.astimezone(dt.UTC).date() - dt.timedelta(days=self.services.settings.max_post_age_days)
 
     async def _advance_cursor(self, outcome: PollOutcome, failed: set[dt.date]) -> None:
-        """Move the catch-up cursor past the missed days that are now fully fetched, up to the first failure."""
+        """Move the cursor past every day asked for without a failure, in order, up to the first failure.
+
+        After downtime the next poll starts from the cursor, so no day between is ever skipped.
+        """
         done: dt.date | None = None
-        for day in outcome.catch_up:
+        # With missed days still ahead, the recent days must not move the cursor past them.
+        asked = outcome.catch_up if outcome.left is not None else [*outcome.catch_up, *outcome.recent]
+        for day in asked:
             if day in failed:
                 break
             done = day

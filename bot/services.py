@@ -71,6 +71,8 @@ class Services:
     source_state: SourceStateStore
     subscriptions: SubscriptionStore
     clock: Callable[[], dt.datetime] = utc_now
+    # Set when the database file went missing or was replaced under the running bot (shown by /status).
+    db_problem: str | None = None
 
     @classmethod
     async def open(cls, settings: Settings) -> Services:

@@ -78,6 +78,8 @@ class PollOutcome:
     # Days of a catch-up after downtime fetched by this poll, and the range left for later polls.
     catch_up: list[dt.date] = field(default_factory=list)
     left: tuple[dt.date, dt.date] | None = None
+    # The recent days asked for (always, every poll).
+    recent: list[dt.date] = field(default_factory=list)
 
     @property
     def digests(self) -> list[FetchedDigest]:
@@ -106,14 +108,17 @@ def plan_days(today: dt.date, latest: dt.date | None, checked_through: dt.date |
 
     Recent days (today and the `lookback - 1` before) are asked every time: a republished file is
     caught by its ETag. Without a digest of the last week, the recent window is a week, so a
-    source with nothing at all is noticed. After downtime, every missing day since the latest
-    stored (or checked) day is fetched, oldest first, at most `per_poll` per poll.
+    source with nothing at all is noticed. After downtime, every day after the cursor (the last
+    day every earlier day was asked for; else the latest stored day) is fetched, oldest first,
+    at most `per_poll` per poll.
     """
     recent_start = today - dt.timedelta(days=lookback - 1)
     if latest is None or latest < today - dt.timedelta(days=PROBE_DAYS - 1):
         recent_start = min(recent_start, today - dt.timedelta(days=PROBE_DAYS - 1))
     recent = [recent_start + dt.timedelta(days=n) for n in range((today - recent_start).days + 1)]
-    known = max((d for d in (latest, checked_through) if d is not None), default=None)
+    # The cursor says up to where every day was asked for; without one (a first start after an
+    # upgrade), the latest stored day is where the gap starts.
+    known = checked_through if checked_through is not None else latest
     if known is None or known + dt.timedelta(days=1) >= recent_start:
         return [], recent, None
     first = known + dt.timedelta(days=1)
@@ -281,7 +286,7 @@ class RemoteBranchSource:
     async def poll(self, today: dt.date, latest: dt.date | None, checked_through: dt.date | None) -> PollOutcome:
         catch_up, recent, left = plan_days(today, latest, checked_through, lookback=self.lookback_days,
                                            per_poll=self.catch_up_per_poll)
-        outcome = PollOutcome(catch_up=catch_up, left=left)
+        outcome = PollOutcome(catch_up=catch_up, left=left, recent=recent)
         if catch_up:
             behind = (recent[0] - catch_up[0]).days
             log.info("catching up after downtime: fetching %d days, %s to %s (%d days behind)%s", len(catch_up),

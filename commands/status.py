@@ -10,11 +10,25 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.render.papers import ARXIV_RED
+from bot.render.text import shorten
+from bot.services import Services
 from commands.feeds import describe_feed, require_manage_guild
 from commands.options import services_of
 
 if TYPE_CHECKING:
     from bot.client import DigestBot
+
+
+async def database_line(services: Services) -> str:
+    """Where the database is, since when, and anything wrong with its file."""
+    created = await services.db.created_at()
+    line = f"`{services.db.path.name}`" + (f", created {_when(created)}" if created else "")
+    if services.db.created:
+        line += " **by this start: it was new and empty**"
+    problem = services.db_problem
+    if problem:
+        line += f"\n**{problem}**"
+    return line
 
 
 def _when(moment: dt.datetime) -> str:
@@ -37,10 +51,15 @@ class Status(commands.Cog):
         last = await sources.last_poll()
         last_good = await sources.last_poll(ok_only=True)
         next_poll = bot.jobs.next_poll() if bot.jobs is not None else None
+        poller = bot.jobs.poller if bot.jobs is not None else None
+        polling = f"{poller.source.describe()}\n" if poller is not None else ""
         if last is None:
-            polling = "No poll yet." if bot.jobs is not None and bot.jobs.poller is not None else "Polling is off (no source configured)."
+            polling += "No poll yet." if poller is not None else "Polling is off (no source configured)."
         else:
-            polling = f"Last poll {_when(last.finished_at)}: {'ok' if last.ok else '**failed**'}, {last.summary}"
+            state = "ok" if last.ok else ("**warning**" if last.warning and "problems:" not in last.summary else "**failed**")
+            polling += f"Last poll {_when(last.finished_at)}: {state}, {last.summary}"
+            if last.warning:
+                polling += f"\n**{last.warning}**"
             if not last.ok and last_good is not None:
                 polling += f"\nLast successful poll {_when(last_good.finished_at)}."
         if next_poll is not None:
@@ -58,8 +77,10 @@ class Status(commands.Cog):
                     line += f": {summary.last_error}"
             lines.append(line)
         dm_failures = await services.subscriptions.dm_failure_count()
+        database = await database_line(services)
         embed = discord.Embed(title="arxiv-digest-bot status", colour=ARXIV_RED)
-        embed.add_field(name="Source", value=polling[:1024], inline=False)
+        embed.add_field(name="Source", value=shorten(polling, 1024), inline=False)
+        embed.add_field(name="Database", value=shorten(database, 1024), inline=False)
         embed.add_field(name="Latest digest", value=digest, inline=False)
         embed.add_field(name=f"Feeds in this server ({len(feeds)})", value="\n".join(lines)[:1024] or "none; add one with /feed add", inline=False)
         embed.add_field(name="Direct messages", value=f"{dm_failures} member(s) cannot receive DMs (closed DMs); they are skipped until they use a command.", inline=False)

@@ -194,6 +194,12 @@ class Database:
                 raise DatabaseMissing(
                     f"database {path} does not exist; check DIGESTBOT_DB (or --db), or start the bot once to create it"
                 )
+            rescued = sorted(path.parent.glob(f"{path.name}.rescued-*"))
+            if rescued:
+                raise DatabaseMissing(
+                    f"database {path} is missing but the bot saved what it held to {rescued[-1].name} when it was deleted: "
+                    f"move that file to {path.name} and start again (or move it away to start with a new, empty database)"
+                )
             leftover = [p for p in (Path(f"{path}-wal"), Path(f"{path}-journal")) if p.exists() and p.stat().st_size > 0]
             if leftover:
                 raise DatabaseMissing(

@@ -8,6 +8,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from storage.text import is_category_shaped
 from storage.urls import safe_web_link
 
 
@@ -65,12 +66,15 @@ class StoredPaper:
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> StoredPaper:
         """Build from a `papers` row."""
+        # Stored before categories were checked on the way in: show only arXiv-shaped ones.
+        categories = [c for c in json.loads(row["categories"]) if is_category_shaped(c)]
+        primary = row["primary_category"] if is_category_shaped(row["primary_category"]) else (categories[:1] or [""])[0]
         return cls(
             arxiv_id=row["arxiv_id"],
             title=row["title"],
             authors=json.loads(row["authors"]),
-            primary_category=row["primary_category"],
-            categories=json.loads(row["categories"]),
+            primary_category=primary,
+            categories=categories,
             tldr=row["tldr"],
             motivation=row["motivation"],
             method=row["method"],

@@ -49,6 +49,15 @@ def has_cjk(text: str) -> bool:
     return not text.isascii() and _CJK_RUN.search(text) is not None
 
 
+# arXiv's category codes: `cs.CV`, `hep-th`, `astro-ph.GA`, `cond-mat.mtrl-sci`, `q-bio.GN`.
+_CATEGORY_SHAPE = re.compile(r"^[a-z]{1,10}(?:-[a-z]{2,10})?(?:\.[A-Za-z]{2,10}(?:-[A-Za-z]{2,10})?)?$")
+
+
+def is_category_shaped(code: str) -> bool:
+    """True when `code` has the shape of an arXiv category (anything else could break out of a code span)."""
+    return len(code) <= 24 and _CATEGORY_SHAPE.match(code) is not None
+
+
 def category_token(category: str) -> str:
     """Return the single index token standing for a category: cs.CV -> catcscv."""
     return "cat" + _NON_ALNUM.sub("", category).lower()

@@ -56,8 +56,11 @@ def has_credentials(url: str) -> bool:
     return "@" in parts.netloc or bool(parts.query)
 
 
-def safe_web_link(url: str) -> str | None:
-    """Return `url` if it is a plain http(s) link to a named host that Markdown cannot mangle, else None."""
+def safe_web_link(url: str, *, named_host: bool = True) -> str | None:
+    """Return `url` if it is a plain http(s) link that Markdown cannot mangle, else None.
+
+    With `named_host` (links taken from digest data) the host must be a domain name, not an address.
+    """
     candidate = url.strip()
     if not candidate or len(candidate) > 500 or _UNSAFE_IN_LINK.search(candidate):
         return None
@@ -68,7 +71,7 @@ def safe_web_link(url: str) -> str | None:
     if parts.scheme not in ("http", "https") or "@" in parts.netloc:
         return None
     host = parts.hostname or ""
-    if not _HOST.match(host):
+    if not _HOST.match(host) and (named_host or not re.fullmatch(r"[0-9.:\[\]a-fA-F]+", host)):
         return None
     return candidate
 

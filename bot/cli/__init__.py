@@ -14,6 +14,7 @@ from bot.errors import DigestBotError
 from bot.logs import setup_logging
 from bot.settings import Settings
 from storage.db import StorageError
+from storage.urls import url_secrets
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     # Commands other than `run` print their own report; the log adds only warnings.
     level = settings.log_level if args.command == "run" else max(logging.getLevelName(settings.log_level), logging.WARNING)
-    setup_logging(logging.getLevelName(level) if isinstance(level, int) else level, [settings.discord_token or ""])
+    # The token and any credentials in the source URL never reach the log.
+    secrets = [settings.discord_token or "", *url_secrets(settings.source_url)]
+    setup_logging(logging.getLevelName(level) if isinstance(level, int) else level, secrets)
     try:
         return int(asyncio.run(args.handler(args, settings)))
     except DigestBotError as exc:

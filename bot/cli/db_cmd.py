@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 
@@ -66,34 +67,62 @@ async def run_vacuum(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def health_problems(settings: Settings, now: dt.datetime) -> list[str]:
-    """Every reason the bot is not healthy (empty when it is)."""
+async def health_problems(settings: Settings, now: dt.datetime) -> tuple[list[str], list[str]]:
+    """Every reason the bot is not healthy (empty when it is), and facts worth printing either way."""
     if not settings.db_path.exists():
-        return [f"database {settings.db_path} does not exist (has the bot started?)"]
+        return [f"database {settings.db_path} does not exist (has the bot started? was it deleted?)"], []
     try:
-        db = await Database.open(settings.db_path, migrate=False)
+        db = await Database.open(settings.db_path, migrate=False, create=False, readers=1)
     except StorageError as exc:
-        return [str(exc)]
+        return [str(exc)], []
     problems: list[str] = []
+    facts: list[str] = []
     try:
+        created = await db.created_at() if await db.schema_version() >= 5 else None
+        if created is not None:
+            facts.append(f"database created {created:%Y-%m-%d %H:%M} UTC")
         version = await db.schema_version()
         if version != latest_schema_version():
             problems.append(f"schema version {version}, expected {latest_schema_version()}: migrations not applied")
-            return problems
+            return problems, facts
+        problems += _disk_problems(settings.db_path)
         if settings.source_url is None and settings.source_dir is None:
-            return problems  # polling is off by choice
-        last_good = await SourceStateStore(db).last_poll(ok_only=True)
+            return problems, facts  # polling is off by choice
+        sources = SourceStateStore(db)
+        last_any = await sources.last_poll()
+        if last_any is not None and last_any.warning:
+            problems.append(f"the last poll found the source suspicious: {last_any.warning}")
+        last_good = await sources.last_poll(ok_only=True)
         limit = dt.timedelta(hours=settings.max_poll_age_hours)
         if last_good is None:
-            problems.append("no successful poll of the digest source yet")
+            detail = f"; the last poll said: {last_any.summary}" if last_any and not last_any.warning else ""
+            problems.append(f"no successful poll of the digest source yet{detail}")
         elif now - last_good.finished_at > limit:
-            last_any = await SourceStateStore(db).last_poll()
             detail = f"; the last poll said: {last_any.summary}" if last_any else ""
             problems.append(f"last successful poll was at {last_good.finished_at:%Y-%m-%d %H:%M} UTC, "
                             f"more than {settings.max_poll_age_hours:g} hours ago{detail}")
+        else:
+            facts.append(f"last successful poll {last_good.finished_at:%Y-%m-%d %H:%M} UTC")
     finally:
-        await db.close()
-    return problems
+        await db.close(optimize=False)
+    return problems, facts
+
+
+def _disk_problems(path: Path) -> list[str]:
+    """A database that cannot be written (read-only file system, full disk) is not healthy."""
+    folder = path.resolve().parent
+    try:
+        stats = os.statvfs(folder)
+    except OSError:
+        return []
+    if stats.f_flag & os.ST_RDONLY:
+        return [f"cannot write the database: read-only file system at {path}"]
+    free = stats.f_bavail * stats.f_frsize
+    if free < 1024 * 1024:
+        return [f"cannot write the database: disk full at {path} ({free // 1024} KiB free)"]
+    if not os.access(folder, os.W_OK) or not os.access(path, os.W_OK):
+        return [f"cannot write the database: no write permission at {path}"]
+    return []
 
 
 async def run_health(args: argparse.Namespace, settings: Settings) -> int:
@@ -101,10 +130,12 @@ async def run_health(args: argparse.Namespace, settings: Settings) -> int:
     from bot.services import file_clock, utc_now
 
     now = file_clock(settings.clock_file)() if settings.clock_file else utc_now()
-    problems = await health_problems(settings, now)
+    problems, facts = await health_problems(settings, now)
     if problems:
         for problem in problems:
             print(f"unhealthy: {problem}", file=sys.stderr)
+        for fact in facts:
+            print(f"  {fact}", file=sys.stderr)
         return 1
-    print("healthy")
+    print("healthy" + (f" ({'; '.join(facts)})" if facts else ""))
     return 0

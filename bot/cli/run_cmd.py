@@ -33,6 +33,12 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     token = settings.require_token()
     point_at_api(settings)
     services = await Services.open(settings)
+    if services.db.created:
+        log.warning(
+            "created a NEW, EMPTY database at %s. If you expected existing papers, feeds and subscriptions, stop the bot "
+            "now and check DIGESTBOT_DB (or restore a backup); /status and `digestbot health` show when it was created.",
+            settings.db_path.resolve(),
+        )
     bot = DigestBot(services)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -16,7 +16,8 @@ from bs4 import BeautifulSoup
 
 from bot.errors import DigestError
 from bot.ingest.jsonl import too_many_papers
-from bot.ingest.paper import Paper, SkipLog, clean_code_url, is_category_shaped, normalize_arxiv_id
+from bot.ingest.paper import Paper, SkipLog, clean_code_url, normalize_arxiv_id
+from storage.text import is_category_shaped
 
 # `### [12] [Title](https://arxiv.org/abs/2601.20911)`; also `## 12. [Title](url)` and no number.
 # The title is greedy up to the last `](` so titles holding `[u,v]` survive.

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from storage.text import is_category_shaped
 from storage.urls import safe_web_link
 
 # New-style ids (2601.20911) and old-style ids (hep-th/9901001, math.GT/0309136).
@@ -14,16 +15,9 @@ _ARXIV_ID = re.compile(
 )
 
 
-# arXiv's category codes: `cs.CV`, `hep-th`, `astro-ph.GA`, `cond-mat.mtrl-sci`, `q-bio.GN`.
-_CATEGORY_SHAPE = re.compile(r"^[a-z]{1,10}(?:-[a-z]{2,10})?(?:\.[A-Za-z]{2,10}(?:-[A-Za-z]{2,10})?)?$")
 # ACM (`I.2.10`) and MSC (`68T45`) classes, which arXiv's metadata lists beside its categories:
 # not categories, dropped without a warning.
 _CLASSIFICATION = re.compile(r"^(?:[A-K]\.\d{1,2}(?:\.\d{1,2})?|[A-K]\.m|\d{2}[A-Z-]\d{2}|\d{2}[A-Z]xx|\d{2}-\d{2})$")
-
-
-def is_category_shaped(code: str) -> bool:
-    """True when `code` has the shape of an arXiv category (anything else could break out of a code span)."""
-    return len(code) <= 24 and _CATEGORY_SHAPE.match(code) is not None
 
 
 def _is_classification(code: str) -> bool:

@@ -11,6 +11,7 @@ from bot.arxiv_categories import category_name
 from bot.render.limits import DESCRIPTION, FIELD_VALUE, fit_embed
 from bot.render.text import display_title, escape_markdown, one_line, shorten
 from storage.records import StoredPaper
+from storage.urls import link_label, safe_web_link
 
 ARXIV_RED = discord.Colour(0xB31B1B)
 
@@ -87,8 +88,10 @@ def paper_embed(paper: StoredPaper) -> discord.Embed:
     if paper.abstract:
         embed.add_field(name="Abstract", value=escape_markdown(shorten(one_line(paper.abstract, 5000), 700)), inline=False)
     links = [f"[abstract]({paper.abs_url})", f"[PDF]({paper.pdf_url})"]
-    if paper.code_url:
-        links.append(f"[code]({paper.code_url})")
+    code = safe_web_link(paper.code_url) if paper.code_url else None
+    if code:
+        # Shown with its host, so nobody clicks a code link that goes somewhere it does not say.
+        links.append(f"code: [{escape_markdown(link_label(code))}]({code})")
     if paper.comment:
         links.append(escape_markdown(one_line(paper.comment, 200)))
     embed.add_field(name="Links", value=" · ".join(links), inline=False)

@@ -14,6 +14,7 @@ from bot.render.limits import DESCRIPTION, EMBED_TOTAL, EMBEDS_PER_MESSAGE, THRE
 from bot.render.papers import ARXIV_RED, format_day, linked_title
 from bot.render.text import escape_markdown, one_line, shorten
 from storage.records import DigestEntry, StoredPaper
+from storage.urls import has_credentials, safe_web_link
 
 # Room kept per message for the footer and rounding.
 _MESSAGE_BUDGET = EMBED_TOTAL - 120
@@ -44,8 +45,11 @@ def render_digest_header(day: dt.date, entries: Sequence[DigestEntry], total_in_
     for section, count in counts.most_common():
         name = category_name(section)
         lines.append(f"`{section}` {name} · **{count}**" if name else f"`{section}` · **{count}**")
-    if source_url and source_url.startswith(("http://", "https://")):
-        lines += ["", f"Source: [{escape_markdown(source_url.rsplit('/', 1)[-1])}]({source_url})"]
+    if source_url:
+        name = escape_markdown(source_url.rsplit("/", 1)[-1].split("?", 1)[0])
+        # A URL that needs credentials is never posted, not even redacted: only the file name.
+        linkable = safe_web_link(source_url, named_host=False) is not None and not has_credentials(source_url)
+        lines += ["", f"Source: [{name}]({source_url})" if linkable else f"Source: {name}"]
     embed = discord.Embed(title=digest_title(day), description=shorten("\n".join(lines), DESCRIPTION), colour=ARXIV_RED)
     embed.set_footer(text=f"Linked titles with a one-line TL;DR are in the thread below · /digest date:{day} to browse")
     return fit_embed(embed)

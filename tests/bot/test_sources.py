@@ -75,6 +75,9 @@ def test_days_asked_for_cover_recent_days_a_week_when_nothing_is_recent_and_the_
     assert left == (D(2026, 2, 1), D(2026, 3, 3)) and recent[0] == D(2026, 3, 4)
     catch_up, _, left = plan_days(today, D(2026, 1, 1), D(2026, 1, 31), lookback=3, per_poll=30)
     assert catch_up[0] == D(2026, 2, 1) and catch_up[-1] == D(2026, 3, 2) and left == (D(2026, 3, 3), D(2026, 3, 3))
+    # The cursor wins over the latest stored day: a day stored out of order does not hide the gap before it.
+    catch_up, _, _ = plan_days(today, D(2026, 3, 10), D(2026, 2, 1), lookback=3, per_poll=30)
+    assert catch_up[0] == D(2026, 2, 2) and catch_up[-1] == D(2026, 3, 3)
 
 
 def test_redirects_stay_on_the_configured_host_or_the_allow_list() -> None:

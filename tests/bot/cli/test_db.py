@@ -49,7 +49,8 @@ async def test_health_passes_and_fails_for_the_right_reasons(tmp_path: Path) -> 
 
     await record_poll(db_path, "2026-03-02T11:30:00+00:00")
     fresh = digestbot("health", db=db_path, env=env)
-    assert fresh.returncode == 0 and fresh.stdout.strip() == "healthy"
+    assert fresh.returncode == 0 and fresh.stdout.startswith("healthy (database created ")
+    assert "last successful poll 2026-03-02 11:30 UTC" in fresh.stdout
 
     await record_poll(db_path, "2026-03-02T11:45:00+00:00", ok=False)
     clock.write_text("2026-03-04T06:00:00+00:00")
