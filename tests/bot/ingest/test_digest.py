@@ -7,7 +7,13 @@ import json
 import pytest
 
 from bot.errors import DigestError
-from bot.ingest.digest import date_from_name, detect_format, parse_digest_bytes, parse_digest_file
+from bot.ingest.digest import (
+    DigestLimits,
+    date_from_name,
+    detect_format,
+    parse_digest_bytes,
+    parse_digest_file,
+)
 from tests.conftest import DIGESTS
 
 SAMPLE_COUNTS = {
@@ -143,3 +149,28 @@ def test_format_is_detected_by_name_then_content() -> None:
     assert detect_format("x.jsonl", "") == "jsonl"
     assert detect_format("x.txt", '  {"id": 1}') == "jsonl"
     assert detect_format("x.txt", "### [1] [T](u)") == "markdown"
+
+
+def test_a_digest_over_the_paper_cap_is_refused_whole_with_the_setting_named() -> None:
+    lines = [_jsonl_line(id=f"2601.{n:05d}") for n in range(12)]
+    with pytest.raises(DigestError) as caught:
+        parse_digest_bytes("big.jsonl", ("\n".join(lines) + "\n").encode(), DigestLimits(max_papers=10))
+    assert "holds more than 10 papers" in caught.value.message and "DIGESTBOT_MAX_PAPERS_PER_DIGEST" in caught.value.message
+    markdown = "".join(f"### [{n}] [T{n}](https://arxiv.org/abs/2601.{n:05d})\n*A*\n" for n in range(12))
+    with pytest.raises(DigestError, match="holds more than 10 papers"):
+        parse_digest_bytes("big.md", markdown.encode(), DigestLimits(max_papers=10))
+    assert len(parse_digest_bytes("ok.jsonl", ("\n".join(lines[:10]) + "\n").encode(), DigestLimits(max_papers=10)).papers) == 10
+
+
+def test_categories_are_checked_and_code_links_must_be_plain_web_links() -> None:
+    line = _jsonl_line(categories=["cs.CV", "q-bio.GN", "I.2.10; H.3.3", "68T45", "cs`](https://x.example)"],
+                       code_url="javascript:alert(1)")
+    digest = parse_digest_bytes("d.jsonl", (line + "\n").encode())
+    paper = digest.papers[0]
+    assert paper.categories == ["cs.CV", "q-bio.GN"] and paper.code_url == ""
+    assert [w.reason for w in digest.warnings] == [
+        "paper 2601.00001: category 'cs`](https://x.example)' is not an arXiv category; dropped",
+        "paper 2601.00001: code link 'javascript:alert(1)' is not a plain http(s) URL; dropped",
+    ]
+    good = parse_digest_bytes("d.jsonl", (_jsonl_line(code_url="https://github.com/a/b") + "\n").encode())
+    assert good.papers[0].code_url == "https://github.com/a/b" and not good.warnings
