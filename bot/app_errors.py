@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 import discord
 from discord import app_commands
 
 from bot.errors import DigestBotError
-from storage.fts_query import EmptyQuery
+from storage.db import DatabaseBusy, DatabaseFull, DatabaseReadOnly, QueryTimeout
+from storage.fts_query import EmptyQuery, QueryTooComplex
 
 log = logging.getLogger(__name__)
 
 # discord.py's names where Discord's own settings screens call them something else.
 _PERMISSION_NAMES = {"manage_guild": "Manage Server", "manage_channels": "Manage Channels"}
 SOMETHING_WENT_WRONG = "Something went wrong on our side; it has been logged. Please try again in a minute."
+TOO_BROAD = ("That search is too broad to answer quickly: add a word, a category or a date range "
+             "(or use fewer prefix* words).")
+BUSY = "The database is busy right now (another task is writing to it); nothing was changed. Try again in a minute."
+CANNOT_SAVE = ("The bot cannot save anything right now: its disk is full or read-only. Nothing was changed; "
+               "the operator sees the reason in the log. Please try again later.")
 
 
 def sentence_for(error: BaseException) -> str | None:
@@ -26,13 +33,23 @@ def sentence_for(error: BaseException) -> str | None:
         return error.message
     if isinstance(error, EmptyQuery):
         return "Type at least one word to search for (a `-word` alone only leaves papers out)."
+    if isinstance(error, QueryTooComplex):
+        return error.message
+    if isinstance(error, QueryTimeout):
+        return TOO_BROAD
+    if isinstance(error, DatabaseBusy):
+        return BUSY
+    if isinstance(error, DatabaseFull | DatabaseReadOnly):
+        log.error("a command could not write: %s", error)
+        return CANNOT_SAVE
     if isinstance(error, app_commands.MissingPermissions):
         missing = ", ".join(_PERMISSION_NAMES.get(p, p.replace("_", " ").title()) for p in error.missing_permissions)
         return f"You need the {missing} permission to do that."
     if isinstance(error, app_commands.NoPrivateMessage):
         return "That command works in a server, not in direct messages."
     if isinstance(error, app_commands.CommandOnCooldown):
-        return f"Slow down a little: try again in {error.retry_after:.0f} seconds."
+        wait = max(1, math.ceil(error.retry_after))
+        return f"You are going a little fast: try that again in {wait} second{'s' if wait != 1 else ''}."
     if isinstance(error, app_commands.CheckFailure):
         return "You cannot use that command here."
     return None

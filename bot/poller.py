@@ -85,6 +85,7 @@ class Poller:
             self.catch_up_left = outcome.left
         if new_days:
             services.categories.invalidate()
+            services.corpus.invalidate()
         for day in sorted(set(held_back)):
             log.info("the digest of %s arrived more than %d days after its date: stored and searchable, not posted to "
                      "feeds or DMs (DIGESTBOT_MAX_POST_AGE_DAYS)", day, services.settings.max_post_age_days)

@@ -13,6 +13,7 @@ from storage.db import Database
 from storage.feeds import FeedStore
 from storage.ledger import DeliveryLedger
 from storage.papers import PaperStore
+from storage.records import CorpusStats
 from storage.search import SearchIndex
 from storage.sources import SourceStateStore
 from storage.subscriptions import SubscriptionStore
@@ -58,6 +59,32 @@ class CategoryCache:
 
 
 @dataclass
+class CorpusCache:
+    """Counts over the whole corpus (papers, digests), refreshed at most once a minute: counting a
+    million rows for every /about or empty search would cost a member's command its speed."""
+
+    store: PaperStore
+    ttl: float = 60.0
+    _loaded_at: float = -1e9
+    _stats: CorpusStats | None = None
+
+    async def stats(self) -> CorpusStats:
+        """Papers, digests, their date range and papers per primary category."""
+        if self._stats is None or time.monotonic() - self._loaded_at > self.ttl:
+            self._stats = await self.store.stats()
+            self._loaded_at = time.monotonic()
+        return self._stats
+
+    async def papers(self) -> int:
+        """How many papers are stored."""
+        return (await self.stats()).papers
+
+    def invalidate(self) -> None:
+        """Count again next time (after an ingest)."""
+        self._stats = None
+
+
+@dataclass
 class Services:
     """The database and the stores over it, the settings, and the clock."""
 
@@ -66,6 +93,7 @@ class Services:
     papers: PaperStore
     search: SearchIndex
     categories: CategoryCache
+    corpus: CorpusCache
     feeds: FeedStore
     ledger: DeliveryLedger
     source_state: SourceStateStore
@@ -81,7 +109,7 @@ class Services:
         papers = PaperStore(db)
         return cls(
             settings=settings, db=db, papers=papers, search=SearchIndex(db, budget=settings.search_budget_seconds),
-            categories=CategoryCache(papers),
+            categories=CategoryCache(papers), corpus=CorpusCache(papers),
             feeds=FeedStore(db), ledger=DeliveryLedger(db), source_state=SourceStateStore(db),
             subscriptions=SubscriptionStore(db),
             clock=file_clock(settings.clock_file) if settings.clock_file else utc_now,

@@ -41,6 +41,16 @@ def _positive_float(value: str) -> float:
     return number
 
 
+def _non_negative_float(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(f"must be a number such as 1, not {value!r}") from None
+    if number < 0:
+        raise ValueError("must be 0 or more")
+    return number
+
+
 def _positive_int(value: str) -> int:
     try:
         number = int(value)
@@ -109,13 +119,12 @@ def _time_of_day(value: str) -> dt.time:
 
 
 def _timezone(value: str) -> str:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    from bot.dates import known_zone
 
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError("must be an IANA time zone such as Europe/Berlin or UTC") from None
-    return value
+    found = known_zone(value)
+    if found is None:
+        raise ValueError("must be an IANA time zone such as Europe/Berlin or UTC")
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +162,7 @@ class Settings:
     db_write_wait_seconds: float = 5.0
     db_readers: int = 3
     search_budget_seconds: float = 2.5
+    cooldown_scale: float = 1.0
     clock_file: Path | None = None
     api_base: str | None = None
     gateway_url: str | None = None
@@ -182,6 +192,7 @@ class Settings:
         "source_redirect_hosts": _Field("DIGESTBOT_SOURCE_REDIRECT_HOSTS", "source_redirect_hosts", _host_list, "other hosts the source may redirect to (https only), comma separated"),
         "db_write_wait_seconds": _Field("DIGESTBOT_DB_WRITE_WAIT_SECONDS", "db_write_wait_seconds", _positive_float, "how long a write waits for a database locked by another process"),
         "db_readers": _Field("DIGESTBOT_DB_READERS", "db_readers", _positive_int, "reader connections (searches run side by side)"),
+        "cooldown_scale": _Field("DIGESTBOT_COOLDOWN_SCALE", "cooldown_scale", _non_negative_float, "stretch (2) or relax (0.5) the per-member command limits; 0 turns them off"),
         "search_budget_seconds": _Field("DIGESTBOT_SEARCH_BUDGET_SECONDS", "search_budget_seconds", _positive_float, "a search running longer is stopped as too broad"),
         "clock_file": _Field("DIGESTBOT_CLOCK_FILE", "clock_file", Path, "tests only: a file holding the current time (ISO 8601)"),
         "api_base": _Field("DISCORD_API_BASE", "api_base", _url, "tests only: REST base URL of a fake Discord"),

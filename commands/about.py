@@ -1,4 +1,4 @@
-"""/about: version, what is stored, and where to get help."""
+"""/about: version, what is stored, every command (read from the command tree), and where to get help."""
 
 from __future__ import annotations
 
@@ -8,14 +8,20 @@ from discord.ext import commands
 
 from bot import __version__
 from bot.render.papers import ARXIV_RED
+from bot.render.text import shorten
 from commands.options import services_of
 
-COMMAND_HELP = (
-    "`/search` find papers by words, phrase, author, category or date (English or Chinese)\n"
-    "`/paper` open one paper by id or link\n"
-    "`/digest` browse a day's digest\n"
-    "`/categories` the categories seen and their names"
-)
+
+def command_lines(tree: app_commands.CommandTree[discord.Client]) -> list[str]:
+    """One line per command, groups with their subcommands: `/feed add|list|...` and the description."""
+    lines = []
+    for command in sorted(tree.get_commands(type=discord.AppCommandType.chat_input), key=lambda c: c.name):
+        if isinstance(command, app_commands.Group):
+            subcommands = "|".join(sub.name for sub in command.commands)
+            lines.append(f"`/{command.name} {subcommands}` {command.description}")
+        else:
+            lines.append(f"`/{command.name}` {command.description}")
+    return lines
 
 
 class About(commands.Cog):
@@ -24,17 +30,17 @@ class About(commands.Cog):
     @app_commands.command(name="about", description="What this bot is, what it stores, and how to use it")
     async def about(self, interaction: discord.Interaction) -> None:
         services = services_of(interaction)
-        stats = await services.papers.stats()
+        stats = await services.corpus.stats()
         latest = f"{stats.last_date}" if stats.last_date else "none yet"
+        listing = "\n".join(command_lines(interaction.client.tree))  # type: ignore[attr-defined]
         embed = discord.Embed(
             title=f"arxiv-digest-bot {__version__}",
             url=services.settings.help_url,
             colour=ARXIV_RED,
-            description=(
+            description=shorten(
                 "Daily arXiv papers with LLM-written summaries, from the daily-arXiv-ai-enhanced pipeline.\n\n"
                 f"**{stats.papers:,}** papers in **{stats.digests:,}** digests · latest digest: **{latest}**\n\n"
-                f"{COMMAND_HELP}\n\n[Full guide]({services.settings.help_url})"
-            ),
+                f"{listing}\n\n[Full guide]({services.settings.help_url})", 4096),
         )
         await interaction.response.send_message(embed=embed, ephemeral=True)
 

@@ -15,8 +15,17 @@ from bot.errors import NotFound
 from bot.matching import UserMatches, match_digest
 from bot.render.papers import ARXIV_RED, format_day, lines_within, paper_line
 from bot.render.text import escape_markdown
-from commands.options import category_choices, day_option, known_category, services_of
+from commands.options import (
+    CategoryText,
+    DayText,
+    category_choices,
+    day_option,
+    known_category,
+    per_user_cooldown,
+    services_of,
+)
 from commands.paging import PagedView, page_count
+from commands.respond import in_time
 from storage.records import DigestEntry
 
 PAGE_SIZE = 8
@@ -93,7 +102,8 @@ class Digest(commands.Cog):
         mine="Only the papers matching your /subscribe subscriptions, with why they match",
     )
     @app_commands.autocomplete(category=category_choices)
-    async def digest(self, interaction: discord.Interaction, date: str | None = None, category: str | None = None,
+    @per_user_cooldown(6, 30)
+    async def digest(self, interaction: discord.Interaction, date: DayText | None = None, category: CategoryText | None = None,
                      mine: bool = False) -> None:
         services = services_of(interaction)
         chosen = await known_category(interaction, category)
@@ -124,7 +134,8 @@ class Digest(commands.Cog):
         entries = await services.papers.digest_entries(day, [category] if category else [])
         if not entries:
             raise NotFound(f"There is no digest for {day}." if category is None else f"The digest of {day} has no papers in `{category}`.")
-        matches = (await asyncio.to_thread(match_digest, entries, subscriptions)).get(interaction.user.id)
+        found = await in_time(interaction, asyncio.to_thread(match_digest, entries, subscriptions), ephemeral=True)
+        matches = found.get(interaction.user.id)
         if matches is None:
             raise NotFound(f"None of the {len(entries)} papers of {day} match your {len(subscriptions)} subscriptions.")
         await MineView(interaction.user, day, matches).send(interaction, mine_embed(day, matches, 0), ephemeral=True)

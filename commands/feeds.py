@@ -15,13 +15,15 @@ from bot.errors import InvalidInput, NotFound, PermissionMissing
 from bot.render.papers import ARXIV_RED
 from bot.render.post import render_digest_header, render_digest_parts
 from bot.schedule import next_post_time
-from commands.options import services_of
+from commands.options import BoundedText, TimeText, TimezoneText, services_of
+from commands.respond import answer, in_time
 from storage.feeds import ChannelFeed
 
 if TYPE_CHECKING:
     from bot.client import DigestBot
 
 MAX_FEED_CATEGORIES = 20
+CategoriesText = app_commands.Transform[str, BoundedText("The categories", 500)]
 # What the bot needs in a feed's channel, with the names people see in Discord's settings.
 NEEDED = (
     ("view_channel", "View Channel"),
@@ -80,10 +82,15 @@ def describe_feed(feed: ChannelFeed, now_text: str = "") -> str:
 
 
 def require_manage_guild(interaction: discord.Interaction) -> None:
-    """Refuse members without Manage Server (the command is hidden from them, but be sure)."""
-    if interaction.guild is None:
+    """Refuse members without Manage Server in the server (the command is hidden from them, but be sure).
+
+    The server-wide permission counts, not the channel's: Manage Server granted through one
+    channel's overwrite does not make anyone an admin of the server's feeds.
+    """
+    member = interaction.user
+    if interaction.guild is None or not isinstance(member, discord.Member):
         raise app_commands.NoPrivateMessage()
-    if not interaction.permissions.manage_guild:
+    if not member.guild_permissions.manage_guild:
         raise app_commands.MissingPermissions(["manage_guild"])
 
 
@@ -106,7 +113,8 @@ class Feeds(commands.Cog):
     )
     @app_commands.autocomplete(categories=category_list_choices)
     async def add(self, interaction: discord.Interaction, channel: discord.TextChannel,
-                  categories: str | None = None, time: str | None = None, timezone: str | None = None) -> None:
+                  categories: CategoriesText | None = None, time: TimeText | None = None,
+                  timezone: TimezoneText | None = None) -> None:
         require_manage_guild(interaction)
         services = services_of(interaction)
         settings = services.settings
@@ -131,10 +139,10 @@ class Feeds(commands.Cog):
                     "Grant them to my role in the channel settings, then run /feed add again."
                 )
         now = services.clock()
-        feed, created = await services.feeds.upsert(
+        feed, created = await in_time(interaction, services.feeds.upsert(
             guild_id=interaction.guild.id, channel_id=channel.id, categories=wanted, post_time=post_time,
             timezone=zone.key, created_by=interaction.user.id, now=now,
-        )
+        ))
         upcoming = next_post_time(now, feed.post_time, zone).astimezone(zone)
         verb = "Added" if created else "Updated"
         lines = [
@@ -144,7 +152,7 @@ class Feeds(commands.Cog):
         ]
         if unseen:
             lines.append(f"No stored paper is in {', '.join(f'`{c}`' for c in unseen)} yet; check the spelling with /categories.")
-        await interaction.response.send_message("\n".join(lines), ephemeral=True)
+        await answer(interaction, "\n".join(lines), ephemeral=True)
 
     @feed.command(name="list", description="Show this server's feeds, their state and last delivery")
     async def list_feeds(self, interaction: discord.Interaction) -> None:
@@ -171,21 +179,21 @@ class Feeds(commands.Cog):
     @app_commands.describe(channel="The channel whose feed to remove")
     async def remove(self, interaction: discord.Interaction, channel: discord.TextChannel) -> None:
         require_manage_guild(interaction)
-        if not await services_of(interaction).feeds.remove(channel.id):
+        if not await in_time(interaction, services_of(interaction).feeds.remove(channel.id)):
             raise NotFound(f"{channel.mention} has no feed.")
-        await interaction.response.send_message(f"Removed the feed of {channel.mention}; nothing more will be posted there.", ephemeral=True)
+        await answer(interaction, f"Removed the feed of {channel.mention}; nothing more will be posted there.", ephemeral=True)
 
     async def _set_paused(self, interaction: discord.Interaction, channel: discord.TextChannel, paused: bool) -> None:
         require_manage_guild(interaction)
         services = services_of(interaction)
-        feed = await services.feeds.set_paused(channel.id, paused, services.clock())
+        feed = await in_time(interaction, services.feeds.set_paused(channel.id, paused, services.clock()))
         if feed is None:
             raise NotFound(f"{channel.mention} has no feed.")
         if paused:
-            await interaction.response.send_message(f"Paused the feed of {channel.mention}. Resume it with /feed resume.", ephemeral=True)
+            await answer(interaction, f"Paused the feed of {channel.mention}. Resume it with /feed resume.", ephemeral=True)
         else:
-            await interaction.response.send_message(
-                f"Resumed the feed of {channel.mention}; any post it missed while failing is retried now.", ephemeral=True)
+            await answer(interaction, f"Resumed the feed of {channel.mention}; any post it missed while failing is retried now.",
+                         ephemeral=True)
             bot: DigestBot = interaction.client  # type: ignore[assignment]
             if bot.jobs is not None:
                 bot.loop.create_task(bot.jobs.deliver())

@@ -1,9 +1,14 @@
-"""What several commands share: the services, category autocomplete, date options."""
+"""What several commands share: the services, bounded options, category autocomplete, date options.
+
+Every string option declares its longest length to Discord, and every number its range; both are
+checked again here, because a client (or anyone holding the bot's interactions) can send more.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 import discord
 from discord import app_commands
@@ -15,6 +20,87 @@ from bot.services import Services
 
 if TYPE_CHECKING:
     from bot.client import DigestBot
+
+T = TypeVar("T")
+
+
+class BoundedText(app_commands.Transformer):
+    """A string option with a declared length, enforced on arrival too."""
+
+    def __init__(self, label: str, max_length: int, min_length: int = 1) -> None:
+        self.label = label
+        self._min = min_length
+        self._max = max_length
+
+    @property
+    def type(self) -> discord.AppCommandOptionType:
+        return discord.AppCommandOptionType.string
+
+    @property
+    def min_value(self) -> int:
+        return self._min
+
+    @property
+    def max_value(self) -> int:
+        return self._max
+
+    async def transform(self, interaction: discord.Interaction, value: object, /) -> str:
+        text = str(value)
+        if len(text) > self._max:
+            raise InvalidInput(f"{self.label} can be at most {self._max} characters long ({len(text):,} given).")
+        if len(text.strip()) < self._min:
+            raise InvalidInput(f"{self.label} needs at least {self._min} character{'s' if self._min != 1 else ''}.")
+        return text
+
+
+class BoundedInt(app_commands.Transformer):
+    """A whole-number option with a declared range, enforced on arrival too."""
+
+    def __init__(self, label: str, low: int, high: int) -> None:
+        self.label = label
+        self._low = low
+        self._high = high
+
+    @property
+    def type(self) -> discord.AppCommandOptionType:
+        return discord.AppCommandOptionType.integer
+
+    @property
+    def min_value(self) -> int:
+        return self._low
+
+    @property
+    def max_value(self) -> int:
+        return self._high
+
+    async def transform(self, interaction: discord.Interaction, value: object, /) -> int:
+        try:
+            number = int(str(value))
+        except ValueError:
+            raise InvalidInput(f"{self.label} must be a whole number.") from None
+        if not self._low <= number <= self._high:
+            raise InvalidInput(f"{self.label} must be between {self._low} and {self._high} ({number:,} given).")
+        return number
+
+
+# The options commands share, with their limits.
+CategoryText = app_commands.Transform[str, BoundedText("The category", 40)]
+DayText = app_commands.Transform[str, BoundedText("The date", 20)]
+TimeText = app_commands.Transform[str, BoundedText("The time", 5)]
+TimezoneText = app_commands.Transform[str, BoundedText("The time zone", 64)]
+AuthorText = app_commands.Transform[str, BoundedText("The author", 100)]
+
+
+def per_user_cooldown(rate: int, seconds: float) -> Callable[[T], T]:
+    """At most `rate` uses per `seconds` for each member (expensive commands); the wait is said in the reply.
+
+    DIGESTBOT_COOLDOWN_SCALE stretches or shrinks the window (0 turns the limit off).
+    """
+    def window(interaction: discord.Interaction) -> app_commands.Cooldown | None:
+        scale = services_of(interaction).settings.cooldown_scale
+        return app_commands.Cooldown(rate, seconds * scale) if scale > 0 else None
+
+    return app_commands.checks.dynamic_cooldown(window, key=lambda interaction: interaction.user.id)
 
 
 def services_of(interaction: discord.Interaction) -> Services:

@@ -8,6 +8,7 @@ from typing import Any
 import discord
 
 from bot.app_errors import reply_with_error
+from commands.respond import answer, in_time, update_message
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ class OwnedView(discord.ui.View):
     async def send(self, interaction: discord.Interaction, embed: discord.Embed, *, ephemeral: bool = False) -> None:
         """Answer `interaction` with `embed` and these buttons, remembering it so a timeout can grey them."""
         self.origin = interaction
-        await interaction.response.send_message(embed=embed, view=self, ephemeral=ephemeral)
+        await answer(interaction, embed=embed, view=self, ephemeral=ephemeral)
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         if interaction.user.id == self.owner_id:
@@ -75,9 +76,9 @@ class PagedView(OwnedView):
     async def show(self, interaction: discord.Interaction, page: int) -> None:
         """Render `page` into the message the button sits on."""
         self.page = max(0, min(page, self.pages - 1))
-        embed = await self.render(self.page)
+        embed = await in_time(interaction, self.render(self.page), update=True)
         self._sync_buttons()
-        await interaction.response.edit_message(embed=embed, view=self)
+        await update_message(interaction, embed=embed, view=self)
 
     @discord.ui.button(label="Previous", style=discord.ButtonStyle.secondary, row=1)
     async def previous_page(self, interaction: discord.Interaction, button: discord.ui.Button[Any]) -> None:

@@ -10,7 +10,9 @@ from bot.errors import InvalidInput, NotFound
 from bot.ingest.paper import normalize_arxiv_id
 from bot.render.papers import paper_embed
 from bot.render.text import escape_markdown, one_line
-from commands.options import services_of
+from commands.options import BoundedText, services_of
+
+IdText = app_commands.Transform[str, BoundedText("The paper id", 200)]
 
 
 class PaperCommand(commands.Cog):
@@ -18,7 +20,7 @@ class PaperCommand(commands.Cog):
 
     @app_commands.command(name="paper", description="Show one paper in full: summaries, abstract and links")
     @app_commands.describe(id="An arXiv id or link: 2601.20911, 2601.20911v2, arXiv:2601.20911 or https://arxiv.org/abs/...")
-    async def paper(self, interaction: discord.Interaction, id: app_commands.Range[str, 1, 200]) -> None:
+    async def paper(self, interaction: discord.Interaction, id: IdText) -> None:
         arxiv_id = normalize_arxiv_id(id)
         if arxiv_id is None:
             raise InvalidInput(

@@ -9,12 +9,24 @@ from discord.ext import commands
 from bot.render.limits import SELECT_DESCRIPTION, SELECT_LABEL
 from bot.render.papers import ARXIV_RED, lines_within, paper_embed, paper_line
 from bot.render.text import display_title, escape_markdown, one_line
-from commands.options import category_choices, day_option, known_category, services_of
+from commands.options import (
+    AuthorText,
+    BoundedText,
+    CategoryText,
+    DayText,
+    category_choices,
+    day_option,
+    known_category,
+    per_user_cooldown,
+    services_of,
+)
 from commands.paging import PagedView, page_count
+from commands.respond import answer, in_time
 from storage.records import SearchPage, StoredPaper
 from storage.search import SearchFilters, SearchIndex
 
 PAGE_SIZE = 5
+QueryText = app_commands.Transform[str, BoundedText("The search", 300)]
 
 
 def describe_search(query: str, filters: SearchFilters) -> str:
@@ -58,11 +70,12 @@ class PaperSelect(discord.ui.Select["SearchView"]):
 
     @staticmethod
     def options_for(papers: list[StoredPaper]) -> list[discord.SelectOption]:
+        # A title like `$$` reads as nothing: Discord refuses an empty label, so the id stands in.
         return [
             discord.SelectOption(
-                label=display_title(paper.title, SELECT_LABEL),
+                label=display_title(paper.title, SELECT_LABEL) or f"arXiv:{paper.arxiv_id}",
                 value=paper.arxiv_id,
-                description=one_line(f"{paper.arxiv_id} · {paper.primary_category} · {paper.tldr}", SELECT_DESCRIPTION),
+                description=one_line(f"{paper.arxiv_id} · {paper.primary_category} · {paper.tldr}", SELECT_DESCRIPTION) or None,
             )
             for paper in papers
         ]
@@ -105,14 +118,15 @@ class Search(commands.Cog):
         until="Only digests on or before this day: YYYY-MM-DD, today or yesterday",
     )
     @app_commands.autocomplete(category=category_choices)
+    @per_user_cooldown(6, 30)
     async def search(
         self,
         interaction: discord.Interaction,
-        query: app_commands.Range[str, 1, 300],
-        category: str | None = None,
-        author: app_commands.Range[str, 1, 100] | None = None,
-        since: str | None = None,
-        until: str | None = None,
+        query: QueryText,
+        category: CategoryText | None = None,
+        author: AuthorText | None = None,
+        since: DayText | None = None,
+        until: DayText | None = None,
     ) -> None:
         services = services_of(interaction)
         filters = SearchFilters(
@@ -121,14 +135,14 @@ class Search(commands.Cog):
             since=day_option(interaction, since),
             until=day_option(interaction, until),
         )
-        first = await services.search.search(query, filters, limit=PAGE_SIZE)
+        first = await in_time(interaction, services.search.search(query, filters, limit=PAGE_SIZE), ephemeral=False)
         if not first.papers:
-            stats = await services.papers.stats()
-            if stats.papers == 0:
+            stored = await services.corpus.papers()
+            if stored == 0:
                 message = "No papers are stored yet, so there is nothing to search. The next digest arrives with the next poll."
             else:
-                message = f"No papers match {describe_search(query, filters)} among {stats.papers:,} stored papers. Try fewer or other words."
-            await interaction.response.send_message(message, ephemeral=True)
+                message = f"No papers match {describe_search(query, filters)} among {stored:,} stored papers. Try fewer or other words."
+            await answer(interaction, message, ephemeral=True)
             return
         await SearchView(interaction.user, services.search, query, filters, first).send(interaction, results_embed(query, filters, first))
 

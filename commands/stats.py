@@ -12,7 +12,16 @@ from discord.ext import commands
 
 from bot.charts import chart_data, render_chart
 from bot.render.papers import ARXIV_RED
-from commands.options import category_choices, known_category, services_of
+from commands.options import (
+    BoundedInt,
+    CategoryText,
+    category_choices,
+    known_category,
+    per_user_cooldown,
+    services_of,
+)
+
+DaysNumber = app_commands.Transform[int, BoundedInt("The number of days", 1, 365)]
 
 
 class Stats(commands.Cog):
@@ -21,8 +30,9 @@ class Stats(commands.Cog):
     @app_commands.command(name="stats", description="A chart of papers per day and category, with the period's top title words")
     @app_commands.describe(days="How many days back from the latest digest (default 30)", category="Only this category")
     @app_commands.autocomplete(category=category_choices)
-    async def stats(self, interaction: discord.Interaction, days: app_commands.Range[int, 1, 365] = 30,
-                    category: str | None = None) -> None:
+    @per_user_cooldown(2, 60)
+    async def stats(self, interaction: discord.Interaction, days: DaysNumber = 30,
+                    category: CategoryText | None = None) -> None:
         services = services_of(interaction)
         chosen = await known_category(interaction, category)
         latest = await services.papers.latest_digest()
@@ -42,9 +52,11 @@ class Stats(commands.Cog):
         title = f"Papers per day, {since} to {until}" + (f", {chosen}" if chosen else "")
         png = await asyncio.to_thread(render_chart, data, title)
         words = " · ".join(f"{word} ({count})" for word, count in data.keywords) or "none"
+        # Distinct papers, as /about counts them; a paper listed on several days is one paper.
+        listings = f" ({data.total:,} listings)" if data.total != len(titles) else ""
         embed = discord.Embed(
             title=title, colour=ARXIV_RED,
-            description=f"**{data.total:,} papers** in {data.days_with_papers} digests\n\n"
+            description=f"**{len(titles):,} papers**{listings} in {data.days_with_papers} digests\n\n"
                         f"**Top words in titles:** {words}",
         )
         embed.set_image(url="attachment://stats.png")

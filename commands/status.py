@@ -13,7 +13,8 @@ from bot.render.papers import ARXIV_RED
 from bot.render.text import shorten
 from bot.services import Services
 from commands.feeds import describe_feed, require_manage_guild
-from commands.options import services_of
+from commands.options import per_user_cooldown, services_of
+from commands.respond import answer, in_time
 
 if TYPE_CHECKING:
     from bot.client import DigestBot
@@ -42,8 +43,13 @@ class Status(commands.Cog):
     @app_commands.command(name="status", description="Polling, the latest digest, and this server's feeds (Manage Server)")
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.guild_only()
+    @per_user_cooldown(3, 30)
     async def status(self, interaction: discord.Interaction) -> None:
         require_manage_guild(interaction)
+        embed = await in_time(interaction, self._status_embed(interaction), ephemeral=True)
+        await answer(interaction, embed=embed, ephemeral=True)
+
+    async def _status_embed(self, interaction: discord.Interaction) -> discord.Embed:
         services = services_of(interaction)
         bot: DigestBot = interaction.client  # type: ignore[assignment]
         assert interaction.guild is not None
@@ -84,7 +90,7 @@ class Status(commands.Cog):
         embed.add_field(name="Latest digest", value=digest, inline=False)
         embed.add_field(name=f"Feeds in this server ({len(feeds)})", value="\n".join(lines)[:1024] or "none; add one with /feed add", inline=False)
         embed.add_field(name="Direct messages", value=f"{dm_failures} member(s) cannot receive DMs (closed DMs); they are skipped until they use a command.", inline=False)
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        return embed
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -14,8 +14,17 @@ from bot.dates import parse_time_of_day, parse_timezone
 from bot.errors import InvalidInput, LimitReached, NotFound
 from bot.render.papers import ARXIV_RED
 from bot.render.text import escape_markdown, one_line
-from commands.options import category_choices, services_of
+from commands.options import (
+    BoundedText,
+    TimeText,
+    TimezoneText,
+    category_choices,
+    per_user_cooldown,
+    services_of,
+)
 from commands.paging import OwnedView, page_count
+from commands.respond import answer, in_time, update_message
+from storage.db import QueryTimeout
 from storage.fts_query import EmptyQuery, build_match
 from storage.subscriptions import Subscription, SubscriptionLimit, UserSettings, subscription_key
 
@@ -23,6 +32,10 @@ if TYPE_CHECKING:
     from bot.client import DigestBot
 
 MAX_SUBSCRIPTIONS = 50
+CategoryValue = app_commands.Transform[str, BoundedText("The category", 40, 2)]
+KeywordValue = app_commands.Transform[str, BoundedText("The keyword", 100, 2)]
+AuthorValue = app_commands.Transform[str, BoundedText("The author's name", 100, 2)]
+SubscriptionValue = app_commands.Transform[str, BoundedText("The subscription", 100)]
 PER_PAGE = 10
 # Usable in servers and in DMs with the bot.
 ANYWHERE = app_commands.AppCommandContext(guild=True, dm_channel=True, private_channel=True)
@@ -95,13 +108,13 @@ class SubscriptionsView(OwnedView):
     def _remover(self, subscription: Subscription) -> Any:
         async def remove(interaction: discord.Interaction) -> None:
             services = services_of(interaction)
-            await services.subscriptions.remove(interaction.user.id, subscription.id)
+            await in_time(interaction, services.subscriptions.remove(interaction.user.id, subscription.id), update=True)
             self.subscriptions = await services.subscriptions.for_user(interaction.user.id)
             self.page = min(self.page, page_count(len(self.subscriptions), PER_PAGE) - 1)
             self._build()
             embed = list_embed(self.subscriptions, self.settings, self.default, self.page)
             embed.description = f"Removed {subscription.kind}: {escape_markdown(subscription.value)}.\n\n{embed.description}"
-            await interaction.response.edit_message(embed=embed, view=self)
+            await update_message(interaction, embed=embed, view=self)
         return remove
 
 
@@ -126,10 +139,10 @@ class Subscriptions(commands.Cog):
         services = services_of(interaction)
         settings = services.settings
         try:
-            subscription, created = await services.subscriptions.add(
+            subscription, created = await in_time(interaction, services.subscriptions.add(
                 interaction.user.id, kind, value, now=services.clock(), limit=MAX_SUBSCRIPTIONS,
                 default_time=settings.default_post_time, default_timezone=settings.default_timezone,
-            )
+            ))
         except SubscriptionLimit as exc:
             raise LimitReached(f"You already follow {exc.limit} things, the most allowed. Remove some with /subscriptions first.") from None
         user = await services.subscriptions.settings(interaction.user.id)
@@ -143,12 +156,12 @@ class Subscriptions(commands.Cog):
             message += f"\n{note}"
         if user is not None and user.dm_failing_reason:
             message += "\nYour DMs were failing; I will try again now. If nothing arrives, allow direct messages from server members."
-        await interaction.response.send_message(message, ephemeral=True)
+        await answer(interaction, message, ephemeral=True)
 
     @subscribe.command(name="category", description="Every new paper in an arXiv category (primary or cross-listed)")
     @app_commands.describe(value="A category code, e.g. cs.CV")
     @app_commands.autocomplete(value=category_choices)
-    async def category(self, interaction: discord.Interaction, value: app_commands.Range[str, 2, 40]) -> None:
+    async def category(self, interaction: discord.Interaction, value: CategoryValue) -> None:
         code = value.strip()
         stored = {c.lower(): c for c, _ in await services_of(interaction).categories.items()}
         code = stored.get(code.lower(), code)
@@ -160,22 +173,27 @@ class Subscriptions(commands.Cog):
 
     @subscribe.command(name="keyword", description="Papers whose title, TL;DR or abstract match words, a phrase or Chinese")
     @app_commands.describe(value='Words as in /search: diffusion policy, "large language model", 扩散模型')
-    async def keyword(self, interaction: discord.Interaction, value: app_commands.Range[str, 2, 100]) -> None:
+    @per_user_cooldown(5, 60)
+    async def keyword(self, interaction: discord.Interaction, value: KeywordValue) -> None:
         text = " ".join(value.split())
         try:
             build_match(text)
         except EmptyQuery:
             raise InvalidInput("That keyword has no letters or digits to look for; try a word or a phrase.") from None
-        count = await services_of(interaction).search.count(text)
+        try:
+            count = await in_time(interaction, services_of(interaction).search.count(text))
+        except QueryTimeout:
+            count = 0  # too broad to count quickly; the subscription itself is cheap to match
         await self._add(interaction, "keyword", text, f"{count:,} stored papers match it today." if count else "")
 
     @subscribe.command(name="author", description="Papers by an author, as the name is written in digests")
     @app_commands.describe(value="The author's name, e.g. Yann LeCun (case and accents do not matter)")
-    async def author(self, interaction: discord.Interaction, value: app_commands.Range[str, 2, 100]) -> None:
+    @per_user_cooldown(5, 60)
+    async def author(self, interaction: discord.Interaction, value: AuthorValue) -> None:
         name = " ".join(value.split())
         if not subscription_key("author", name):
             raise InvalidInput("That name has no letters; type the author's name as it appears on arXiv.")
-        count = await services_of(interaction).search.count_by_author(name)
+        count = await in_time(interaction, services_of(interaction).search.count_by_author(name))
         note = f"{count:,} stored papers are by {escape_markdown(name)}." if count else (
             "No stored paper is by that name yet; digests write names in full, like `Yann LeCun`.")
         await self._add(interaction, "author", name, note)
@@ -184,14 +202,14 @@ class Subscriptions(commands.Cog):
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     @app_commands.describe(subscription="One of your subscriptions")
     @app_commands.autocomplete(subscription=own_subscription_choices)
-    async def unsubscribe(self, interaction: discord.Interaction, subscription: str) -> None:
+    async def unsubscribe(self, interaction: discord.Interaction, subscription: SubscriptionValue) -> None:
         services = services_of(interaction)
         mine = await services.subscriptions.for_user(interaction.user.id)
         chosen = next((s for s in mine if str(s.id) == subscription.strip() or s.label.lower() == subscription.strip().lower()), None)
         if chosen is None:
             raise NotFound("You do not follow that; pick one of yours from the list, or see /subscriptions.")
-        await services.subscriptions.remove(interaction.user.id, chosen.id)
-        await interaction.response.send_message(f"Unsubscribed from {chosen.kind}: {escape_markdown(chosen.value)}.", ephemeral=True)
+        await in_time(interaction, services.subscriptions.remove(interaction.user.id, chosen.id))
+        await answer(interaction, f"Unsubscribed from {chosen.kind}: {escape_markdown(chosen.value)}.", ephemeral=True)
 
     @app_commands.command(name="subscriptions", description="List your subscriptions and DM settings, with remove buttons")
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
@@ -210,22 +228,23 @@ class Subscriptions(commands.Cog):
 
     @notify.command(name="time", description="Set when your DMs arrive")
     @app_commands.describe(time="HH:MM, 24-hour", timezone="IANA time zone, e.g. Europe/Berlin (default: keep yours)")
-    async def time(self, interaction: discord.Interaction, time: str, timezone: str | None = None) -> None:
+    async def time(self, interaction: discord.Interaction, time: TimeText, timezone: TimezoneText | None = None) -> None:
         services = services_of(interaction)
         at = parse_time_of_day(time)
         current = await services.subscriptions.settings(interaction.user.id)
         zone = parse_timezone(timezone) if timezone else parse_timezone(current.timezone if current else services.settings.default_timezone)
-        updated = await services.subscriptions.set_time(interaction.user.id, at, zone.key, services.clock())
-        await interaction.response.send_message(
+        updated = await in_time(interaction, services.subscriptions.set_time(interaction.user.id, at, zone.key, services.clock()))
+        await answer(interaction,
             f"Your DMs now arrive at {updated.post_time:%H:%M} {updated.timezone} (at once when a digest arrives later that day).",
             ephemeral=True)
 
     async def _pause(self, interaction: discord.Interaction, paused: bool) -> None:
         services = services_of(interaction)
         settings = services.settings
-        await services.subscriptions.set_paused(interaction.user.id, paused, now=services.clock(),
-                                                default_time=settings.default_post_time, default_timezone=settings.default_timezone)
-        await interaction.response.send_message(
+        await in_time(interaction, services.subscriptions.set_paused(
+            interaction.user.id, paused, now=services.clock(), default_time=settings.default_post_time,
+            default_timezone=settings.default_timezone))
+        await answer(interaction,
             "Paused your DMs; /notify resume starts them again." if paused else "Resumed your DMs.", ephemeral=True)
 
     @notify.command(name="pause", description="Stop your DMs for now (subscriptions are kept)")

@@ -9,6 +9,10 @@ Supported, and documented in the README:
 Anything else (quotes that do not close, AND, NEAR, :, ^, +, parentheses, C++, GPT-4o, e.g.,
 100%) is searched as plain text. Every term reaches FTS5 as a double-quoted string made only
 of letters and digits, so user text is never FTS5 syntax.
+
+A query has a budget, so no member can make the index scan for minutes: at most MAX_TERMS words
+or phrases, MAX_PREFIX_TERMS prefixes of at least MIN_PREFIX_CHARS characters, MAX_TOKENS index
+tokens in all. Past the budget the query is refused with a sentence saying what to change.
 """
 
 from __future__ import annotations
@@ -22,26 +26,48 @@ _TERM = re.compile(r'(?P<neg>-?)"(?P<phrase>[^"]*)"|(?P<word>\S+)')
 _TOKEN = re.compile(r"[^\W_]+")
 
 
+MAX_TERMS = 12
+MAX_PREFIX_TERMS = 2
+MIN_PREFIX_CHARS = 3
+MAX_TOKENS = 32
+
+
 class EmptyQuery(ValueError):
     """The query holds nothing searchable (only punctuation, or only exclusions)."""
+
+
+class QueryTooComplex(ValueError):
+    """The query is over its budget; the message says which limit and what to do."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 @dataclass(frozen=True, slots=True)
 class _Term:
     fts: str
     negative: bool
+    tokens: int = 1
+    prefix: bool = False
 
 
-def _phrase(text: str, prefix: bool) -> str | None:
+def _phrase(text: str, prefix: bool) -> tuple[str, int, bool] | None:
+    """The FTS5 phrase for `text`, its token count, and whether it is a typed prefix."""
     tokens = _TOKEN.findall(index_text(text))
     if not tokens:
         return None
     body = " ".join(tokens)
     last = tokens[-1]
+    if prefix and len(last) < MIN_PREFIX_CHARS and not has_cjk(last):
+        raise QueryTooComplex(
+            f"A prefix search needs at least {MIN_PREFIX_CHARS} letters before the * (`{last}*` matches almost "
+            f"everything); try `{(last + 'xyz')[:MIN_PREFIX_CHARS]}*` or a whole word."
+        )
     # A lone CJK character only exists inside bigrams in the index, so match it as a prefix.
     if prefix or (len(tokens) == 1 and len(last) == 1 and has_cjk(last)):
-        return f'"{body}"*'
-    return f'"{body}"'
+        return f'"{body}"*', len(tokens), prefix
+    return f'"{body}"', len(tokens), False
 
 
 def _terms(text: str) -> list[_Term | str]:
@@ -49,7 +75,7 @@ def _terms(text: str) -> list[_Term | str]:
     negate_next = False
     for match in _TERM.finditer(text):
         if match.group("phrase") is not None:
-            fts = _phrase(match.group("phrase"), prefix=False)
+            found = _phrase(match.group("phrase"), prefix=False)
             negative = bool(match.group("neg")) or negate_next
         else:
             word = match.group("word")
@@ -65,11 +91,27 @@ def _terms(text: str) -> list[_Term | str]:
             if word.startswith("-"):
                 word = word.lstrip("-")
             word = word.replace('"', " ")
-            fts = _phrase(word.rstrip("*"), prefix=word.endswith("*") and len(word.rstrip("*")) > 0)
+            found = _phrase(word.rstrip("*"), prefix=word.endswith("*") and len(word.rstrip("*")) > 0)
         negate_next = False
-        if fts is not None:
-            items.append(_Term(fts, negative))
+        if found is not None:
+            fts, tokens, prefix = found
+            items.append(_Term(fts, negative, tokens, prefix))
+    _check_budget([item for item in items if isinstance(item, _Term)])
     return items
+
+
+def _check_budget(terms: list[_Term]) -> None:
+    if len(terms) > MAX_TERMS:
+        raise QueryTooComplex(f"Search for at most {MAX_TERMS} words or phrases at a time ({len(terms)} here); "
+                              "keep the most telling ones.")
+    prefixes = sum(1 for t in terms if t.prefix)
+    if prefixes > MAX_PREFIX_TERMS:
+        raise QueryTooComplex(f"Use at most {MAX_PREFIX_TERMS} prefix searches (word*) in one search "
+                              f"({prefixes} here); write the other words in full.")
+    tokens = sum(t.tokens for t in terms)
+    if tokens > MAX_TOKENS:
+        raise QueryTooComplex(f"That search is too long ({tokens} words, counting each pair of Chinese characters); "
+                              f"use at most {MAX_TOKENS}.")
 
 
 def build_match(text: str, *, author: str | None = None, category: str | None = None) -> str:
@@ -91,9 +133,9 @@ def build_match(text: str, *, author: str | None = None, category: str | None = 
         else:
             groups.append([item.fts])
     if author:
-        author_phrase = _phrase(author, prefix=False)
+        author_phrase = _phrase(author[:200], prefix=False)
         if author_phrase is not None:
-            groups.append(["authors : " + author_phrase])
+            groups.append(["authors : " + author_phrase[0]])
     if not groups:
         raise EmptyQuery(text)
     if category:

@@ -87,7 +87,9 @@ async def test_category_autocomplete_completes_the_last_item(world: World) -> No
 
 async def test_preview_and_send_now(world: World) -> None:
     moderator = world.fake.add_user("dana")
-    world.fake.add_member(world.guild, moderator, world.fake.admin_role(world.guild))
+    role = world.fake.admin_role(world.guild)
+    await world.fake.gateway.dispatch("GUILD_ROLE_CREATE", {"guild_id": str(world.guild.id), "role": role.payload()})
+    world.fake.add_member(world.guild, moderator, role)
     channel = world.fake.add_channel(world.guild, "robotics")
     await world.fake.gateway.dispatch("GUILD_MEMBER_ADD", {**world.guild.member_payload(moderator), "guild_id": str(world.guild.id)})
     await world.fake.gateway.dispatch("CHANNEL_CREATE", channel.payload())

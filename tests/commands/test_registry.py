@@ -20,7 +20,7 @@ async def test_every_module_in_commands_is_loaded_and_names_are_unique(tmp_path:
         commands = bot.tree.get_commands()
         names = [c.name for c in commands]
         assert len(names) == len(set(names))
-        helpers = {"options", "paging", "__init__"}
+        helpers = {"options", "paging", "respond", "__init__"}
         modules = {p.stem for p in (Path(__file__).resolve().parents[2] / "commands").glob("*.py")} - helpers
         assert {e.split(".")[1] for e in EXTENSIONS} == modules
         for command in commands:

@@ -50,6 +50,9 @@ def limit_problems(body: dict[str, Any]) -> list[str]:
                 problems.append(f"embed {index} field too long")
             if not field.get("name") or not field.get("value"):
                 problems.append(f"embed {index} has an empty field")
+        url = embed.get("url")
+        if url is not None and (not isinstance(url, str) or not url.startswith(("http://", "https://")) or any(c.isspace() for c in url)):
+            problems.append(f"embed {index} url is not a valid URL: {str(url)[:60]!r}")
         footer = (embed.get("footer") or {}).get("text", "")
         author = (embed.get("author") or {}).get("name", "")
         total += len(footer) + len(author)
@@ -67,12 +70,27 @@ def limit_problems(body: dict[str, Any]) -> list[str]:
                 if not 1 <= len(options) <= 25:
                     problems.append(f"select menu with {len(options)} options")
                 for option in options:
-                    if len(option.get("label", "")) > 100 or len(option.get("description", "") or "") > 100:
-                        problems.append("select option label or description over 100 characters")
+                    label, value = option.get("label") or "", option.get("value") or ""
+                    if not 1 <= len(label) <= 100 or not 1 <= len(value) <= 100:
+                        problems.append(f"select option label {label[:20]!r} or value must be 1 to 100 characters")
+                    if "description" in option and option["description"] is not None and not 1 <= len(option["description"]) <= 100:
+                        problems.append("select option description must be 1 to 100 characters")
             if len(component.get("label", "") or "") > 80:
                 problems.append("button label over 80 characters")
     if not content and not embeds and not body.get("attachments") and not components:
         problems.append("empty message")
+    return problems
+
+
+def choice_problems(choices: list[dict[str, Any]]) -> list[str]:
+    """Discord's limits on autocomplete answers: 25 choices, names of 1 to 100 characters, string values up to 100."""
+    problems = [f"{len(choices)} choices (max 25)"] if len(choices) > 25 else []
+    for choice in choices:
+        name, value = choice.get("name") or "", choice.get("value")
+        if not 1 <= len(name) <= 100:
+            problems.append(f"choice name of {len(name)} characters")
+        if isinstance(value, str) and not 1 <= len(value) <= 100:
+            problems.append(f"choice value of {len(value)} characters")
     return problems
 
 
@@ -169,7 +187,12 @@ async def callback(fake: FakeDiscord, parts: list[str], request: web.Request, bo
     kind = body["type"]
     data = body.get("data") or {}
     if kind in (4, 7):
-        problems = limit_problems(data) if kind == 4 else []
+        # An update (7) may carry only what changes: check it as if the rest were already there.
+        problems = limit_problems(data) if kind == 4 else limit_problems({"content": "unchanged", **data})
+        if problems:
+            return _invalid(problems)
+    if kind == 8:
+        problems = choice_problems(data.get("choices") or [])
         if problems:
             return _invalid(problems)
     record.callback_type = kind

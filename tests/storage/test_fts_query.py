@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from storage.fts_query import EmptyQuery, build_match
+from storage.fts_query import EmptyQuery, QueryTooComplex, build_match
 
 
 @pytest.mark.parametrize(
@@ -44,3 +44,26 @@ def test_nothing_to_search_for_is_an_empty_query(typed: str) -> None:
 def test_category_filter_is_a_single_token_in_its_own_column() -> None:
     assert build_match("agents", category="cs.MA") == '"agents" AND categories : catcsma'
     assert build_match("agents", category='cs.MA" OR x') == '"agents" AND categories : catcsmaorx'
+
+
+@pytest.mark.parametrize(
+    ("typed", "says"),
+    [
+        (" ".join(["a*"] * 100), "at least 3 letters before the *"),
+        ("ab*", "at least 3 letters before the *"),
+        ("diffus* transfor* genera*", "at most 2 prefix searches"),
+        (" ".join(f"word{n}" for n in range(13)), "at most 12 words or phrases"),
+        ('"' + " ".join(f"w{n}" for n in range(40)) + '"', "too long (40 words"),
+        ("扩散模型" * 12, "counting each pair of Chinese characters"),
+    ],
+)
+def test_queries_past_the_budget_are_refused_with_what_to_change(typed: str, says: str) -> None:
+    with pytest.raises(QueryTooComplex) as caught:
+        build_match(typed)
+    assert says in caught.value.message
+
+
+def test_queries_within_the_budget_still_work() -> None:
+    assert build_match("dif* tra*") == '"dif"* AND "tra"*'
+    assert build_match(" ".join(f"word{n}" for n in range(12))).count("AND") == 11
+    assert build_match("扩*") == '"扩"*'  # one Chinese character is a word's worth of text
