@@ -62,7 +62,9 @@ class DigestBot(commands.Bot):
     """arxiv-digest-bot's client. Needs no privileged intents."""
 
     def __init__(self, services: Services, extensions: tuple[str, ...] = EXTENSIONS) -> None:
-        discord.VoiceClient.warn_nacl = False  # a text-only bot: no voice libraries needed
+        # A text-only bot: no voice libraries needed, so no warning about them at every start.
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
         intents = discord.Intents.none()
         intents.guilds = True
         super().__init__(
@@ -82,13 +84,16 @@ class DigestBot(commands.Bot):
         self.jobs: Jobs | None = None
 
     async def setup_hook(self) -> None:
+        # A login retried after a network failure runs this again: every step is done once.
         for name in self._extensions:
-            await self.load_extension(name)
+            if name not in self.extensions:
+                await self.load_extension(name)
         await self.sync_commands()
         await self.dm_deliveries.load()
-        source = build_source(self.services.settings, self.services.source_state)
-        self.jobs = Jobs(self.services, Poller(self.services, source) if source else None, self.deliver_due, self.is_ready)
-        self.jobs.start()
+        if self.jobs is None:
+            source = build_source(self.services.settings, self.services.source_state)
+            self.jobs = Jobs(self.services, Poller(self.services, source) if source else None, self.deliver_due, self.is_ready)
+            self.jobs.start()
 
     async def deliver_due(self) -> int:
         """Post every due channel post and DM (the delivery job's work)."""
@@ -113,8 +118,11 @@ class DigestBot(commands.Bot):
         guild = discord.Object(id=guild_id) if guild_id is not None else None
         if guild is not None:
             self.tree.copy_global_to(guild=guild)
+        # Keyed on the application too: a new application (a test bot moved to production, a
+        # restored backup) starts with no commands registered, whatever this database remembers.
         described = json.dumps(
-            {"guild": guild_id, "commands": [c.to_dict(self.tree) for c in self.tree.get_commands(guild=guild)]}, sort_keys=True
+            {"application": self.application_id, "guild": guild_id,
+             "commands": [c.to_dict(self.tree) for c in self.tree.get_commands(guild=guild)]}, sort_keys=True
         )
         fingerprint = hashlib.sha256(described.encode()).hexdigest()
         meta = MetaStore(self.services.db)

@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 
+import aiohttp
 import discord
 
 from bot.client import DigestBot, point_at_api
@@ -26,6 +27,30 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "with Ctrl-C or SIGTERM. The database (DIGESTBOT_DB) is created if missing.",
     )
     parser.set_defaults(handler=run)
+
+
+async def login_until_reachable(bot: DigestBot, token: str, stop: asyncio.Event) -> bool:
+    """Log in, waiting out a Discord (or network) that cannot be reached: one line per try, growing waits.
+
+    Returns False when a signal arrived first. A refused token is not retried (LoginFailure).
+    """
+    delay = 1.0
+    while not stop.is_set():
+        try:
+            await bot.login(token)
+            return True
+        except (aiohttp.ClientError, OSError, discord.DiscordServerError) as exc:
+            reason = f"HTTP {exc.status}" if isinstance(exc, discord.DiscordServerError) else (str(exc) or type(exc).__name__)
+            log.error("cannot reach Discord at %s: %s; trying again in %.0f s", discord.http.Route.BASE, reason, delay)
+            # Start the next try with a fresh HTTP session (the failed one is closed with its connector).
+            await bot.http.close()
+            bot.http.connector = discord.utils.MISSING
+        try:
+            await asyncio.wait_for(stop.wait(), delay)
+        except TimeoutError:
+            pass
+        delay = min(delay * 2, 300.0)
+    return False
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -47,7 +72,11 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     log.info("starting with database %s", settings.db_path)
     try:
         async with bot:
-            runner = asyncio.create_task(bot.start(token))
+            if not await login_until_reachable(bot, token, stop):
+                log.info("stopping: signal received before Discord could be reached")
+                await bot.close()
+                return 0
+            runner = asyncio.create_task(bot.connect(reconnect=True))
             stopper = asyncio.create_task(stop.wait())
             done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
             if stopper in done:

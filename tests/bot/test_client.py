@@ -7,6 +7,7 @@ import contextlib
 import os
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.botworld import ROOT, World, build_world
+from tests.botworld import ROOT, World, build_world, eventually
 from tests.fakediscord import FakeDiscord
 
 
@@ -141,3 +142,74 @@ async def test_commands_are_registered_once_not_on_every_restart(tmp_path: Path)
     registrations = [r for r in fake.requests if r.method == "PUT" and r.path.endswith("/commands")]
     assert len(registrations) == 1
     assert "slash commands unchanged since the last start" in world.bot.log()
+
+
+async def test_a_new_application_on_an_existing_database_gets_its_commands(tmp_path: Path) -> None:
+    db_path = tmp_path / "bot.sqlite3"
+    test_app = FakeDiscord()
+    await test_app.start()
+    world = build_world(test_app, db_path, tmp_path / "test-bot.log")
+    await world.bot.start()
+    assert await world.bot.stop() == 0
+    await test_app.stop()
+    # The same database under the production application: it has no commands yet, so they are registered.
+    production = FakeDiscord()
+    await production.start()
+    moved = build_world(production, db_path, tmp_path / "production.log")
+    try:
+        await moved.bot.start()
+        assert production.commands.get("global"), "the new application got no slash commands"
+        reply = await moved.run(moved.member, "about")
+        assert reply.embeds[0]["title"].startswith("arxiv-digest-bot")
+    finally:
+        await moved.bot.stop()
+        await production.stop()
+    assert "davey is not installed" not in moved.bot.log() and "PyNaCl" not in moved.bot.log()
+
+
+async def test_discord_unreachable_at_start_is_one_line_per_try_and_then_connects(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    fake = FakeDiscord()
+    world = build_world(fake, tmp_path / "bot.sqlite3", tmp_path / "bot.log")
+    world.bot.extra_env.update({"DISCORD_API_BASE": f"http://127.0.0.1:{port}/api/v10",
+                                "DISCORD_GATEWAY_URL": f"ws://127.0.0.1:{port}/gateway"})
+    log = tmp_path / "bot.log"
+    env = world.bot.environment()
+    with log.open("ab") as out:
+        process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", cwd=str(ROOT), env=env,
+                                                       stdout=out, stderr=out)
+    world.bot.process = process
+    try:
+        await eventually(lambda: log.read_text().count("cannot reach Discord at") >= 2, timeout=20)
+        await fake.start(port)
+        await asyncio.wait_for(fake.gateway.ready.wait(), 30)
+        reply = await world.run(world.member, "about")
+        assert reply.embeds[0]["title"].startswith("arxiv-digest-bot")
+    finally:
+        assert await world.bot.stop() == 0
+        await fake.stop()
+    text = log.read_text()
+    assert "Traceback" not in text
+    tries = [line for line in text.splitlines() if "cannot reach Discord at" in line]
+    assert all(" ERROR " in line and "trying again in" in line for line in tries)
+
+
+async def test_a_signal_while_discord_is_unreachable_stops_at_once(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {"DISCORD_TOKEN": FakeDiscord().token, "DISCORD_API_BASE": f"http://127.0.0.1:{port}/api/v10",
+           "DISCORD_GATEWAY_URL": f"ws://127.0.0.1:{port}/gateway", "DIGESTBOT_SOURCE_URL": "off",
+           "DIGESTBOT_DB": str(tmp_path / "b.sqlite3")}
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DIGESTBOT_", "DISCORD_"))}
+    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", cwd=str(ROOT), env={**clean, **env},
+                                                   stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    assert process.stderr is not None
+    line = await asyncio.wait_for(process.stderr.readline(), 20)
+    while b"cannot reach Discord" not in line:
+        line = await asyncio.wait_for(process.stderr.readline(), 20)
+    process.send_signal(signal.SIGTERM)
+    _, rest = await asyncio.wait_for(process.communicate(), 10)
+    assert process.returncode == 0 and b"Traceback" not in rest
