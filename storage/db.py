@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import fcntl
 import logging
 import os
 import re
@@ -123,6 +124,35 @@ def latest_schema_version() -> int:
     return migrations[-1].version if migrations else 0
 
 
+class ProcessLock:
+    """A lock file beside the database: every process using the database holds it shared; `db vacuum`
+    needs it alone, so it can tell that the bot (or an ingest) is running instead of waiting on it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(f"{path}.lock")
+        self._fd: int | None = None
+
+    def acquire(self, *, exclusive: bool) -> bool:
+        """Take the lock without waiting; False when another process holds it the other way."""
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:
+            return True  # a read-only folder: nothing can vacuum there either
+        try:
+            fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self._fd = fd
+        return True
+
+    def release(self) -> None:
+        """Let go (closing the file releases the lock)."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
 class _Deadline:
     """A read's deadline, looked at by SQLite's progress handler from the connection's thread."""
 
@@ -173,6 +203,7 @@ class Database:
         self.created = created
         self._identity = _file_identity(path)
         self._closed = False
+        self._lock: ProcessLock | None = None
 
     @classmethod
     async def open(
@@ -206,9 +237,13 @@ class Database:
                     f"database {path} is missing but {leftover[0].name} is still there: the database was deleted or moved. "
                     f"Restore it from a backup (digestbot db backup makes one), or delete {leftover[0].name} to start a new, empty database"
                 )
+        lock = ProcessLock(path)
+        if not lock.acquire(exclusive=False):
+            raise DatabaseBusy(f"database {path} is being compacted by `digestbot db vacuum`; try again when it has finished")
         try:
             writer = await _connect(path)
         except sqlite3.Error as exc:
+            lock.release()
             raise translate_error(exc, path) from exc
         created = False
         try:
@@ -233,13 +268,17 @@ class Database:
                 pool.append(_Reader(conn, deadline))
         except sqlite3.Error as exc:
             await writer.close()
+            lock.release()
             raise translate_error(exc, path) from exc
         except BaseException:
             await writer.close()
+            lock.release()
             raise
         if created:
             log.info("created a new, empty database at %s", path.resolve())
-        return cls(path, writer, pool, write_wait=write_wait, created=created)
+        database = cls(path, writer, pool, write_wait=write_wait, created=created)
+        database._lock = lock
+        return database
 
     async def close(self, *, optimize: bool = True) -> None:
         """Checkpoint the WAL (best effort: another process may be writing) and close every connection."""
@@ -260,6 +299,8 @@ class Database:
             for reader in self._readers:
                 await reader.conn.close()
             await self._writer.close()
+        if self._lock is not None:
+            self._lock.release()
 
     def interrupt_reads(self) -> None:
         """Stop every read in flight (shutdown): each ends with QueryTimeout at SQLite's next check."""

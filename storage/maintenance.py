@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from storage.db import StorageError, latest_schema_version
+from storage.db import DatabaseBusy, ProcessLock, StorageError, latest_schema_version
 
 
 @dataclass(slots=True)
@@ -109,8 +109,25 @@ def backup(source: Path, target: Path) -> tuple[CheckReport, float]:
 
 
 def vacuum(path: Path) -> tuple[int, int]:
-    """Merge the full-text index and rebuild the file compactly; return sizes before and after (bytes)."""
-    before = sum(p.stat().st_size for p in path.parent.glob(path.name + "*") if p.is_file())
+    """Merge the full-text index and rebuild the file compactly; return sizes before and after (bytes).
+
+    Refuses (DatabaseBusy) while another digestbot process has the database open: a vacuum beside
+    the running bot would wait on it, then double the file instead of compacting it.
+    """
+    if not path.exists():
+        raise StorageError(f"database {path} does not exist")
+    lock = ProcessLock(path)
+    if not lock.acquire(exclusive=True):
+        raise DatabaseBusy(f"another digestbot process (the bot, an ingest or a backfill) has {path} open; "
+                           "stop it first, then run `digestbot db vacuum` again")
+    try:
+        return _vacuum(path)
+    finally:
+        lock.release()
+
+
+def _vacuum(path: Path) -> tuple[int, int]:
+    before = sum(p.stat().st_size for p in path.parent.glob(path.name + "*") if p.is_file() and not p.name.endswith(".lock"))
     conn = _connect(path, readonly=False)
     try:
         conn.execute("INSERT INTO papers_fts(papers_fts) VALUES ('optimize')")
@@ -121,5 +138,5 @@ def vacuum(path: Path) -> tuple[int, int]:
         raise StorageError(f"vacuum of {path} failed: {exc} (stop the bot and try again)") from exc
     finally:
         conn.close()
-    after = sum(p.stat().st_size for p in path.parent.glob(path.name + "*") if p.is_file())
+    after = sum(p.stat().st_size for p in path.parent.glob(path.name + "*") if p.is_file() and not p.name.endswith(".lock"))
     return before, after

@@ -10,7 +10,7 @@ from bot.dates import parse_day
 from bot.render.text import one_line
 from bot.settings import Settings
 from storage.db import Database
-from storage.fts_query import EmptyQuery
+from storage.fts_query import EmptyQuery, QueryTooComplex
 from storage.papers import PaperStore
 from storage.search import SearchFilters, SearchIndex
 
@@ -48,11 +48,14 @@ async def run_search(args: argparse.Namespace, settings: Settings) -> int:
         until=parse_day(args.until) if args.until else None,
     )
     text = " ".join(args.query)
-    db = await Database.open(settings.db_path)
+    db = await Database.open(settings.db_path, create=False)
     try:
         page = await SearchIndex(db).search(text, filters, limit=args.limit)
     except EmptyQuery:
         print("the query holds no words to search for", file=sys.stderr)
+        return 2
+    except QueryTooComplex as exc:
+        print(exc.message, file=sys.stderr)
         return 2
     finally:
         await db.close()
@@ -69,7 +72,7 @@ async def run_search(args: argparse.Namespace, settings: Settings) -> int:
 
 async def run_stats(args: argparse.Namespace, settings: Settings) -> int:
     """Print corpus counts."""
-    db = await Database.open(settings.db_path)
+    db = await Database.open(settings.db_path, create=False)
     try:
         stats = await PaperStore(db).stats()
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import os
@@ -12,11 +13,12 @@ import sys
 import time
 from pathlib import Path
 
-from storage.db import Database
+from storage.db import Database, latest_schema_version
 from storage.sources import PollRun, SourceStateStore
 from tests.bot.cli.test_cli import digestbot
-from tests.botworld import ROOT
+from tests.botworld import ROOT, build_world
 from tests.conftest import DIGESTS
+from tests.fakediscord import FakeDiscord
 
 
 async def record_poll(db_path: Path, finished: str, ok: bool = True) -> None:
@@ -158,3 +160,59 @@ def test_check_finds_damage_and_vacuum_compacts(tmp_path: Path, sample_db_file: 
     assert damaged.returncode == 1 and "digest paper counts disagree with their links for 1 days (first 2025-12-31)" in damaged.stderr
     vacuumed = digestbot("db", "vacuum", db=db_path)
     assert vacuumed.returncode == 0 and " MB -> " in vacuumed.stdout
+
+
+async def test_vacuum_refuses_while_the_bot_has_the_database_open(tmp_path: Path, sample_db_file: Path) -> None:
+    fake = FakeDiscord()
+    await fake.start()
+    db_path = tmp_path / "bot.sqlite3"
+    shutil.copyfile(sample_db_file, db_path)
+    world = build_world(fake, db_path, tmp_path / "bot.log")
+    await world.bot.start()
+    try:
+        before = db_path.stat().st_size
+        refused = await asyncio.to_thread(digestbot, "db", "vacuum", db=db_path)
+        assert refused.returncode == 1
+        assert "another digestbot process (the bot, an ingest or a backfill) has" in refused.stderr
+        assert "stop it first" in refused.stderr and "Traceback" not in refused.stderr
+        assert db_path.stat().st_size == before
+        reply = await world.run(world.member, "paper", {"id": "2601.20911"})
+        assert reply.embeds[0]["footer"]["text"] == "arXiv:2601.20911"
+    finally:
+        assert await world.bot.stop() == 0
+        await fake.stop()
+    done = digestbot("db", "vacuum", db=db_path)
+    assert done.returncode == 0 and " MB -> " in done.stdout
+
+
+def test_read_only_commands_on_a_mistyped_database_say_it_does_not_exist(tmp_path: Path) -> None:
+    typo = tmp_path / "digestbot.sqlite"
+    for args in (("stats",), ("search", "diffusion"), ("db", "check"), ("health",)):
+        result = digestbot(*args, db=typo)
+        assert result.returncode == 1, args
+        assert "does not exist" in result.stderr and "Traceback" not in result.stderr, args
+    assert not typo.exists()
+
+
+def test_many_processes_opening_a_new_database_at_once_all_succeed(tmp_path: Path) -> None:
+    folder = tmp_path / "days"
+    folder.mkdir()
+    lines = (DIGESTS / "2025-12-31_AI_enhanced_Chinese.jsonl").read_text(encoding="utf-8").splitlines()[:20]
+    db_path = tmp_path / "new.sqlite3"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGESTBOT_", "DISCORD_"))}
+    env["DIGESTBOT_DB"] = str(db_path)
+    env["DIGESTBOT_DB_WRITE_WAIT_SECONDS"] = "30"
+    processes = []
+    for n in range(24):
+        day = folder / f"2026-01-{n + 1:02d}_AI_enhanced_Chinese.jsonl"
+        day.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        processes.append(subprocess.Popen([sys.executable, "-m", "bot", "ingest", str(day)], cwd=ROOT, env=env,
+                                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    for process in processes:
+        _, err = process.communicate(timeout=240)
+        assert process.returncode == 0, err
+        assert "Traceback" not in err and "migration" not in err and "locked" not in err, err
+    conn = sqlite3.connect(db_path)
+    assert conn.execute("SELECT count(*) FROM digests").fetchone()[0] == 24
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == latest_schema_version()
+    conn.close()
