@@ -1,8 +1,13 @@
-"""The scheduler: a poll job and a delivery job, started and stopped with the bot.
+"""The scheduler: a poll job, a delivery job and a database watch, started and stopped with the bot.
 
 Nothing is scheduled per post: the delivery job looks at stored state (feeds, digests, the
 ledger) on every tick and posts what is due by then. So after downtime each due post goes out
-once at the first tick, and a restart needs no job to be rebuilt beyond these two.
+once at the first tick, and a restart needs no job to be rebuilt beyond these.
+
+Every job runs as a tracked task, so stopping can end each one the right way: a poll is
+cancelled at once (a fetch or a backoff has nothing to keep; a store in progress rolls back), a
+delivery gets a few seconds to reach its next ledger checkpoint and is then cancelled (the ledger
+and the message nonces make the next start resume it without a duplicate).
 """
 
 from __future__ import annotations
@@ -21,9 +26,13 @@ from storage.db import StorageError
 
 log = logging.getLogger(__name__)
 
+# How long a delivery in flight may take to reach its next checkpoint when the bot stops. The
+# whole stop stays well inside the 10 s the deploy files promise (30 s before a SIGKILL).
+DELIVERY_GRACE = 4.0
+
 
 class Jobs:
-    """Owns the AsyncIOScheduler and the two jobs."""
+    """Owns the AsyncIOScheduler and the jobs, and every task they run."""
 
     def __init__(self, services: Services, poller: Poller | None, deliver: Callable[[], Awaitable[int]],
                  ready: Callable[[], bool]) -> None:
@@ -33,6 +42,8 @@ class Jobs:
         self._ready = ready
         self.scheduler = AsyncIOScheduler(timezone=dt.UTC)
         self._delivering = asyncio.Lock()
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self.stopping = False
 
     def start(self) -> None:
         """Start polling (now, then every DIGESTBOT_POLL_MINUTES) and checking for due posts."""
@@ -53,8 +64,27 @@ class Jobs:
         job = self.scheduler.get_job("poll")
         return job.next_run_time if job is not None else None
 
+    async def _tracked(self, name: str, work: Callable[[], Awaitable[None]]) -> None:
+        """Run `work` as the job's task, so `stop` can find it; a cancellation by `stop` ends it quietly."""
+        if self.stopping:
+            return
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks[name] = task
+        try:
+            await work()
+        except asyncio.CancelledError:
+            if not self.stopping:
+                raise
+            log.info("%s stopped for shutdown", name)
+        finally:
+            self._tasks.pop(name, None)
+
     async def poll(self) -> None:
         """Poll the source; deliver at once if something new arrived."""
+        await self._tracked("poll", self._poll)
+
+    async def _poll(self) -> None:
         assert self.poller is not None
         try:
             run = await self.poller.poll_once()
@@ -64,21 +94,29 @@ class Jobs:
         except Exception:
             log.exception("poll of %s failed", self.poller.source.describe())
             return
-        if run.new_digests:
-            await self.deliver()
+        if run.new_digests and not self.stopping:
+            await self._deliver()
 
     async def deliver(self) -> None:
         """Post whatever is due (once the gateway is ready)."""
-        if not self._ready():
+        await self._tracked("deliver", self._deliver)
+
+    async def _deliver(self) -> None:
+        if not self._ready() or self.stopping:
             return
         async with self._delivering:
             try:
                 await self._deliver_due()
+            except StorageError as exc:
+                log.error("delivery check: %s", exc)
             except Exception:
                 log.exception("delivery check failed")
 
     async def watch_database(self) -> None:
         """Notice a database file deleted or replaced under the running bot, say so loudly, rescue what it held."""
+        await self._tracked("watch", self._watch_database)
+
+    async def _watch_database(self) -> None:
         services = self.services
         if services.db_problem is not None:
             return
@@ -97,16 +135,23 @@ class Jobs:
         log.error("wrote what the database held to %s: stop the bot, move that file to %s, and start again", rescued,
                   services.db.path)
 
-    async def stop(self, grace: float = 20.0) -> None:
-        """Stop both jobs and wait (up to `grace` seconds) for a delivery in flight to reach a checkpoint."""
+    async def stop(self, grace: float = DELIVERY_GRACE) -> None:
+        """Stop every job: the poll at once, a delivery at its next checkpoint (at most `grace` seconds)."""
         if not self.scheduler.running:
             return
-        # Pause first: shutting the scheduler down cancels the job coroutines it is running.
+        self.stopping = True
         self.scheduler.pause()
-        try:
-            async with asyncio.timeout(grace):
-                async with self._delivering:
-                    pass
-        except TimeoutError:
-            log.warning("a delivery was still running after %.0f s; it resumes from the ledger at the next start", grace)
+        for name in ("poll", "watch"):
+            task = self._tasks.get(name)
+            if task is not None:
+                task.cancel()
+        delivery = self._tasks.get("deliver")
+        if delivery is not None:
+            _, pending = await asyncio.wait({delivery}, timeout=grace)
+            if pending:
+                log.warning("a delivery was still sending after %.0f s; it resumes from the ledger at the next start", grace)
+                delivery.cancel()
+        remaining = [task for task in self._tasks.values() if not task.done()]
+        if remaining:
+            await asyncio.wait(remaining, timeout=2)
         self.scheduler.shutdown(wait=False)

@@ -237,6 +237,9 @@ class Database:
                     f"database {path} is missing but {leftover[0].name} is still there: the database was deleted or moved. "
                     f"Restore it from a backup (digestbot db backup makes one), or delete {leftover[0].name} to start a new, empty database"
                 )
+        problem = _write_problem(path)
+        if problem is not None:
+            raise DatabaseReadOnly(problem)
         lock = ProcessLock(path)
         if not lock.acquire(exclusive=False):
             raise DatabaseBusy(f"database {path} is being compacted by `digestbot db vacuum`; try again when it has finished")
@@ -449,6 +452,19 @@ class Database:
         """When this database file was created (as recorded in it)."""
         row = await self.fetchone("SELECT value FROM meta WHERE key = 'created_at'")
         return dt.datetime.fromisoformat(str(row[0])) if row else None
+
+
+def _write_problem(path: Path) -> str | None:
+    """Why the database cannot be written at all (a read-only file system, no permission), or None."""
+    folder = path.resolve().parent
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return f"cannot write the database: read-only file system at {path}"
+    except OSError:
+        return None
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        return f"cannot write the database: no permission to write {path} (or its folder)"
+    return None
 
 
 def _file_identity(path: Path) -> tuple[int, int] | None:

@@ -49,7 +49,7 @@ class BotProcess:
         self.fake.commands_synced.clear()
         with self.log_path.open("ab") as log:
             self.process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "run", cwd=str(ROOT), env=self.environment(),
+                *self.command(), cwd=str(ROOT), env=self.environment(),
                 stdout=log, stderr=log,
             )
         try:
@@ -81,6 +81,10 @@ class BotProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""
+
+    def command(self) -> list[str]:
+        """The command line of the bot process."""
+        return [sys.executable, "-m", "bot", "run"]
 
 
 @dataclass

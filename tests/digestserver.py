@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from dataclasses import dataclass, field
 from email.utils import formatdate
@@ -20,6 +21,7 @@ class DigestServer:
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
     redirects: dict[str, str] = field(default_factory=dict)
     failures: list[int] = field(default_factory=list)  # statuses to answer next, in order
+    delay: float = 0.0  # seconds before every answer (a slow mirror)
     requests: list[tuple[str, int]] = field(default_factory=list)
     port: int = 0
     _runner: web.AppRunner | None = None
@@ -60,6 +62,8 @@ class DigestServer:
         return sum(1 for n, s in self.requests if n == name and (status is None or s == status))
 
     async def _serve(self, request: web.Request) -> web.Response:
+        if self.delay:
+            await asyncio.sleep(self.delay)
         path = request.match_info["path"]
         name = path.removeprefix("data/") if path.startswith("data/") and "/" not in path[5:] else path
         if self.failures:

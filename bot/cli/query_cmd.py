@@ -10,7 +10,7 @@ from bot.dates import parse_day
 from bot.render.text import one_line
 from bot.settings import Settings
 from storage.db import Database
-from storage.fts_query import EmptyQuery, QueryTooComplex
+from storage.fts_query import EmptyQuery, QueryTooComplex, build_match
 from storage.papers import PaperStore
 from storage.search import SearchFilters, SearchIndex
 
@@ -48,15 +48,17 @@ async def run_search(args: argparse.Namespace, settings: Settings) -> int:
         until=parse_day(args.until) if args.until else None,
     )
     text = " ".join(args.query)
-    db = await Database.open(settings.db_path, create=False)
     try:
-        page = await SearchIndex(db).search(text, filters, limit=args.limit)
+        build_match(text, author=filters.author, category=filters.category)
     except EmptyQuery:
         print("the query holds no words to search for", file=sys.stderr)
         return 2
     except QueryTooComplex as exc:
         print(exc.message, file=sys.stderr)
         return 2
+    db = await Database.open(settings.db_path, create=False)
+    try:
+        page = await SearchIndex(db).search(text, filters, limit=args.limit)
     finally:
         await db.close()
     if not page.papers:

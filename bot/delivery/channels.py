@@ -90,6 +90,8 @@ class ChannelDeliveries:
             async def one_feed(items: list[tuple[ChannelFeed, DigestInfo]]) -> None:
                 async with gate:
                     for feed, digest in items:
+                        if self.stopping:
+                            return  # the rest go out after the restart
                         outcome = await self.deliver(feed, digest)
                         if outcome.state in ("failed", "refused"):
                             break

@@ -102,7 +102,8 @@ class DirectMessageDeliveries:
 
             async def one(user_id: int, digest: DigestInfo, matches: UserMatches) -> None:
                 async with gate:
-                    if user_id not in self.failing:
+                    # Stopping: no new DM starts; the rest go out after the restart.
+                    if user_id not in self.failing and not self.stopping:
                         await self.deliver(user_id, digest, matches)
 
             await asyncio.gather(*(one(*item) for item in pending))

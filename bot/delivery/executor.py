@@ -62,6 +62,8 @@ async def carry_out(
     stopping: Callable[[], bool] = lambda: False,
 ) -> Delivery:
     """Send what `delivery` has not sent yet; return the finished row."""
+    if stopping():
+        raise ShuttingDown
     resuming = delivery.state == "sending"
     delivery = await ledger.start(delivery.id, len(plan.parts), clock())
     if delivery.header_message_id is None:
@@ -76,12 +78,14 @@ async def carry_out(
             thread_id = await destination.open_thread(delivery.header_message_id, plan.thread_name)
             delivery = await ledger.record_thread(delivery.id, thread_id, clock())
         assert delivery.thread_id is not None
-        for index in range(delivery.parts_sent, len(plan.parts)):
+        # Only the part that was in flight when the post stopped can have reached Discord unrecorded.
+        in_flight = delivery.parts_sent
+        for index in range(in_flight, len(plan.parts)):
             if stopping():
                 raise ShuttingDown
             part = plan.parts[index]
             found = None
-            if resuming and index == delivery.parts_sent:
+            if resuming and index == in_flight:
                 footer = part.embeds[-1].footer.text or ""
                 found = await destination.find_part(delivery.thread_id, footer)
                 if found is not None:
