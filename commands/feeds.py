@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.arxiv_categories import category_name, is_category_code
+from bot.arxiv_categories import canonical_category, category_name, is_category_code
 from bot.dates import parse_time_of_day, parse_timezone
 from bot.errors import InvalidInput, NotFound, PermissionMissing
 from bot.render.papers import ARXIV_RED
@@ -125,7 +125,7 @@ class Feeds(commands.Cog):
             raise InvalidInput(f"`{bad[0][:40]}` is not an arXiv category; use codes like cs.CV or eess.IV (see /categories).")
         if len(wanted) > MAX_FEED_CATEGORIES:
             raise InvalidInput(f"A feed can follow at most {MAX_FEED_CATEGORIES} categories; leave it empty to get all of them.")
-        wanted = [stored.get(c.lower(), c) for c in wanted]
+        wanted = [stored.get(c.lower()) or canonical_category(c) or c for c in wanted]
         unseen = [c for c in wanted if c.lower() not in stored]
         post_time = parse_time_of_day(time) if time else settings.default_post_time
         zone = parse_timezone(timezone or settings.default_timezone)

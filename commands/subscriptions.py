@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.arxiv_categories import category_name, is_category_code
+from bot.arxiv_categories import canonical_category, category_name, is_category_code
 from bot.dates import parse_time_of_day, parse_timezone
 from bot.errors import InvalidInput, LimitReached, NotFound
 from bot.render.papers import ARXIV_RED
@@ -164,7 +164,7 @@ class Subscriptions(commands.Cog):
     async def category(self, interaction: discord.Interaction, value: CategoryValue) -> None:
         code = value.strip()
         stored = {c.lower(): c for c, _ in await services_of(interaction).categories.items()}
-        code = stored.get(code.lower(), code)
+        code = stored.get(code.lower()) or canonical_category(code) or code
         if code.lower() not in stored and not is_category_code(code):
             raise InvalidInput(f"`{escape_markdown(code)}` is not an arXiv category; use a code like cs.CV (see /categories).")
         name = category_name(code)

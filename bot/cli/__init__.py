@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -39,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one digestbot command and return its exit code."""
+    # Everything the bot writes (the database, its WAL, backups, rescue copies) is for its user only.
+    os.umask(0o077)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

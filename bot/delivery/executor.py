@@ -65,6 +65,8 @@ async def carry_out(
     if stopping():
         raise ShuttingDown
     resuming = delivery.state == "sending"
+    # A part can have reached Discord unrecorded only if its thread was recorded before the stop.
+    parts_may_be_out = resuming and delivery.thread_id is not None
     delivery = await ledger.start(delivery.id, len(plan.parts), clock())
     if delivery.header_message_id is None:
         found = await destination.find_header(plan.header_title) if resuming else None
@@ -85,7 +87,7 @@ async def carry_out(
                 raise ShuttingDown
             part = plan.parts[index]
             found = None
-            if resuming and index == in_flight:
+            if parts_may_be_out and index == in_flight:
                 footer = part.embeds[-1].footer.text or ""
                 found = await destination.find_part(delivery.thread_id, footer)
                 if found is not None:

@@ -6,12 +6,16 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
 from bot.errors import ConfigError
 from bot.settings import Settings, setting_names
+from tests.bot.cli.test_cli import digestbot
+from tests.botworld import build_world
+from tests.fakediscord import FakeDiscord
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 
@@ -86,3 +90,80 @@ def test_dockerfile_passes_hadolint() -> None:
     result = subprocess.run([hadolint, "--failure-threshold", "warning", str(DEPLOY / "Dockerfile")],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
+def test_systemd_unit_is_hardened_below_exposure_3(tmp_path: Path) -> None:
+    unit = tmp_path / "digestbot.service"
+    unit.write_text((DEPLOY / "digestbot.service").read_text())
+    # The threshold is in tenths of the printed level: 30 means 3.0.
+    result = subprocess.run(["systemd-analyze", "security", "--offline=true", "--threshold=30", str(unit)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr
+    level = re.search(r"Overall exposure level for digestbot.service: ([\d.]+)", result.stdout)
+    assert level is not None and float(level.group(1)) < 3
+    text = unit.read_text()
+    for key in ("UMask=0077", "TimeoutStopSec=30", "MemoryMax=", "NoNewPrivileges=yes", "MemoryDenyWriteExecute=yes"):
+        assert key in text, key
+
+
+def test_compose_file_is_hardened() -> None:
+    compose = (DEPLOY / "compose.yaml").read_text()
+    for key in ("read_only: true", "cap_drop:\n      - ALL", "no-new-privileges:true", "mem_limit:", "tmpfs:\n      - /tmp",
+                "stop_grace_period: 30s"):
+        assert key in compose, key
+
+
+def test_constraints_pin_every_dependency_within_the_ranges_of_pyproject() -> None:
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    pins = {}
+    for line in (DEPLOY / "constraints.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, version = line.split("==")
+            pins[canonicalize_name(name)] = version.strip()
+    project = tomllib.loads((DEPLOY.parent / "pyproject.toml").read_text())
+    for spec in project["project"]["dependencies"]:
+        requirement = Requirement(spec)
+        pinned = pins.get(canonicalize_name(requirement.name))
+        assert pinned is not None, f"{requirement.name} is not pinned in deploy/constraints.txt"
+        assert requirement.specifier.contains(pinned, prereleases=True), f"{requirement.name}=={pinned} is outside {spec}"
+    assert "--constraint constraints.txt" in (DEPLOY / "Dockerfile").read_text()
+
+
+MDWE_LAUNCHER = """
+import ctypes, os, sys
+# PR_SET_MDWE / PR_MDWE_REFUSE_EXEC_GAIN: what the unit's MemoryDenyWriteExecute=yes enforces.
+if ctypes.CDLL(None, use_errno=True).prctl(65, 1, 0, 0, 0) != 0:
+    sys.exit(77)
+os.execv(sys.executable, [sys.executable, "-m", "bot", "run"])
+"""
+
+
+async def test_the_bot_runs_under_the_units_memory_protection_and_writes_private_files(tmp_path: Path,
+                                                                                      sample_db_file: Path) -> None:
+    fake = FakeDiscord()
+    await fake.start()
+    shutil.copyfile(sample_db_file, tmp_path / "bot.sqlite3")
+    (tmp_path / "bot.sqlite3").chmod(0o600)
+    world = build_world(fake, tmp_path / "bot.sqlite3", tmp_path / "bot.log")
+    world.bot.command = lambda: [sys.executable, "-c", MDWE_LAUNCHER]  # type: ignore[method-assign]
+    try:
+        await world.bot.start()
+        about = await world.run(world.member, "about")
+        assert about.embeds[0]["title"].startswith("arxiv-digest-bot")
+        search = await world.run(world.member, "search", {"query": "diffusion"})
+        assert not search.ephemeral
+        chart = await world.run(world.member, "stats", {"days": 365})  # matplotlib and numpy under the protection
+        assert chart.message is not None and chart.message.attachments
+        for name in ("bot.sqlite3", "bot.sqlite3-wal", "bot.sqlite3.lock"):
+            mode = (tmp_path / name).stat().st_mode & 0o777
+            assert mode == 0o600, f"{name} is {mode:o}"
+    finally:
+        code = await world.bot.stop()
+        await fake.stop()
+    assert code == 0, world.bot.log()[-2000:]
+    backup = tmp_path / "backup.sqlite3"
+    result = digestbot("db", "backup", str(backup), db=tmp_path / "bot.sqlite3")
+    assert result.returncode == 0 and backup.stat().st_mode & 0o777 == 0o600

@@ -51,9 +51,13 @@ async def test_kill_9_mid_post_then_restart_completes_it_once(daily: DailyWorld,
         held.released.set()
     fake.holds.clear()
 
+    reads_before = len([r for r in fake.requests if r.method == "GET" and r.path.endswith("/messages")])
     await world.bot.start()
     await eventually(lambda: daily.delivery_states().get(channel.id) == "done")
     assert len(daily.headers(channel)) == 1
+    # History is read once, for the step that was in flight, not again before every remaining part.
+    history_reads = len([r for r in fake.requests if r.method == "GET" and r.path.endswith("/messages")]) - reads_before
+    assert history_reads == 1, history_reads
     parts = daily.thread_messages(channel)
     total = int(re.search(r"of (\d+)$", footers(parts)[0]).group(1))  # type: ignore[union-attr]
     assert footers(parts) == [f"2026-03-02 · part {n} of {total}" for n in range(1, total + 1)]
