@@ -108,7 +108,7 @@ class Services:
         db = await Database.open(settings.db_path, readers=settings.db_readers, write_wait=settings.db_write_wait_seconds)
         papers = PaperStore(db)
         return cls(
-            settings=settings, db=db, papers=papers, search=SearchIndex(db, budget=settings.search_budget_seconds),
+            settings=settings, db=db, papers=papers, search=SearchIndex(db, budget=settings.search_budget_seconds, parallel=max(1, settings.db_readers - 1)),
             categories=CategoryCache(papers), corpus=CorpusCache(papers),
             feeds=FeedStore(db), ledger=DeliveryLedger(db), source_state=SourceStateStore(db),
             subscriptions=SubscriptionStore(db),

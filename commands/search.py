@@ -23,7 +23,7 @@ from commands.options import (
 from commands.paging import PagedView, page_count
 from commands.respond import answer, in_time
 from storage.records import SearchPage, StoredPaper
-from storage.search import SearchFilters, SearchIndex
+from storage.search import Ranking, SearchFilters, SearchIndex
 
 PAGE_SIZE = 5
 QueryText = app_commands.Transform[str, BoundedText("The search", 300)]
@@ -89,21 +89,29 @@ class PaperSelect(discord.ui.Select["SearchView"]):
 
 
 class SearchView(PagedView):
-    """Previous / Next through the results and a menu to open a paper; only the searcher can use them."""
+    """Previous / Next through the results and a menu to open a paper; only the searcher can use them.
 
-    def __init__(self, owner: discord.abc.User, index: SearchIndex, query: str, filters: SearchFilters, first: SearchPage) -> None:
-        super().__init__(owner, pages=page_count(first.total, PAGE_SIZE))
+    The view keeps the search's ranked ids, so a page turn reads five papers and never ranks again
+    (ranking deeper only past the first pages kept).
+    """
+
+    def __init__(self, owner: discord.abc.User, index: SearchIndex, query: str, filters: SearchFilters,
+                 ranking: Ranking, first: list[StoredPaper]) -> None:
+        super().__init__(owner, pages=page_count(ranking.total, PAGE_SIZE))
         self.index = index
         self.query = query
         self.filters = filters
-        self.select = PaperSelect(first.papers)
+        self.ranking = ranking
+        self.select = PaperSelect(first)
         self.add_item(self.select)
 
     async def render(self, page: int) -> discord.Embed:
-        result = await self.index.search(self.query, self.filters, limit=PAGE_SIZE, offset=page * PAGE_SIZE)
-        self.pages = page_count(result.total, PAGE_SIZE)
-        self.select.options = PaperSelect.options_for(result.papers)
-        return results_embed(self.query, self.filters, result)
+        offset = page * PAGE_SIZE
+        if offset + PAGE_SIZE > len(self.ranking.ids) and not self.ranking.complete:
+            self.ranking = await self.index.rank(self.query, self.filters, depth=offset + PAGE_SIZE + self.index.depth)
+        papers = await self.index.papers(self.ranking.ids[offset:offset + PAGE_SIZE])
+        self.select.options = PaperSelect.options_for(papers)
+        return results_embed(self.query, self.filters, SearchPage(papers, self.ranking.total, offset, PAGE_SIZE))
 
 
 class Search(commands.Cog):
@@ -135,7 +143,9 @@ class Search(commands.Cog):
             since=day_option(interaction, since),
             until=day_option(interaction, until),
         )
-        first = await in_time(interaction, services.search.search(query, filters, limit=PAGE_SIZE), ephemeral=False)
+        ranking = await in_time(interaction, services.search.rank(query, filters), ephemeral=False)
+        papers = await services.search.papers(ranking.ids[:PAGE_SIZE])
+        first = SearchPage(papers, ranking.total, 0, PAGE_SIZE)
         if not first.papers:
             stored = await services.corpus.papers()
             if stored == 0:
@@ -144,7 +154,8 @@ class Search(commands.Cog):
                 message = f"No papers match {describe_search(query, filters)} among {stored:,} stored papers. Try fewer or other words."
             await answer(interaction, message, ephemeral=True)
             return
-        await SearchView(interaction.user, services.search, query, filters, first).send(interaction, results_embed(query, filters, first))
+        view = SearchView(interaction.user, services.search, query, filters, ranking, papers)
+        await view.send(interaction, results_embed(query, filters, first))
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -351,6 +351,37 @@ class Database:
             if gate is not None:
                 gate.release()
 
+    @asynccontextmanager
+    async def reading_parallel(self, *, most: int, budget: float | None = None,
+                               queue_wait: float | None = None) -> AsyncIterator[list[aiosqlite.Connection]]:
+        """Borrow one reader as a heavy read does, plus up to `most - 1` more that are free right now.
+
+        For a search split into parts run side by side. The extra readers are taken only if free
+        without waiting, so two searches never wait on each other and a point lookup always finds
+        a reader.
+        """
+        async with self.reading(budget=budget, heavy=True, queue_wait=queue_wait) as first:
+            extras: list[_Reader] = []
+            try:
+                while len(extras) + 1 < most and not self._heavy.locked() and not self._idle.empty():
+                    await self._heavy.acquire()  # free: returns at once
+                    reader = self._idle.get_nowait()
+                    reader.deadline.at = time.monotonic() + budget if budget is not None else None
+                    extras.append(reader)
+                yield [first, *(r.conn for r in extras)]
+            except sqlite3.Error as exc:
+                raise translate_error(exc, self.path) from exc
+            except BaseException:
+                for reader in extras:
+                    await reader.conn.interrupt()
+                raise
+            finally:
+                for reader in extras:
+                    if not self._closed:
+                        reader.deadline.at = None
+                    self._idle.put_nowait(reader)
+                    self._heavy.release()
+
     async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = (), *,
                        budget: float | None = None) -> list[sqlite3.Row]:
         """Run one read query on a pooled reader and return every row."""

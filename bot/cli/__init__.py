@@ -15,6 +15,7 @@ from bot.errors import DigestBotError
 from bot.logs import setup_logging
 from bot.settings import Settings
 from storage.db import StorageError
+from storage.sqlite_setup import disable_memory_statistics
 from storage.urls import url_secrets
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one digestbot command and return its exit code."""
     # Everything the bot writes (the database, its WAL, backups, rescue copies) is for its user only.
     os.umask(0o077)
+    # Before any connection opens: lets reader threads run in parallel (storage/sqlite_setup.py).
+    disable_memory_statistics()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

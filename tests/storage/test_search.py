@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 
 import pytest
 
+from bot.ingest.service import ingest_bytes, ingest_path
 from storage.db import Database
-from storage.fts_query import EmptyQuery
+from storage.fts_query import EmptyQuery, build_match
+from storage.papers import PaperStore
 from storage.search import SearchFilters, SearchIndex
+from tests.conftest import DIGESTS
 
 HOSTILE = [
     '"', '""', '"unbalanced', 'unbalanced"', "a\"b", "AND", "OR", "NOT", "diffusion AND", "OR diffusion",
@@ -105,3 +109,36 @@ async def test_special_strings_find_what_they_say(sample_db: Database) -> None:
     for paper in gpt.papers:
         text = " ".join([paper.title, paper.tldr, paper.abstract, paper.method, paper.result, paper.motivation, paper.conclusion])
         assert "GPT-4o" in text or "gpt-4o" in text.lower(), paper.arxiv_id
+
+
+@pytest.mark.parametrize("parallel", [1, 2, 3])
+async def test_the_split_ranking_is_exactly_one_bm25_ranking_of_every_match(sample_db: Database, parallel: int) -> None:
+    index = SearchIndex(sample_db, parallel=parallel)
+    conn = sqlite3.connect(sample_db.path)
+    try:
+        for query in ("learning", "diffusion model", '"large language model"', "扩散模型", "agent -survey"):
+            match = build_match(query)
+            expected = conn.execute(
+                "SELECT rowid FROM papers_fts WHERE papers_fts MATCH ? "
+                "ORDER BY bm25(papers_fts, 8.0, 4.0, 3.0, 1.0, 1.5, 0.0), rowid DESC LIMIT 60", (match,)).fetchall()
+            total = conn.execute("SELECT count(*) FROM papers_fts WHERE papers_fts MATCH ?", (match,)).fetchone()[0]
+            ranking = await index.rank(query, depth=60)
+            assert ranking.ids == [r[0] for r in expected], query
+            assert ranking.total == total
+    finally:
+        conn.close()
+
+
+async def test_a_date_range_keeps_papers_listed_on_any_day_of_it(db: Database) -> None:
+    store = PaperStore(db)
+    report = await ingest_path(store, DIGESTS / "2025-12-31_AI_enhanced_Chinese.jsonl")
+    assert report.error is None
+    # The same file for a later day: every paper is listed on both days.
+    await ingest_bytes(store, "2026-01-05_AI_enhanced_Chinese.jsonl", (DIGESTS / "2025-12-31_AI_enhanced_Chinese.jsonl").read_bytes())
+    index = SearchIndex(db)
+    everything = await index.rank("learning")
+    only_later = await index.rank("learning", SearchFilters(since=dt.date(2026, 1, 1)))
+    before = await index.rank("learning", SearchFilters(until=dt.date(2025, 12, 31)))
+    nothing = await index.rank("learning", SearchFilters(since=dt.date(2026, 2, 1)))
+    assert everything.total > 0 and only_later.ids == everything.ids == before.ids
+    assert nothing.total == 0 and nothing.ids == []
