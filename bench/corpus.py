@@ -25,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import bench.common  # noqa: E402,F401  (SQLite set up before the first connection)
 from bot.ingest.digest import parse_digest_file  # noqa: E402
 from bot.ingest.paper import Paper  # noqa: E402
 from storage.db import Database  # noqa: E402

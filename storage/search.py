@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,12 +57,12 @@ _IN_DATES = """
 DEFAULT_DEPTH = 100
 
 
-def _parts(low: int, high: int, count: int) -> list[tuple[int, int]]:
-    """Split the id range [low, high] into `count` contiguous parts of about equal width."""
+def _split(low: int, high: int, count: int) -> list[tuple[int | None, int | None]]:
+    """[low, high] cut into `count` runs of ids of about equal width (fewer when there are fewer ids)."""
     count = max(1, min(count, high - low + 1))
     width = (high - low + 1) / count
-    bounds = [low + round(width * n) for n in range(count)] + [high + 1]
-    return [(bounds[n], bounds[n + 1] - 1) for n in range(count)]
+    edges = [low + round(width * n) for n in range(count)] + [high + 1]
+    return [(edges[n], edges[n + 1] - 1) for n in range(count)]
 
 
 class SearchIndex:
@@ -76,6 +77,8 @@ class SearchIndex:
         self.queue_wait = queue_wait
         self.parallel = max(1, parallel)
         self.depth = depth
+        self._id_range: tuple[int, int] | None = None
+        self._id_range_at = 0.0
 
     async def rank(self, text: str, filters: SearchFilters | None = None, *, depth: int | None = None) -> Ranking:
         """Rank every paper matching `text` (and the filters) by bm25; return the best `depth` ids and the total.
@@ -88,39 +91,64 @@ class SearchIndex:
         match = build_match(text, author=filters.author, category=filters.category)
         params: dict[str, Any] = {"match": match, "depth": depth}
         where = "papers_fts MATCH :match"
-        if filters.since is not None or filters.until is not None:
+        dated = filters.since is not None or filters.until is not None
+        if dated:
             params["since"] = filters.since.isoformat() if filters.since else "0000-00-00"
             params["until"] = filters.until.isoformat() if filters.until else "9999-99-99"
-            # `+rowid` keeps the date set a filter on FTS5's output (bm25 runs only on what passes)
-            # instead of a lookup per listed paper; the id range below narrows what FTS5 reads.
-            where += f" AND +rowid IN ({_IN_DATES})"
-            bounds = f"SELECT min(paper_id), max(paper_id) FROM ({_IN_DATES})"
-        else:
-            bounds = "SELECT min(id), max(id) FROM papers"
         async with self._db.reading_parallel(most=self.parallel, budget=self.budget, queue_wait=self.queue_wait) as readers:
-            low, high = next(iter(await readers[0].execute_fetchall(bounds, params)))
-            if low is None:
-                return Ranking()
+            if dated:
+                row = next(iter(await readers[0].execute_fetchall(
+                    f"SELECT min(paper_id), max(paper_id), count(DISTINCT paper_id) FROM ({_IN_DATES})", params)))
+                if row[0] is None:
+                    return Ranking()
+                low, high, listed = int(row[0]), int(row[1]), int(row[2])
+                if high - low + 1 != listed:
+                    # The days' papers are not one run of ids (days stored out of order): check each
+                    # match against them. `+rowid` keeps that a filter on FTS5's output, so bm25 runs
+                    # only on what passes, instead of one FTS5 lookup per listed paper (38 s at 1M).
+                    where += f" AND +rowid IN ({_IN_DATES})"
+                cuts = _split(low, high, len(readers))
+            else:
+                cuts = await self._cuts(readers[0], len(readers))
             parts = await asyncio.gather(*(
-                self._rank_part(reader, where, {**params, "low": a, "high": b})
-                for reader, (a, b) in zip(readers, _parts(low, high, len(readers)), strict=False)
+                self._rank_part(reader, where, params, low, high)
+                for reader, (low, high) in zip(readers, cuts, strict=True)
             ))
         total = sum(count for count, _ in parts)
         # Best score first (bm25 is negative: lower is better); among equal scores, newer papers first.
         best = sorted((row for _, rows in parts for row in rows), key=lambda row: (row[1], -row[0]))
         return Ranking([row[0] for row in best[:depth]], total)
 
+    async def _cuts(self, reader: aiosqlite.Connection, count: int) -> list[tuple[int | None, int | None]]:
+        """`count` id ranges covering every paper, open at both ends so papers stored since are never missed."""
+        if count == 1:
+            return [(None, None)]
+        now = time.monotonic()
+        if self._id_range is None or now - self._id_range_at > 60:
+            # Two subqueries: SQLite answers a lone min() or max() from the index, both at once by a scan.
+            row = next(iter(await reader.execute_fetchall(
+                "SELECT (SELECT min(id) FROM papers), (SELECT max(id) FROM papers)")))
+            self._id_range = (int(row[0] or 0), int(row[1] or 0))
+            self._id_range_at = now
+        cuts: list[tuple[int | None, int | None]] = list(_split(*self._id_range, count))
+        cuts[0] = (None, cuts[0][1])
+        cuts[-1] = (cuts[-1][0], None)
+        return cuts
+
     @staticmethod
-    async def _rank_part(reader: aiosqlite.Connection, where: str, params: dict[str, Any]) -> tuple[int, list[Any]]:
-        scope = f"{where} AND rowid BETWEEN :low AND :high"
-        counted = await reader.execute_fetchall(f"SELECT count(*) FROM papers_fts WHERE {scope}", params)
-        total = int(next(iter(counted))[0])
-        if total == 0:
-            return 0, []
-        rows = await reader.execute_fetchall(
-            f"SELECT rowid, {_RANK} FROM papers_fts WHERE {scope} ORDER BY 2, rowid DESC LIMIT :depth", params
-        )
-        return total, list(rows)
+    async def _rank_part(reader: aiosqlite.Connection, where: str, params: dict[str, Any], low: int | None,
+                         high: int | None) -> tuple[int, list[Any]]:
+        """Count and rank the matches with ids in [low, high] in one statement (one trip to the reader's thread)."""
+        scope = where + ("" if low is None else " AND rowid >= :low") + ("" if high is None else " AND rowid <= :high")
+        rows = list(await reader.execute_fetchall(
+            f"""
+            SELECT NULL, count(*) FROM papers_fts WHERE {scope}
+            UNION ALL
+            SELECT * FROM (SELECT rowid, {_RANK} FROM papers_fts WHERE {scope} ORDER BY 2, rowid DESC LIMIT :depth)
+            """,
+            {**params, "low": low, "high": high},
+        ))
+        return int(rows[0][1]), rows[1:]
 
     async def papers(self, ids: list[int]) -> list[StoredPaper]:
         """The stored papers with these ids, in the order given."""
