@@ -69,9 +69,9 @@ class CorpusCache:
     _stats: CorpusStats | None = None
 
     async def stats(self) -> CorpusStats:
-        """Papers, digests, their date range and papers per primary category."""
+        """Papers, digests and their date range."""
         if self._stats is None or time.monotonic() - self._loaded_at > self.ttl:
-            self._stats = await self.store.stats()
+            self._stats = await self.store.totals()
             self._loaded_at = time.monotonic()
         return self._stats
 

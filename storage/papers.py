@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import sqlite3
@@ -372,22 +373,25 @@ class PaperStore:
         rows = await self._db.fetchall(query)
         return [(row[0], row[1]) for row in rows]
 
-    async def stats(self) -> CorpusStats:
-        """Return counts of papers, digests and papers per primary category."""
+    async def totals(self) -> CorpusStats:
+        """Papers and digests stored and the digests' date range (cheap at any size; no per-category counts)."""
         query = """
             SELECT (SELECT count(*) FROM papers), (SELECT count(*) FROM digests),
                    (SELECT min(date) FROM digests), (SELECT max(date) FROM digests)
         """
-        rows = list(await self._db.fetchall(query))
-        papers, digests, first, last = rows[0]
-        per_category = await self._db.fetchall(
-            "SELECT primary_category, count(*) AS n FROM papers GROUP BY primary_category ORDER BY n DESC, primary_category"
-        )
+        papers, digests, first, last = (await self._db.fetchall(query))[0]
         return CorpusStats(
             papers=papers,
             digests=digests,
             first_date=dt.date.fromisoformat(first) if first else None,
             last_date=dt.date.fromisoformat(last) if last else None,
-            per_category=[(r[0], r[1]) for r in per_category],
         )
+
+    async def stats(self) -> CorpusStats:
+        """`totals()` and papers per primary category (reads every paper: for the operator's `digestbot stats`)."""
+        totals = await self.totals()
+        per_category = await self._db.fetchall(
+            "SELECT primary_category, count(*) AS n FROM papers GROUP BY primary_category ORDER BY n DESC, primary_category"
+        )
+        return dataclasses.replace(totals, per_category=[(r[0], r[1]) for r in per_category])
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +20,9 @@ CREATE_PUBLIC_THREADS = 1 << 35
 SEND_MESSAGES_IN_THREADS = 1 << 38
 MEMBER_DEFAULT = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | ATTACH_FILES | READ_MESSAGE_HISTORY | SEND_MESSAGES_IN_THREADS | CREATE_PUBLIC_THREADS
 
-_ids = itertools.count(1_200_000_000_000_000_000)
+# Snowflakes start from the clock, so two runs never share ids (an application id reused on the
+# same database would look like the same application to the bot).
+_ids = itertools.count(1_200_000_000_000_000_000 + int(time.time() * 1000) % 10**11 * 1000)
 
 
 def snowflake() -> int:

@@ -3,6 +3,7 @@ Discord's message limits and permissions so a bot that breaks them fails here as
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from aiohttp import web
@@ -196,6 +197,7 @@ async def callback(fake: FakeDiscord, parts: list[str], request: web.Request, bo
         if problems:
             return _invalid(problems)
     record.callback_type = kind
+    record.answered_at = time.monotonic()
     record.callback_data = data
     message: Message | None = None
     if kind in (4, 5):

@@ -91,6 +91,9 @@ class InteractionRecord:
     original: Message | None = None
     followups: list[Message] = field(default_factory=list)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
+    # time.monotonic() when the event left for the bot, and when the bot first answered (or deferred).
+    sent_at: float = 0.0
+    answered_at: float | None = None
 
 
 @dataclass
@@ -334,7 +337,8 @@ class FakeDiscord:
     # ----- what tests call --------------------------------------------------------------------
 
     def _interaction_base(self, kind: int, user: User, channel: Channel, guild: Guild | None) -> tuple[InteractionRecord, dict[str, Any]]:
-        record = InteractionRecord(snowflake(), f"itoken-{snowflake()}", user.id, channel.id, guild.id if guild else None, kind)
+        record = InteractionRecord(snowflake(), f"itoken-{snowflake()}", user.id, channel.id, guild.id if guild else None, kind,
+                                   sent_at=time.monotonic())
         self.interactions[record.id] = record
         self.by_token[record.token] = record
         data: dict[str, Any] = {
