@@ -112,7 +112,7 @@ class SearchIndex:
                 cuts = await self._cuts(readers[0], len(readers))
             parts = await asyncio.gather(*(
                 self._rank_part(reader, where, params, low, high)
-                for reader, (low, high) in zip(readers, cuts, strict=True)
+                for reader, (low, high) in zip(readers, cuts, strict=False)  # fewer ids than readers: fewer parts
             ))
         total = sum(count for count, _ in parts)
         # Best score first (bm25 is negative: lower is better); among equal scores, newer papers first.

@@ -142,3 +142,9 @@ async def test_a_date_range_keeps_papers_listed_on_any_day_of_it(db: Database) -
     nothing = await index.rank("learning", SearchFilters(since=dt.date(2026, 2, 1)))
     assert everything.total > 0 and only_later.ids == everything.ids == before.ids
     assert nothing.total == 0 and nothing.ids == []
+
+
+async def test_a_corpus_smaller_than_the_number_of_parts_still_ranks(db: Database) -> None:
+    await ingest_bytes(PaperStore(db), "2026-01-05.jsonl", b'{"id": "2601.00001", "title": "A learning paper", "categories": ["cs.LG"]}\n')
+    ranking = await SearchIndex(db, parallel=3).rank("learning", SearchFilters(since=dt.date(2026, 1, 1)))
+    assert ranking.total == 1 and len(ranking.ids) == 1
