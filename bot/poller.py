@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 
 from bot.ingest.digest import DigestLimits
-from bot.ingest.service import IngestReport, ingest_bytes, ingest_path
+from bot.ingest.service import IngestReport, ReadDigest, read_bytes, read_path, store_read
 from bot.services import Services
 from bot.sources import DigestSource, FetchedDigest, PollOutcome
 from storage.db import StorageError
@@ -26,13 +26,18 @@ class Poller:
         # What the last poll left for later polls after downtime (shown by /status).
         self.catch_up_left: tuple[dt.date, dt.date] | None = None
 
-    async def _ingest(self, fetched: FetchedDigest) -> IngestReport:
-        now = self.services.clock()
-        store = self.services.papers
+    async def _read(self, fetched: FetchedDigest) -> ReadDigest | IngestReport:
         if fetched.path is not None:
-            return await ingest_path(store, fetched.path, fetched.date, arrival="poll", limits=self.limits, now=now)
+            return await read_path(fetched.path, fetched.date, limits=self.limits)
         assert fetched.data is not None
-        return await ingest_bytes(store, fetched.name, fetched.data, fetched.date, arrival="poll", limits=self.limits, now=now)
+        return await read_bytes(fetched.name, fetched.data, fetched.date, limits=self.limits)
+
+    async def _ingest_day(self, files: list[FetchedDigest]) -> list[IngestReport]:
+        """Parse a day's files, then store them as one transaction (in the order their source gave)."""
+        reads = [await self._read(fetched) for fetched in files]
+        readable = [read for read in reads if isinstance(read, ReadDigest)]
+        stored = iter(await store_read(self.services.papers, readable, arrival="poll", now=self.services.clock()))
+        return [read if isinstance(read, IngestReport) else next(stored) for read in reads]
 
     async def poll_once(self) -> PollRun:
         """Fetch and ingest; a broken digest is reported and the rest still land.
@@ -61,23 +66,27 @@ class Poller:
         if outcome is not None:
             problems += outcome.errors
             failed_days |= {d.day for d in outcome.days if d.errors}
-            for fetched in outcome.digests:
+            for day in outcome.days:
+                if not day.files:
+                    continue
                 try:
-                    report = await self._ingest(fetched)
-                    await self.source.remember(fetched)
+                    reports = await self._ingest_day(day.files)
+                    for fetched in day.files:
+                        await self.source.remember(fetched)
                 except StorageError as exc:
-                    # Not remembered: the next poll fetches the file again.
+                    # Not remembered: the next poll fetches the day's files again.
                     storage_problems.append(str(exc))
-                    failed_days.add(fetched.date)
+                    failed_days.add(day.day)
                     continue
-                if report.error is not None:
-                    problems.append(report.error)
-                    continue
-                result = report.result
-                if result is not None and not result.already_ingested:
-                    new_days.append(f"{fetched.date} ({result.papers} papers, {result.new} new)")
-                    if self._too_old_to_post(fetched.date, started):
-                        held_back.append(str(fetched.date))
+                for fetched, report in zip(day.files, reports, strict=True):
+                    if report.error is not None:
+                        problems.append(report.error)
+                        continue
+                    result = report.result
+                    if result is not None and not result.already_ingested:
+                        new_days.append(f"{fetched.date} ({result.papers} papers, {result.new} new)")
+                        if self._too_old_to_post(fetched.date, started):
+                            held_back.append(str(fetched.date))
             try:
                 await self._advance_cursor(outcome, failed_days)
             except StorageError as exc:
@@ -86,9 +95,9 @@ class Poller:
         if new_days:
             services.categories.invalidate()
             services.corpus.invalidate()
-        for day in sorted(set(held_back)):
+        for late in sorted(set(held_back)):
             log.info("the digest of %s arrived more than %d days after its date: stored and searchable, not posted to "
-                     "feeds or DMs (DIGESTBOT_MAX_POST_AGE_DAYS)", day, services.settings.max_post_age_days)
+                     "feeds or DMs (DIGESTBOT_MAX_POST_AGE_DAYS)", late, services.settings.max_post_age_days)
         unique_storage = list(dict.fromkeys(storage_problems))
         problems = unique_storage + problems
         summary = self._summary(outcome, new_days, problems)

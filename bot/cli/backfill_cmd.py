@@ -10,8 +10,9 @@ from bot.cli.ingest_cmd import describe
 from bot.cli.progress import ProgressBar, wrap
 from bot.dates import parse_day
 from bot.errors import InvalidInput
+from bot.ingest.batch import IngestBatch
 from bot.ingest.digest import DigestLimits
-from bot.ingest.service import ingest_bytes
+from bot.ingest.service import IngestReport, read_bytes
 from bot.settings import Settings
 from bot.sources import RemoteBranchSource
 from storage.db import Database, StorageError
@@ -54,42 +55,55 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     failures = stored = missing = files = 0
     papers: set[str] = set()
     stopped: str | None = None
+    fetch_failed: set[dt.date] = set()
+    day_reports: dict[dt.date, list[IngestReport]] = {}
     try:
         store = PaperStore(db)
         source = RemoteBranchSource(settings.source_url, settings.source_language, SourceStateStore(db),
                                     backoff=settings.source_retry_seconds, limits=limits,
                                     redirect_hosts=settings.source_redirect_hosts)
         progress = ProgressBar(days, "days")
-        for offset in range(days):
-            day = since + dt.timedelta(days=offset)
-            result = await source.fetch_day(day)
-            for error in result.errors:
-                progress.print(f"FAILED   {day}: {error}", sys.stderr)
-            if not result.published and not result.errors:
-                missing += 1
-                progress.print(f"{day}  not published (404)")
-            day_failed = bool(result.errors)
-            for fetched in result.files:
-                assert fetched.data is not None
-                try:
-                    report = await ingest_bytes(store, fetched.name, fetched.data, fetched.date, arrival="backfill", limits=limits)
-                except StorageError as exc:
-                    stopped = str(exc)
-                    break
-                files += report.landed
-                papers |= report.paper_ids
-                for line in describe(report, fetched.name.rsplit("/", 1)[-1]):
+        batch = IngestBatch(store, "backfill")
+
+        def report_all(done: list[IngestReport]) -> None:
+            for report in done:
+                if report.date is not None:
+                    day_reports.setdefault(report.date, []).append(report)
+                for line in describe(report, report.source.rsplit("/", 1)[-1]):
                     progress.print(line, sys.stderr if report.error else sys.stdout)
-                day_failed = day_failed or not report.complete
-            if stopped is not None:
-                break
-            if result.files and not day_failed:
-                stored += 1
-            failures += day_failed
-            progress.advance(day.isoformat())
+
+        try:
+            for offset in range(days):
+                day = since + dt.timedelta(days=offset)
+                result = await source.fetch_day(day)
+                for error in result.errors:
+                    progress.print(f"FAILED   {day}: {error}", sys.stderr)
+                    fetch_failed.add(day)
+                if not result.published and not result.errors:
+                    missing += 1
+                    progress.print(f"{day}  not published (404)")
+                for fetched in result.files:
+                    assert fetched.data is not None
+                    read = await read_bytes(fetched.name, fetched.data, fetched.date, limits=limits)
+                    if isinstance(read, IngestReport):
+                        read.date = fetched.date  # a failed file still belongs to its day
+                    report_all(await batch.add(read))
+                progress.advance(day.isoformat())
+            report_all(await batch.flush())
+        except StorageError as exc:
+            stopped = str(exc)
         progress.clear()
     finally:
         await db.close()
+    for day, reports in day_reports.items():
+        files += sum(r.landed for r in reports)
+        for report in reports:
+            papers |= report.paper_ids
+        if day in fetch_failed or not all(r.complete for r in reports):
+            fetch_failed.add(day)
+        else:
+            stored += 1
+    failures = len(fetch_failed)
     where = source.describe()
     if stopped is not None:
         for line in wrap(f"FAILED   {stopped}; backfill stopped"):

@@ -10,9 +10,10 @@ from pathlib import Path
 from bot.cli.progress import ProgressBar, wrap
 from bot.dates import parse_day
 from bot.errors import DigestError, InvalidInput
+from bot.ingest.batch import IngestBatch
 from bot.ingest.digest import DigestLimits, date_from_name
 from bot.ingest.files import find_digest_files
-from bot.ingest.service import IngestReport, ingest_path
+from bot.ingest.service import IngestReport, read_path
 from bot.settings import Settings
 from storage.db import Database, StorageError
 from storage.papers import PaperStore
@@ -101,21 +102,29 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         store = PaperStore(db)
         progress = ProgressBar(len(found.files), "files")
-        for path in found.files:
-            try:
-                report = await ingest_path(store, path, date, arrival="ingest", limits=limits)
-            except StorageError as exc:
-                stopped = str(exc)
-                break
-            reports.append(report)
-            for line in describe(report, _shown_name(path, roots)):
-                progress.print(line, sys.stderr if report.error else sys.stdout)
-            progress.advance(path.name)
+        batch = IngestBatch(store, "ingest")
+        shown = {str(path): _shown_name(path, roots) for path in found.files}
+
+        def report_all(done: list[IngestReport]) -> None:
+            for report in done:
+                reports.append(report)
+                for line in describe(report, shown.get(report.source)):
+                    progress.print(line, sys.stderr if report.error else sys.stdout)
+
+        try:
+            for path in found.files:
+                read = await read_path(path, date, limits=limits)
+                report_all(await batch.add(read))
+                progress.advance(path.name)
+            report_all(await batch.flush())
+        except StorageError as exc:
+            stopped = str(exc)
         progress.clear()
     finally:
         await db.close()
     if stopped is not None:
-        for line in wrap(f"FAILED   {stopped}; {len(found.files) - len(reports)} files were not ingested"):
+        for line in wrap(f"FAILED   {stopped}; the {len(found.files) - len(reports)} files not reported above were not "
+                         "stored (run the same command again)"):
             print(line, file=sys.stderr)
     print(_summary(reports, len(found.files), found.ignored, settings.db_path))
     everything = not found.problems and stopped is None and all(r.complete for r in reports)

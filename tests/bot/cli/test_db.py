@@ -84,7 +84,7 @@ def many_days(folder: Path, days: int) -> None:
 def test_backup_during_a_bulk_ingest_is_consistent_and_does_not_block_it(tmp_path: Path) -> None:
     folder = tmp_path / "days"
     folder.mkdir()
-    many_days(folder, 60)
+    many_days(folder, 150)  # more than two batches of BATCH_FILES, so the backup falls between commits
     db_path = tmp_path / "live.sqlite3"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGESTBOT_", "DISCORD_"))}
     env["DIGESTBOT_DB"] = str(db_path)
@@ -107,9 +107,9 @@ def test_backup_during_a_bulk_ingest_is_consistent_and_does_not_block_it(tmp_pat
         if ingest.poll() is None:
             ingest.kill()
     assert ingest.returncode == 0, err
-    assert "60 files: 60 ingested completely, 0 failed; 60 days (2026-01-01 to 2026-03-01); 12,780 distinct papers" in out
+    assert "150 files: 150 ingested completely, 0 failed; 150 days (2026-01-01 to 2026-05-30); 31,950 distinct papers" in out
     first = sqlite3.connect(backups[0])
-    assert 5 <= first.execute("SELECT count(*) FROM digests").fetchone()[0] < 60  # taken mid-ingest
+    assert 5 <= first.execute("SELECT count(*) FROM digests").fetchone()[0] < 150  # taken mid-ingest
     first.close()
     for target in backups:
         conn = sqlite3.connect(target)

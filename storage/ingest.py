@@ -1,0 +1,277 @@
+"""Storing digest files: a batch of files as one transaction, each paper written and indexed once.
+
+A file's papers are merged into what is stored (new text wins over older, richer formats over
+poorer on the same day, never erasing text); a paper listed again is linked to its new day. The
+full-text index is contentless, so changing a paper there means deleting exactly the old
+derived text and adding the new: the costliest step of an ingest. In a batch, every file is
+merged in memory in order first, and each paper touched by the batch is then written and
+re-indexed once, with its final text: a paper listed on five days of a bulk load is indexed
+once, not five times (bench/README.md). Each file keeps its own counts, as if stored alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from storage.records import PaperInput
+from storage.text import category_token, fold_name, has_cjk, index_text
+
+_TEXT_FIELDS = (
+    "title", "primary_category", "tldr", "motivation", "method", "result", "conclusion",
+    "abstract", "comment", "code_url", "keywords", "translated_title",
+)
+# Columns that only say when a paper was seen: a change there is not a change of the paper.
+_BOOKKEEPING = frozenset({"first_seen", "last_seen", "updated_at", "source_rank"})
+_COLUMNS = ("id", "arxiv_id", "authors", "categories", "language", "first_seen", "last_seen", "updated_at",
+            "source_rank", *_TEXT_FIELDS)
+_CHUNK = 500
+ARRIVALS = ("poll", "backfill", "ingest")
+T = TypeVar("T")
+
+# The ingest bench sets a dict here to learn where an ingest spends its time (phase -> seconds).
+PHASE_TIMES: dict[str, float] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DigestFile:
+    """One parsed digest file to store for a day."""
+
+    papers: Sequence[PaperInput]
+    date: dt.date
+    source: str
+    fmt: str
+    language: str
+    content_hash: str
+    format_rank: int = 2
+    arrival: str = "ingest"
+
+
+@dataclass(frozen=True, slots=True)
+class FileCounts:
+    """What storing one file did: distinct papers, new ones, ones whose text changed, unchanged ones."""
+
+    papers: int
+    new: int
+    updated: int
+    unchanged: int
+    already_ingested: bool = False
+
+
+def source_rank(day: dt.date, format_rank: int) -> int:
+    """Which text wins when two files describe a paper: the later day, then the richer format (0-2)."""
+    return day.toordinal() * 4 + format_rank
+
+
+def fts_values(row: dict[str, object]) -> tuple[str, str, str, str, str, str]:
+    """Return the six indexed columns for a paper row; deletes must pass exactly these back."""
+    authors = index_text(" ; ".join(fold_name(name) for name in json.loads(str(row["authors"]))))
+    # English summaries restate the English abstract, so indexing them again costs a third of
+    # ingest time for no new words; summaries in another script (Chinese) are the only place
+    # their words occur, so they are indexed.
+    fields = ["keywords", "translated_title"]
+    if has_cjk(str(row["tldr"])):
+        fields += ["motivation", "method", "result", "conclusion"]
+    details = "\n".join(str(row[name]) for name in fields if row[name])
+    return (
+        index_text(str(row["title"])),
+        authors,
+        index_text(str(row["tldr"])),
+        index_text(str(row["abstract"])),
+        index_text(details),
+        " ".join(category_token(c) for c in json.loads(str(row["categories"]))),
+    )
+
+
+def merge(old: dict[str, object] | None, paper: PaperInput, date: str, now: str, rank: int) -> dict[str, object]:
+    """Merge a newly parsed paper into its stored row.
+
+    Text of a file that ranks at least as high as the one the row came from wins (but never
+    erases text); a lower-ranked file only fills fields that are still empty. So the markdown and
+    the JSONL of a day give the same paper whichever arrives first.
+    """
+    row: dict[str, object] = dict(old) if old is not None else {}
+    wins = old is None or rank >= int(str(old["source_rank"]))
+    for name in _TEXT_FIELDS:
+        value = getattr(paper, name)
+        if old is None or (value and (wins or not old[name])):
+            row[name] = value
+    if old is None or (paper.authors and (wins or old["authors"] == "[]")):
+        row["authors"] = json.dumps(paper.authors, ensure_ascii=False)
+    old_categories = json.loads(str(old["categories"])) if old is not None else []
+    categories = list(paper.categories)
+    if old is not None and (not wins or not categories) and old_categories:
+        categories = old_categories
+    elif len(old_categories) > len(categories) and set(categories) <= set(old_categories):
+        categories = old_categories  # a markdown digest knows only the primary category
+    row["categories"] = json.dumps(categories, ensure_ascii=False)
+    row["language"] = "zh" if has_cjk(str(row["tldr"])) else ("en" if row["tldr"] else (old or {}).get("language", ""))
+    row["first_seen"] = min(date, str(old["first_seen"])) if old is not None else date
+    row["last_seen"] = max(date, str(old["last_seen"])) if old is not None else date
+    row["source_rank"] = max(rank, int(str(old["source_rank"]))) if old is not None else rank
+    row["updated_at"] = now
+    return row
+
+
+def _chunks(items: Sequence[T], size: int = _CHUNK) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+class _Phases:
+    """Adds the time since the last mark to PHASE_TIMES[name], when the bench is looking."""
+
+    __slots__ = ("last",)
+
+    def __init__(self) -> None:
+        self.last = time.perf_counter()
+
+    def mark(self, name: str) -> None:
+        if PHASE_TIMES is not None:
+            now = time.perf_counter()
+            PHASE_TIMES[name] = PHASE_TIMES.get(name, 0.0) + now - self.last
+            self.last = now
+
+
+def _digest_id(conn: sqlite3.Connection, item: DigestFile, now: str, source: str) -> int:
+    return int(conn.execute(
+        """
+        INSERT INTO digests (date, source, language, arrival, ingested_at, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?)
+        ON CONFLICT (date) DO UPDATE SET source = excluded.source,
+            language = CASE WHEN excluded.language != '' THEN excluded.language ELSE digests.language END,
+            updated_at = excluded.updated_at
+        RETURNING id
+        """,
+        (item.date.isoformat(), source, item.language, item.arrival, now, now),
+    ).fetchone()[0])
+
+
+def store_batch(conn: sqlite3.Connection, items: Sequence[DigestFile], sources: Sequence[str],
+                now: str) -> list[FileCounts]:
+    """Store every file of `items` in the caller's transaction (run in the writer's own thread)."""
+    phases = _Phases()
+    # 1. Each file's day, and whether the day has this very file already (by content).
+    digest_ids: list[int] = []
+    known: list[bool] = []
+    seen_files: set[tuple[int, str]] = set()
+    for item, source in zip(items, sources, strict=True):
+        day = item.date.isoformat()
+        existing = conn.execute("SELECT id FROM digests WHERE date = ?", (day,)).fetchone()
+        stored = existing is not None and conn.execute(
+            "SELECT 1 FROM digest_files WHERE digest_id = ? AND content_hash = ?", (existing[0], item.content_hash)
+        ).fetchone() is not None
+        if stored or (existing is not None and (existing[0], item.content_hash) in seen_files):
+            digest_ids.append(int(existing[0]))
+            known.append(True)
+            continue
+        digest_id = _digest_id(conn, item, now, source)
+        digest_ids.append(digest_id)
+        known.append(False)
+        seen_files.add((digest_id, item.content_hash))
+    # 2. Every paper the batch mentions, as stored before it.
+    wanted = list(dict.fromkeys(p.arxiv_id for item, old in zip(items, known, strict=True) if not old for p in item.papers))
+    before: dict[str, dict[str, object]] = {}
+    for chunk in _chunks(wanted):
+        marks = ",".join("?" * len(chunk))
+        for found in conn.execute(f"SELECT * FROM papers WHERE arxiv_id IN ({marks})", tuple(chunk)):
+            before[found["arxiv_id"]] = dict(found)
+    phases.mark("read known papers")
+    # 3. Merge file after file in memory; count per file as if each were stored alone.
+    state: dict[str, dict[str, object]] = dict(before)
+    results: list[FileCounts] = []
+    listings: list[tuple[int, str, str, int]] = []
+    for item, digest_id, old_file in zip(items, digest_ids, known, strict=True):
+        latest: dict[str, PaperInput] = {}
+        position: dict[str, int] = {}
+        for index, paper in enumerate(item.papers):
+            latest[paper.arxiv_id] = paper
+            position.setdefault(paper.arxiv_id, index)
+        if old_file:
+            results.append(FileCounts(len(latest), 0, 0, len(latest), already_ingested=True))
+            continue
+        rank = source_rank(item.date, item.format_rank)
+        day = item.date.isoformat()
+        new = changed = 0
+        for arxiv_id, paper in latest.items():
+            old = state.get(arxiv_id)
+            row = merge(old, paper, day, now, rank)
+            if old is None:
+                row["arxiv_id"] = arxiv_id
+                new += 1
+            elif any(row[k] != old[k] for k in row if k not in _BOOKKEEPING):
+                changed += 1
+            state[arxiv_id] = row
+            listings.append((digest_id, arxiv_id, paper.section or paper.primary_category, position[arxiv_id]))
+        results.append(FileCounts(len(latest), new, changed, len(latest) - new - changed))
+    phases.mark("merge (Python)")
+    # 4. Each touched paper written once, with its final text; the index touched only where the text changed.
+    next_id = int(conn.execute("SELECT coalesce(max(id), 0) FROM papers").fetchone()[0]) + 1
+    inserts: list[dict[str, object]] = []
+    updates: list[dict[str, object]] = []
+    reindex: list[tuple[int, tuple[str, ...], tuple[str, ...]]] = []
+    recategorise: list[dict[str, object]] = []
+    for arxiv_id in wanted:
+        row = state[arxiv_id]
+        old = before.get(arxiv_id)
+        if old is None:
+            # Ids are assigned here (we are the only writer): no read-back. New papers get growing
+            # ids, so a higher id is a more recently listed paper (search splits by id).
+            row["id"] = next_id + len(inserts)
+            inserts.append(row)
+        elif any(row[k] != old[k] for k in row if k != "updated_at"):
+            updates.append(row)
+            old_text, new_text = fts_values(old), fts_values(row)
+            if old_text != new_text:
+                reindex.append((int(str(row["id"])), old_text, new_text))
+            if row["categories"] != old["categories"]:
+                recategorise.append(row)
+    indexed = [(row["id"], *fts_values(row)) for row in inserts]
+    phases.mark("index text (Python)")
+    if inserts:
+        conn.executemany(f"INSERT INTO papers ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
+                         [tuple(row[c] for c in _COLUMNS) for row in inserts])
+    if updates:
+        assignments = ", ".join(f"{c} = ?" for c in _COLUMNS[2:])
+        conn.executemany(f"UPDATE papers SET {assignments} WHERE id = ?",
+                         [(*(row[c] for c in _COLUMNS[2:]), row["id"]) for row in updates])
+    phases.mark("paper rows")
+    if indexed:
+        conn.executemany("INSERT INTO papers_fts (rowid, title, authors, tldr, abstract, details, categories) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?)", indexed)
+    phases.mark("index new papers")
+    if reindex:
+        conn.executemany("INSERT INTO papers_fts (papers_fts, rowid, title, authors, tldr, abstract, details, categories) "
+                         "VALUES ('delete', ?, ?, ?, ?, ?, ?, ?)", [(pid, *old_text) for pid, old_text, _ in reindex])
+        conn.executemany("INSERT INTO papers_fts (rowid, title, authors, tldr, abstract, details, categories) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?)", [(pid, *new_text) for pid, _, new_text in reindex])
+    phases.mark("re-index changed papers")
+    # 5. Categories, the days' listings, counts and the files.
+    if recategorise:
+        conn.executemany("DELETE FROM paper_categories WHERE paper_id = ?", [(row["id"],) for row in recategorise])
+    conn.executemany("INSERT OR IGNORE INTO paper_categories (category, paper_id) VALUES (?, ?)",
+                     [(c, row["id"]) for row in [*inserts, *recategorise] for c in json.loads(str(row["categories"]))])
+    conn.executemany("INSERT OR IGNORE INTO digest_papers (digest_id, paper_id, section, position) VALUES (?, ?, ?, ?)",
+                     [(digest_id, state[arxiv_id]["id"], section, position) for digest_id, arxiv_id, section, position in listings])
+    for digest_id in dict.fromkeys(d for d, old in zip(digest_ids, known, strict=True) if not old):
+        conn.execute("UPDATE digests SET paper_count = (SELECT count(*) FROM digest_papers WHERE digest_id = ?) WHERE id = ?",
+                     (digest_id, digest_id))
+    conn.executemany(
+        "INSERT INTO digest_files (digest_id, content_hash, source, format, paper_count, ingested_at) VALUES (?, ?, ?, ?, ?, ?)",
+        [(digest_id, item.content_hash, source, item.fmt, counts.papers, now)
+         for item, source, digest_id, counts in zip(items, sources, digest_ids, results, strict=True)
+         if not counts.already_ingested],
+    )
+    phases.mark("categories and listings")
+    return results
+
+
+def record_phase(name: str, seconds: float) -> None:
+    """Add a phase measured outside the writer's thread (the commit) for the ingest bench."""
+    if PHASE_TIMES is not None:
+        PHASE_TIMES[name] = PHASE_TIMES.get(name, 0.0) + seconds
