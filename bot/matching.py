@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from storage.keyword_index import KeywordIndex
 from storage.records import DigestEntry, StoredPaper
-from storage.subscriptions import Subscription
+from storage.subscriptions import Subscription, SubscriptionGroup
 from storage.text import fold_name
 
 # A paper matching several subscriptions is listed under the most specific one.
@@ -78,8 +78,8 @@ class UserMatches:
         return [(reason, [(self.paper(p), self.reasons(p)) for p in positions]) for reason, positions in self.groups()]
 
 
-def _hits(entries: Sequence[DigestEntry], kind: str, key: str, value: str, index: KeywordIndex | None,
-          by_category: dict[str, list[int]], by_author: dict[str, list[int]], by_id: dict[str, int]) -> list[int]:
+def _hits(kind: str, key: str, value: str, index: KeywordIndex | None, by_category: dict[str, list[int]],
+          by_author: dict[str, list[int]], by_id: dict[str, int]) -> list[int]:
     if kind == "category":
         return by_category.get(key, [])
     if kind == "author":
@@ -88,7 +88,8 @@ def _hits(entries: Sequence[DigestEntry], kind: str, key: str, value: str, index
     return [by_id[a] for a in index.matches(value)]
 
 
-def match_digest(entries: Sequence[DigestEntry], subscriptions: Sequence[Subscription]) -> dict[int, UserMatches]:
+def match_digest(entries: Sequence[DigestEntry], subscriptions: Sequence[SubscriptionGroup] | Sequence[Subscription]
+                 ) -> dict[int, UserMatches]:
     """Match every subscription against one digest; return only users with at least one paper.
 
     Category = the paper's primary category, any cross-listed one, or the section it was listed
@@ -105,21 +106,27 @@ def match_digest(entries: Sequence[DigestEntry], subscriptions: Sequence[Subscri
             by_category[category].append(position)
         for name in {fold_name(a) for a in paper.authors}:
             by_author[name].append(position)
-    groups: dict[tuple[str, str], list[Subscription]] = defaultdict(list)
-    for subscription in subscriptions:
-        groups[(subscription.kind, subscription.key)].append(subscription)
-    index = KeywordIndex(e.paper for e in entries) if any(kind == "keyword" for kind, _ in groups) else None
+    groups: list[SubscriptionGroup] = [
+        s if isinstance(s, SubscriptionGroup) else SubscriptionGroup(s.kind, s.key, s.value, [s.user_id]) for s in subscriptions
+    ]
+    index = KeywordIndex(e.paper for e in entries) if any(g.kind == "keyword" for g in groups) else None
     result: dict[int, UserMatches] = {}
+    found: dict[tuple[str, str], frozenset[int]] = {}
     try:
-        for (kind, key), members in groups.items():
-            positions = frozenset(_hits(entries, kind, key, members[0].value, index, by_category, by_author, by_id))
+        for group in groups:
+            # Equal keys written differently (`Diffusion`, `diffusion`) are matched once.
+            positions = found.get((group.kind, group.key))
+            if positions is None:
+                positions = found[(group.kind, group.key)] = frozenset(
+                    _hits(group.kind, group.key, group.value, index, by_category, by_author, by_id))
             if not positions:
                 continue
-            for subscription in members:
-                matches = result.get(subscription.user_id)
+            hit = (Reason(group.kind, group.value), positions)
+            for user_id in group.user_ids:
+                matches = result.get(user_id)
                 if matches is None:
-                    matches = result[subscription.user_id] = UserMatches(subscription.user_id, entries)
-                matches.hits.append((Reason(kind, subscription.value), positions))
+                    matches = result[user_id] = UserMatches(user_id, entries)
+                matches.hits.append(hit)
     finally:
         if index is not None:
             index.close()

@@ -73,6 +73,24 @@ class UserSettings:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class SubscriptionGroup:
+    """Everyone who follows the same thing written the same way: matched once, shown to each of them."""
+
+    kind: str
+    key: str
+    value: str
+    user_ids: list[int]
+
+
+def group_subscriptions(subscriptions: list[Subscription]) -> list[SubscriptionGroup]:
+    """Subscriptions gathered into groups of equal (kind, key, value)."""
+    groups: dict[tuple[str, str, str], list[int]] = {}
+    for s in subscriptions:
+        groups.setdefault((s.kind, s.key, s.value), []).append(s.user_id)
+    return [SubscriptionGroup(kind, key, value, users) for (kind, key, value), users in groups.items()]
+
+
 _BUMP = "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'subscriptions_version'"
 
 
@@ -125,10 +143,16 @@ class SubscriptionStore:
         )
         return [Subscription.from_row(r) for r in rows]
 
-    async def everyone(self) -> list[Subscription]:
-        """Every subscription of every user."""
-        rows = await self._db.fetchall("SELECT * FROM subscriptions")
-        return [Subscription.from_row(r) for r in rows]
+    async def matching_groups(self) -> list[SubscriptionGroup]:
+        """Every subscription of every user, grouped in SQLite: one group per thing followed, with its users.
+
+        What the DM delivery matches a digest against. Grouping in SQL keeps a hundred thousand
+        members' subscriptions from becoming half a million Python objects first.
+        """
+        rows = await self._db.fetchall(
+            "SELECT kind, value_key, value, group_concat(user_id) FROM subscriptions GROUP BY kind, value_key, value"
+        )
+        return [SubscriptionGroup(r[0], r[1], r[2], [int(u) for u in str(r[3]).split(",")]) for r in rows]
 
     async def version(self) -> int:
         """A number that changes whenever any subscription does."""

@@ -58,11 +58,12 @@ class DirectMessageDeliveries:
         if cached is not None and cached[0] == version and cached[1] == digest.paper_count:
             return cached[2]
         entries = await self.services.papers.digest_entries(digest.date)
-        subscriptions = await self.services.subscriptions.everyone()
+        groups = await self.services.subscriptions.matching_groups()
         started = dt.datetime.now(dt.UTC)
-        matches = await asyncio.to_thread(match_digest, entries, subscriptions)
-        log.info("matched %d subscriptions against the digest of %s (%d papers): %d users have papers (%.2f s)",
-                 len(subscriptions), digest.date, len(entries), len(matches), (dt.datetime.now(dt.UTC) - started).total_seconds())
+        matches = await asyncio.to_thread(match_digest, entries, groups)
+        log.info("matched %d subscriptions (%d distinct) against the digest of %s (%d papers): %d users have papers (%.2f s)",
+                 sum(len(g.user_ids) for g in groups), len(groups), digest.date, len(entries), len(matches),
+                 (dt.datetime.now(dt.UTC) - started).total_seconds())
         if len(self._matches) >= 16:
             self._matches.clear()  # only the last few days are ever due; never grow without bound
         self._matches[digest.id] = (version, digest.paper_count, matches)
