@@ -7,7 +7,7 @@ import datetime as dt
 from bot.matching import Reason, match_digest
 from storage.db import Database
 from storage.papers import PaperStore
-from storage.subscriptions import Subscription, subscription_key
+from storage.subscriptions import Subscription, SubscriptionStore, subscription_key
 
 NOW = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
 
@@ -55,3 +55,22 @@ async def test_ten_thousand_users_share_the_work_of_equal_subscriptions(sample_d
     result = match_digest(entries, subs)
     assert len(result) == 10_000
     assert len({tuple(p.arxiv_id for p, _ in m.papers) for m in result.values()}) == 1
+
+
+async def test_groups_read_from_the_database_match_as_each_subscription_would(sample_db: Database) -> None:
+    entries = await PaperStore(sample_db).digest_entries(dt.date(2025, 12, 31))
+    store = SubscriptionStore(sample_db)
+    wanted = [(1, "keyword", "Diffusion"), (2, "keyword", "diffusion"), (3, "category", "cs.GR"), (3, "author", "Linchao Bao"),
+              (4, "category", "cs.GR"), (5, "keyword", "zzyzx")]
+    for user, kind, value in wanted:
+        await store.add(user, kind, value, now=NOW, limit=50, default_time=dt.time(9), default_timezone="UTC")
+    groups = await store.matching_groups()
+    assert sorted((g.kind, g.value, sorted(g.user_ids)) for g in groups) == sorted(
+        [("keyword", "Diffusion", [1]), ("keyword", "diffusion", [2]), ("category", "cs.GR", [3, 4]),
+         ("author", "Linchao Bao", [3]), ("keyword", "zzyzx", [5])])
+    from_groups = match_digest(entries, groups)
+    one_by_one = match_digest(entries, [sub(u, k, v) for u, k, v in wanted])
+    assert set(from_groups) == set(one_by_one) == {1, 2, 3, 4}
+    for user in from_groups:
+        assert from_groups[user].papers == one_by_one[user].papers
+    assert [str(r) for r in from_groups[1].papers[0][1]] == ["keyword: Diffusion"]  # each as they wrote it
