@@ -5,11 +5,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import re
 
 import discord
 import pytest
 
 from bot.render.papers import linked_title, paper_embed, paper_line
+from bot.render.post import render_digest_parts
 from bot.render.text import display_title, escape_markdown, one_line, readable_latex, shorten
 from commands.digest import PAGE_SIZE, digest_embed
 from commands.search import PaperSelect, results_embed
@@ -124,3 +126,24 @@ async def test_a_dm_for_fifty_busy_subscriptions_fits_one_message(sample_db: Dat
     assert "more not shown here: /digest mine:True date:2026-01-29" in (embeds[-1].footer.text or "")
     shown = sum((e.description or "").count("](https://arxiv.org/abs/") for e in embeds)
     assert shown + int((embeds[-1].footer.text or "").split()[0]) == len(matches.papers)
+
+
+async def test_a_450_paper_day_is_packed_into_as_few_messages_as_discord_allows(sample_db: Database) -> None:
+    day = dt.date(2026, 1, 29)
+    entries = await PaperStore(sample_db).digest_entries(day)
+    parts = render_digest_parts(entries, day)
+    for part in parts:
+        assert problems(*part.embeds) == []
+    characters = sum(len(embed) for part in parts for embed in part.embeds)
+    # Requests: the header, the thread, then the parts; the floor is full 6,000-character messages.
+    floor = -(-characters // 6000) + 2
+    assert len(parts) + 2 <= 1.1 * floor, (len(parts) + 2, floor)
+    linked = [link for part in parts for embed in part.embeds for link in re.findall(r"\]\(https://arxiv\.org/abs/([^)]+)\)", embed.description or "")]
+    assert linked == [e.paper.arxiv_id for e in sorted(entries, key=lambda e: [s for s, _ in _sections(entries)].index(e.section))]
+    assert [part.embeds[-1].footer.text for part in parts] == [f"2026-01-29 · part {n} of {len(parts)}" for n in range(1, len(parts) + 1)]
+    titles = [embed.title for part in parts for embed in part.embeds]
+    assert titles[0].startswith("cs.CV · Computer Vision and Pattern Recognition (") and "cs.CV (continued)" in titles
+
+
+def _sections(entries: list) -> list[tuple[str, None]]:  # type: ignore[type-arg]
+    return list(dict.fromkeys((e.section, None) for e in entries))
