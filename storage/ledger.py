@@ -7,9 +7,11 @@ crash from ever producing a second header or a repeated part.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from storage.db import Database
@@ -74,23 +76,75 @@ class DeliverySummary:
     updated_at: dt.datetime
 
 
-class DeliveryLedger:
-    """Reads and advances delivery rows. Every method is one short transaction."""
+Step = Callable[[sqlite3.Connection], sqlite3.Row]
+
+
+def _run_steps(conn: sqlite3.Connection, steps: list[Step]) -> list[sqlite3.Row]:
+    return [step(conn) for step in steps]
+
+
+class _GroupCommit:
+    """Ledger steps of every post in flight, committed together.
+
+    Each caller still waits until its own step is committed before it sends the next message,
+    but the steps that arrive while a commit is running share the next transaction and one trip
+    to the writer thread: fifty channels posting at once cost a few commits per round, not fifty.
+    """
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._pending: list[tuple[Step, asyncio.Future[sqlite3.Row]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def run(self, step: Step) -> sqlite3.Row:
+        future: asyncio.Future[sqlite3.Row] = asyncio.get_running_loop().create_future()
+        self._pending.append((step, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                rows = await self._db.write(_run_steps, [step for step, _ in batch])
+            except BaseException as exc:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                if isinstance(exc, asyncio.CancelledError):
+                    # Nobody may wait forever on a step that will never be committed.
+                    for _, future in self._pending:
+                        if not future.done():
+                            future.set_exception(exc)
+                    self._pending = []
+                    raise
+                continue
+            for (_, future), row in zip(batch, rows, strict=True):
+                if not future.done():
+                    future.set_result(row)
+
+
+class DeliveryLedger:
+    """Reads and advances delivery rows; every step is committed before the caller goes on."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._commits = _GroupCommit(db)
 
     async def open(self, kind: str, target_id: int, digest_id: int, now: dt.datetime) -> Delivery:
         """Return the row for (target, digest), creating it in state `pending` the first time."""
-        async with self._db.transaction() as conn:
-            await conn.execute(
+        def opened(conn: sqlite3.Connection) -> sqlite3.Row:
+            conn.execute(
                 "INSERT OR IGNORE INTO deliveries (target_kind, target_id, digest_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
                 (kind, target_id, digest_id, iso_utc(now), iso_utc(now)),
             )
-            rows = await conn.execute_fetchall(
+            row: sqlite3.Row = conn.execute(
                 "SELECT * FROM deliveries WHERE target_kind = ? AND target_id = ? AND digest_id = ?", (kind, target_id, digest_id)
-            )
-        return Delivery.from_row(next(iter(rows)))
+            ).fetchone()
+            return row
+
+        return Delivery.from_row(await self._commits.run(opened))
 
     async def get(self, delivery_id: int) -> Delivery:
         """Return one row by id."""
@@ -98,10 +152,14 @@ class DeliveryLedger:
         return Delivery.from_row(next(iter(rows)))
 
     async def _update(self, delivery_id: int, now: dt.datetime, assignments: str, params: tuple[object, ...]) -> Delivery:
-        async with self._db.transaction() as conn:
-            await conn.execute(f"UPDATE deliveries SET {assignments}, updated_at = ? WHERE id = ?", (*params, iso_utc(now), delivery_id))
-            rows = await conn.execute_fetchall("SELECT * FROM deliveries WHERE id = ?", (delivery_id,))
-        return Delivery.from_row(next(iter(rows)))
+        # One statement, one trip to the writer thread: a day posted to many channels is many steps.
+        sql = f"UPDATE deliveries SET {assignments}, updated_at = ? WHERE id = ? RETURNING *"
+
+        def updated(conn: sqlite3.Connection) -> sqlite3.Row:
+            row: sqlite3.Row = conn.execute(sql, (*params, iso_utc(now), delivery_id)).fetchone()
+            return row
+
+        return Delivery.from_row(await self._commits.run(updated))
 
     async def start(self, delivery_id: int, parts_total: int, now: dt.datetime) -> Delivery:
         """Mark the row as being sent, with the number of parts the post has."""

@@ -54,8 +54,14 @@ class BotProcess:
             )
         try:
             await asyncio.wait_for(self._until_ready(), timeout)
-        except TimeoutError:
-            raise AssertionError(f"bot did not become ready; log:\n{self.log()[-4000:]}") from None
+        except BaseException as exc:
+            # Never leave a half-started bot behind (it would keep the database and a port busy).
+            if self.process.returncode is None:
+                self.process.kill()
+                await self.process.wait()
+            if isinstance(exc, TimeoutError):
+                raise AssertionError(f"bot did not become ready; log:\n{self.log()[-4000:]}") from None
+            raise
 
     async def _until_ready(self) -> None:
         assert self.process is not None

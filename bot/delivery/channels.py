@@ -43,15 +43,17 @@ class ChannelDeliveries:
         self.stopping = False
         self._lock = asyncio.Lock()
         # Feeds that follow the same categories get the same post: render it once per digest.
-        self._plans: dict[tuple[int, int, str, tuple[str, ...]], PostPlan | None] = {}
+        # The rendering is shared while it runs too: fifty feeds starting at once read and render once.
+        self._plans: dict[tuple[int, int, str, tuple[str, ...]], asyncio.Task[PostPlan | None]] = {}
 
     async def _plan(self, feed: ChannelFeed, digest: DigestInfo) -> PostPlan | None:
         key = (digest.id, digest.paper_count, digest.source, tuple(feed.categories))
-        if key not in self._plans:
+        task = self._plans.get(key)
+        if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
             if len(self._plans) > 256:
-                self._plans.clear()
-            self._plans[key] = await plan_for(self.services, feed.categories, digest)
-        return self._plans[key]
+                self._plans = {k: t for k, t in self._plans.items() if not t.done()}
+            task = self._plans[key] = asyncio.create_task(plan_for(self.services, feed.categories, digest))
+        return await asyncio.shield(task)
 
     async def due(self) -> list[tuple[ChannelFeed, DigestInfo]]:
         """Every (feed, digest) whose post is due now and not finished, oldest digest first."""
