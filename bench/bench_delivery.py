@@ -77,7 +77,6 @@ async def deliver_day(folder: Path, channels: int, concurrency: int, limiter: Ra
     await fake.start()
     folder.mkdir(parents=True, exist_ok=True)
     world = build_world(fake, folder / "bench.sqlite3", folder / "bot.log", {
-        **({"BENCH_PROFILE": os.environ["BENCH_PROFILE"]} if "BENCH_PROFILE" in os.environ else {}),
         "DIGESTBOT_LOG_LEVEL": "WARNING", "DIGESTBOT_TICK_SECONDS": "0.5",
         "DIGESTBOT_DELIVERY_CONCURRENCY": str(concurrency),
     })

@@ -9,6 +9,7 @@ a message and the ledger recording it never shows that message twice.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,13 +17,13 @@ from typing import Protocol
 
 import discord
 
-from bot.render.post import PostPart
+from bot.render.post import PostPart, encode_embeds
 from storage.ledger import Delivery, DeliveryLedger
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class PostPlan:
     """What to send: the header embeds, and the parts for a thread under it (none for a DM)."""
 
@@ -34,11 +35,16 @@ class PostPlan:
     def header_title(self) -> str:
         return self.header[0].title or ""
 
+    @functools.cached_property
+    def header_json(self) -> str:
+        # Encoded once per plan, which every feed following the same categories shares.
+        return encode_embeds(self.header)
+
 
 class Destination(Protocol):
     """Where a post goes: a channel (header + thread) or a DM (header only)."""
 
-    async def send_header(self, embeds: list[discord.Embed], nonce: str) -> int: ...
+    async def send_header(self, plan: PostPlan, nonce: str) -> int: ...
 
     async def find_header(self, title: str) -> int | None: ...
 
@@ -72,7 +78,7 @@ async def carry_out(
         found = await destination.find_header(plan.header_title) if resuming else None
         if found is not None:
             log.info("delivery %d: found its header %d, sent before a restart; not sending it again", delivery.id, found)
-        header_id = found or await destination.send_header(plan.header, nonce=f"{delivery.id}h")
+        header_id = found or await destination.send_header(plan, nonce=f"{delivery.id}h")
         delivery = await ledger.record_header(delivery.id, header_id, clock())
     if plan.parts:
         assert delivery.header_message_id is not None
@@ -94,5 +100,5 @@ async def carry_out(
                     log.info("delivery %d: found part %d (message %d), sent before a restart; not sending it again",
                              delivery.id, index + 1, found)
             message_id = found or await destination.send_part(delivery.thread_id, part, nonce=f"{delivery.id}p{index}")
-            delivery = await ledger.record_part(delivery.id, index, message_id, clock())
+            await ledger.record_part(delivery.id, index, message_id, clock())
     return await ledger.finish(delivery.id, clock())

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,11 +23,21 @@ _MESSAGE_BUDGET = EMBED_TOTAL - 60
 _EMBED_BUDGET = DESCRIPTION
 
 
-@dataclass(frozen=True, slots=True)
+def encode_embeds(embeds: Sequence[discord.Embed]) -> str:
+    """The `embeds` field of a message body as JSON, encoded as discord.py encodes request bodies."""
+    return json.dumps([embed.to_dict() for embed in embeds], separators=(",", ":"), ensure_ascii=True)
+
+
+@dataclass(frozen=True)
 class PostPart:
     """One message of a post: up to 10 embeds."""
 
     embeds: list[discord.Embed]
+
+    @functools.cached_property
+    def embeds_json(self) -> str:
+        # Encoded once: the same part goes to every channel that follows the same categories.
+        return encode_embeds(self.embeds)
 
 
 def digest_title(day: dt.date) -> str:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
 
 from bot.ingest.paper import Paper
-from storage.db import Database
+from storage.db import Database, StorageError
 from storage.feeds import FeedStore
 from storage.ledger import CHANNEL, DM, DeliveryLedger
 from storage.papers import PaperStore
@@ -35,18 +36,38 @@ async def test_a_delivery_row_is_one_per_target_and_digest_and_records_each_step
     row = await ledger.start(first.id, 3, NOW)
     row = await ledger.record_header(row.id, 100, NOW)
     row = await ledger.record_thread(row.id, 100, NOW)
-    row = await ledger.record_part(row.id, 0, 101, NOW)
-    row = await ledger.record_part(row.id, 1, 102, NOW)
+    await ledger.record_part(row.id, 0, 101, NOW)
+    await ledger.record_part(row.id, 1, 102, NOW)
+    row = await ledger.get(row.id)
     assert (row.state, row.parts_total, row.parts_sent, row.message_ids) == ("sending", 3, 2, [100, 101, 102])
     row = await ledger.retry_later(row.id, "Discord server error 502", NOW + dt.timedelta(minutes=1), NOW)
     assert (row.attempts, row.last_error, row.next_attempt_at) == (1, "Discord server error 502", NOW + dt.timedelta(minutes=1))
-    row = await ledger.record_part(row.id, 2, 103, NOW)
-    assert row.last_error is None
+    await ledger.record_part(row.id, 2, 103, NOW)
+    row = await ledger.get(row.id)
+    assert row.last_error is None and row.parts_sent == 3
     done = await ledger.finish(row.id, NOW)
     assert done.finished and done.state == "done" and done.next_attempt_at is None
     latest = await ledger.latest(CHANNEL, 7)
     assert latest is not None and (latest.date, latest.state) == (dt.date(2026, 3, 2), "done")
     assert await ledger.count_by_state(CHANNEL) == {"done": 1}
+
+
+async def test_steps_of_concurrent_posts_share_commits_but_fail_alone(db: Database) -> None:
+    ledger = DeliveryLedger(db)
+    digest_id = await a_digest(db)
+    rows = [await ledger.open(CHANNEL, target, digest_id, NOW) for target in range(1, 41)]
+    # Forty posts step at once; one step is refused by the schema (no such state).
+    steps = [ledger.start(row.id, 2, NOW) for row in rows[:-1]] + [ledger.finish(rows[-1].id, NOW, state="lost")]
+    results = await asyncio.gather(*steps, return_exceptions=True)
+    assert all(not isinstance(r, BaseException) and r.state == "sending" for r in results[:-1])
+    assert isinstance(results[-1], StorageError)
+    assert (await ledger.get(rows[-1].id)).state == "pending"  # undone alone, the others stayed
+    assert await ledger.count_by_state(CHANNEL) == {"sending": 39, "pending": 1}
+    # Parts recorded together keep their own order per post.
+    await asyncio.gather(*(ledger.record_part(row.id, 0, 1000 + row.id, NOW) for row in rows[:-1]))
+    await asyncio.gather(*(ledger.record_part(row.id, 1, 2000 + row.id, NOW) for row in rows[:-1]))
+    again = await ledger.get(rows[0].id)
+    assert (again.parts_sent, again.message_ids) == (2, [1000 + rows[0].id, 2000 + rows[0].id])
 
 
 async def test_resuming_a_failing_feed_reopens_its_failed_deliveries(db: Database) -> None:
