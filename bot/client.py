@@ -19,6 +19,7 @@ from bot.jobs import Jobs
 from bot.poller import Poller
 from bot.services import Services
 from bot.settings import Settings
+from bot.shards import IdentifyPacer
 from bot.sources import build_source
 from storage.meta import MetaStore
 
@@ -79,8 +80,8 @@ class DigestTree(app_commands.CommandTree["DigestBot"]):
         return True
 
 
-class DigestBot(commands.Bot):
-    """arxiv-digest-bot's client. Needs no privileged intents."""
+class DigestBot(commands.AutoShardedBot):
+    """arxiv-digest-bot's client: every shard in this one process. Needs no privileged intents."""
 
     def __init__(self, services: Services, extensions: tuple[str, ...] = EXTENSIONS) -> None:
         # A text-only bot: no voice libraries needed, so no warning about them at every start.
@@ -100,6 +101,8 @@ class DigestBot(commands.Bot):
             # Only what the bot uses is cached: no message cache, no member cache (memory per server).
             max_messages=None,
             member_cache_flags=discord.MemberCacheFlags.none(),
+            # None: as many shards as Discord recommends (GET /gateway/bot), one per 1,000 servers.
+            shard_count=services.settings.shards,
         )
         amortise_bucket_cleanup(self.http)
         self.services = services
@@ -107,6 +110,7 @@ class DigestBot(commands.Bot):
         self.channel_deliveries = ChannelDeliveries(self, services)
         self.dm_deliveries = DirectMessageDeliveries(self, services)
         self.jobs: Jobs | None = None
+        self._identify_pacer: IdentifyPacer | None = None
 
     async def setup_hook(self) -> None:
         # A login retried after a network failure runs this again: every step is done once.
@@ -168,9 +172,29 @@ class DigestBot(commands.Bot):
                 f" to guild {guild_id}" if guild_id else "",
             )
 
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Start shards as fast as Discord allows (bot/shards.py), and warn before the daily limit bites."""
+        if self._identify_pacer is None:
+            try:
+                limits = await self.fetch_session_start_limits()
+            except (discord.HTTPException, discord.GatewayNotFound) as exc:
+                log.warning("could not read Discord's session start limits (%s); starting one shard per 5 s", exc)
+                self._identify_pacer = IdentifyPacer(1)
+            else:
+                self._identify_pacer = IdentifyPacer(limits.max_concurrency)
+                shards = self.shard_count or 1
+                if limits.remaining < 2 * shards:
+                    log.warning("Discord allows %d more gateway sessions today (of %d) and each start uses %d: a restart loop "
+                                "would run out, and Discord then resets the bot's token", limits.remaining, limits.total, shards)
+        await self._identify_pacer.wait(shard_id or 0)
+
+    async def on_shard_ready(self, shard_id: int) -> None:
+        log.info("shard %d of %d connected", shard_id, self.shard_count or 1)
+
     async def on_ready(self) -> None:
         user = self.user
-        log.info("connected as %s (%s) to %d servers", user, user.id if user else "?", len(self.guilds))
+        log.info("connected as %s (%s) to %d servers over %d shard(s)", user, user.id if user else "?", len(self.guilds),
+                 self.shard_count or 1)
 
     async def on_resumed(self) -> None:
         log.info("gateway session resumed")

@@ -15,11 +15,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.memory import trim_free_memory
 from bot.poller import Poller
 from bot.services import Services
 from storage.db import StorageError
@@ -44,6 +46,7 @@ class Jobs:
         self._delivering = asyncio.Lock()
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self.stopping = False
+        self._released_at: float | None = None
 
     def start(self) -> None:
         """Start polling (now, then every DIGESTBOT_POLL_MINUTES) and checking for due posts."""
@@ -113,8 +116,23 @@ class Jobs:
                 log.exception("delivery check failed")
 
     async def watch_database(self) -> None:
-        """Notice a database file deleted or replaced under the running bot, say so loudly, rescue what it held."""
+        """Notice a database file deleted or replaced under the running bot (say so, rescue what it held); settle memory when idle."""
         await self._tracked("watch", self._watch_database)
+        await self._tracked("watch", self._settle_memory)
+
+    async def _settle_memory(self) -> None:
+        db = self.services.db
+        # After a while without a read or write, connections drop their caches (bot/memory.py).
+        if time.monotonic() - db.last_used < self.services.settings.idle_release_seconds or self._released_at == db.last_used:
+            return
+        try:
+            shrunk = await db.release_memory()
+        except StorageError as exc:
+            log.warning("could not release the database caches: %s", exc)
+            return
+        self._released_at = db.last_used
+        trim_free_memory()
+        log.debug("idle for %.0f s: %d database connections dropped their caches", time.monotonic() - db.last_used, shrunk)
 
     async def _watch_database(self) -> None:
         services = self.services

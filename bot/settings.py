@@ -61,6 +61,15 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _shard_count(value: str) -> int | None:
+    if value.strip().lower() == "auto":
+        return None
+    try:
+        return _positive_int(value)
+    except ValueError:
+        raise ValueError(f"must be `auto` (as many shards as Discord recommends) or a number of shards such as 4, not {value!r}") from None
+
+
 def _non_negative_int(value: str) -> int:
     try:
         number = int(value)
@@ -163,6 +172,8 @@ class Settings:
     db_readers: int = 3
     search_budget_seconds: float = 2.5
     cooldown_scale: float = 1.0
+    idle_release_seconds: float = 60.0
+    shards: int | None = None  # None: as many as Discord recommends
     clock_file: Path | None = None
     api_base: str | None = None
     gateway_url: str | None = None
@@ -194,6 +205,8 @@ class Settings:
         "db_readers": _Field("DIGESTBOT_DB_READERS", "db_readers", _positive_int, "reader connections (searches run side by side)"),
         "cooldown_scale": _Field("DIGESTBOT_COOLDOWN_SCALE", "cooldown_scale", _non_negative_float, "stretch (2) or relax (0.5) the per-member command limits; 0 turns them off"),
         "search_budget_seconds": _Field("DIGESTBOT_SEARCH_BUDGET_SECONDS", "search_budget_seconds", _positive_float, "a search running longer is stopped as too broad"),
+        "shards": _Field("DIGESTBOT_SHARDS", "shards", _shard_count, "`auto` (as many as Discord recommends) or a number of gateway shards, all in this process"),
+        "idle_release_seconds": _Field("DIGESTBOT_IDLE_RELEASE_SECONDS", "idle_release_seconds", _positive_float, "after this long without a search or write, database caches are released (memory)"),
         "clock_file": _Field("DIGESTBOT_CLOCK_FILE", "clock_file", Path, "tests only: a file holding the current time (ISO 8601)"),
         "api_base": _Field("DISCORD_API_BASE", "api_base", _url, "tests only: REST base URL of a fake Discord"),
         "gateway_url": _Field("DISCORD_GATEWAY_URL", "gateway_url", _ws_url, "tests only: gateway URL of a fake Discord"),

@@ -13,6 +13,7 @@ from bot import __version__
 from bot.cli import backfill_cmd, db_cmd, ingest_cmd, query_cmd, run_cmd
 from bot.errors import DigestBotError
 from bot.logs import setup_logging
+from bot.memory import return_large_blocks
 from bot.settings import Settings
 from storage.db import StorageError
 from storage.sqlite_setup import disable_memory_statistics
@@ -45,6 +46,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.umask(0o077)
     # Before any connection opens: lets reader threads run in parallel (storage/sqlite_setup.py).
     disable_memory_statistics()
+    # Large blocks (a search's doclists) go back to the system when freed (bot/memory.py).
+    return_large_blocks()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

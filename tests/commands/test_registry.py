@@ -15,6 +15,7 @@ async def test_every_module_in_commands_is_loaded_and_names_are_unique(tmp_path:
     services = await Services.open(Settings(db_path=tmp_path / "r.sqlite3"))
     bot = DigestBot(services)
     try:
+        await bot.__aenter__()  # as `digestbot run` does (`async with bot`), without logging in
         for name in EXTENSIONS:
             await bot.load_extension(name)
         commands = bot.tree.get_commands()

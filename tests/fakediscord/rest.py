@@ -146,7 +146,9 @@ async def get_app(fake: FakeDiscord, parts: list[str], request: web.Request, bod
 
 @route("GET", "gateway/bot")
 async def gateway_bot(fake: FakeDiscord, parts: list[str], request: web.Request, body: Any, files: list[bytes]) -> web.Response:
-    return json_response({"url": fake.gateway_url, "shards": 1, "session_start_limit": {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}})
+    # Discord recommends a shard per 1,000 guilds.
+    shards = fake.recommended_shards or max(1, -(-len(fake.guilds) // 1000))
+    return json_response({"url": fake.gateway_url, "shards": shards, "session_start_limit": fake.gateway.session_start_limit()})
 
 
 async def _sync(fake: FakeDiscord, scope: str, body: list[dict[str, Any]]) -> web.Response:

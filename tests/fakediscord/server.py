@@ -171,6 +171,7 @@ class FakeDiscord:
         self.message_created = asyncio.Condition()
         self.commands_synced = asyncio.Event()
         self.gateway = Gateway(self)
+        self.recommended_shards: int | None = None  # GET /gateway/bot's `shards`; default a shard per 1,000 guilds
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -181,8 +182,18 @@ class FakeDiscord:
         self.users[user.id] = user
         return user
 
-    def add_guild(self, name: str, owner: User, *, bot_permissions: int = MEMBER_DEFAULT) -> Guild:
-        guild = Guild(snowflake(), name, owner.id)
+    def add_guild(self, name: str, owner: User, *, bot_permissions: int = MEMBER_DEFAULT,
+                  on_shard: tuple[int, int] | None = None) -> Guild:
+        """A server with the bot in it; `on_shard=(k, n)` picks an id on shard k of n."""
+        guild_id = snowflake()
+        if on_shard is not None:
+            shard, count = on_shard
+            moment = guild_id >> 22
+            moment += (shard - moment) % count
+            guild_id = (moment << 22) | (guild_id & ((1 << 22) - 1))
+            while guild_id in self.guilds:
+                guild_id += 1
+        guild = Guild(guild_id, name, owner.id)
         guild.roles[guild.id] = Role(guild.id, "@everyone", MEMBER_DEFAULT & ~(1 << 35))
         bot_role = Role(snowflake(), "DigestBot", bot_permissions, position=1)
         guild.roles[bot_role.id] = bot_role
