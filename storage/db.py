@@ -463,6 +463,11 @@ class Database:
         async with self.transaction(wait=limit, begin=False):
             return await self._writer._execute(_in_transaction, work, self._writer._conn, *args)
 
+    @property
+    def reader_count(self) -> int:
+        """How many reader connections the pool holds."""
+        return len(self._readers)
+
     async def release_memory(self) -> int:
         """Let every connection not in use drop its page cache (`PRAGMA shrink_memory`); return how many did.
 

@@ -101,3 +101,18 @@ async def test_a_missing_database_is_not_created_where_one_was_expected(tmp_path
     again = await Database.open(tmp_path / "new.sqlite3")
     assert not again.created
     await again.close()
+
+
+async def test_idle_connections_drop_their_caches_and_keep_working(sample_db: Database) -> None:
+    before = sample_db.last_used
+    async with sample_db.reading(heavy=True) as conn:
+        rows = await conn.execute_fetchall("SELECT count(*) FROM papers_fts WHERE papers_fts MATCH 'model'")
+    assert sample_db.last_used > before  # a search-sized read counts as use
+    async with sample_db.reading() as conn:
+        used = sample_db.last_used
+        # While a reader is lent out, only the others (and the writer) are shrunk.
+        assert await sample_db.release_memory() == sample_db.reader_count
+    assert sample_db.last_used == used  # a point lookup does not keep the caches alive
+    assert await sample_db.release_memory() == sample_db.reader_count + 1
+    async with sample_db.reading(heavy=True) as conn:
+        assert await conn.execute_fetchall("SELECT count(*) FROM papers_fts WHERE papers_fts MATCH 'model'") == rows
