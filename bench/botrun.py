@@ -30,10 +30,15 @@ async def bot_over(corpus: Path, env: dict[str, str] | None = None) -> AsyncIter
             await fake.stop()
 
 
-def bot_rss_kib(world: World) -> int:
-    """The bot process's resident memory (VmRSS), in KiB."""
-    assert world.bot.process is not None
-    for line in Path(f"/proc/{world.bot.process.pid}/status").read_text().splitlines():
+def rss_kib(pid: int) -> int:
+    """A process's resident memory (VmRSS), in KiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     return 0
+
+
+def bot_rss_kib(world: World) -> int:
+    """The bot process's resident memory (VmRSS), in KiB."""
+    assert world.bot.process is not None
+    return rss_kib(world.bot.process.pid)
