@@ -12,7 +12,7 @@ from storage.subscriptions import Subscription, SubscriptionGroup
 from storage.text import fold_name
 
 # A paper matching several subscriptions is listed under the most specific one.
-_ORDER = {"author": 0, "keyword": 1, "category": 2}
+_ORDER = {"author": 0, "keyword": 1, "category": 2, "exclude": 3}
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +94,8 @@ def match_digest(entries: Sequence[DigestEntry], subscriptions: Sequence[Subscri
 
     Category = the paper's primary category, any cross-listed one, or the section it was listed
     under; author = the folded name equals one of the paper's folded author names; keyword =
-    the same full-text match as /search, on title, TL;DR and abstract.
+    the same full-text match as /search, on title, TL;DR and abstract; exclude = a keyword whose
+    papers are taken away from that user's matches.
     """
     by_category: dict[str, list[int]] = defaultdict(list)
     by_author: dict[str, list[int]] = defaultdict(list)
@@ -109,9 +110,10 @@ def match_digest(entries: Sequence[DigestEntry], subscriptions: Sequence[Subscri
     groups: list[SubscriptionGroup] = [
         s if isinstance(s, SubscriptionGroup) else SubscriptionGroup(s.kind, s.key, s.value, [s.user_id]) for s in subscriptions
     ]
-    index = KeywordIndex(e.paper for e in entries) if any(g.kind == "keyword" for g in groups) else None
+    index = KeywordIndex(e.paper for e in entries) if any(g.kind in ("keyword", "exclude") for g in groups) else None
     result: dict[int, UserMatches] = {}
     found: dict[tuple[str, str], frozenset[int]] = {}
+    excluded: dict[int, set[int]] = {}
     try:
         for group in groups:
             # Equal keys written differently (`Diffusion`, `diffusion`) are matched once.
@@ -120,6 +122,10 @@ def match_digest(entries: Sequence[DigestEntry], subscriptions: Sequence[Subscri
                 positions = found[(group.kind, group.key)] = frozenset(
                     _hits(group.kind, group.key, group.value, index, by_category, by_author, by_id))
             if not positions:
+                continue
+            if group.kind == "exclude":
+                for user_id in group.user_ids:
+                    excluded.setdefault(user_id, set()).update(positions)
                 continue
             hit = (Reason(group.kind, group.value), positions)
             for user_id in group.user_ids:
@@ -130,4 +136,12 @@ def match_digest(entries: Sequence[DigestEntry], subscriptions: Sequence[Subscri
     finally:
         if index is not None:
             index.close()
+    # An excluded paper never reaches the member, whatever else it matched.
+    for user_id, positions in excluded.items():
+        matches = result.get(user_id)
+        if matches is None:
+            continue
+        matches.hits = [(reason, kept) for reason, hit_positions in matches.hits if (kept := hit_positions - positions)]
+        if not matches.hits:
+            del result[user_id]
     return result

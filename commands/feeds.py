@@ -11,9 +11,11 @@ from discord.ext import commands
 
 from bot.arxiv_categories import canonical_category, category_name, is_category_code
 from bot.dates import parse_time_of_day, parse_timezone
+from bot.delivery.channels import plan_for
 from bot.errors import InvalidInput, NotFound, PermissionMissing
+from bot.filters import join_filter, parse_filter
 from bot.render.papers import ARXIV_RED
-from bot.render.post import render_digest_header, render_digest_parts
+from bot.render.text import escape_markdown
 from bot.schedule import next_post_time
 from commands.options import BoundedText, TimeText, TimezoneText, services_of
 from commands.respond import answer, in_time
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
 
 MAX_FEED_CATEGORIES = 20
 CategoriesText = app_commands.Transform[str, BoundedText("The categories", 500)]
+FilterText = app_commands.Transform[str, BoundedText("The filter", 500)]
 # What the bot needs in a feed's channel, with the names people see in Discord's settings.
 NEEDED = (
     ("view_channel", "View Channel"),
@@ -78,7 +81,8 @@ def describe_feed(feed: ChannelFeed, now_text: str = "") -> str:
     if feed.failing_reason:
         since = feed.failing_since.strftime("%Y-%m-%d %H:%M UTC") if feed.failing_since else "?"
         state = f"**failing since {since}: {feed.failing_reason}**; fix it, then /feed resume"
-    return f"<#{feed.channel_id}> · {categories} · {feed.post_time:%H:%M} {feed.timezone} · {state}{now_text}"
+    filters = "".join(f" · {name}: {escape_markdown(value)}" for name, value in (("include", feed.include), ("exclude", feed.exclude)) if value)
+    return f"<#{feed.channel_id}> · {categories}{filters} · {feed.post_time:%H:%M} {feed.timezone} · {state}{now_text}"
 
 
 def require_manage_guild(interaction: discord.Interaction) -> None:
@@ -110,15 +114,20 @@ class Feeds(commands.Cog):
         categories="Categories to post, comma separated (default: all), e.g. cs.CV, cs.LG",
         time="Local time to post, HH:MM (default 09:00)",
         timezone="IANA time zone, e.g. Europe/Berlin, Asia/Shanghai (default UTC)",
+        include='Post only papers matching one of these, comma separated, as in /search: diffusion, "world model"',
+        exclude="Leave out papers matching any of these, comma separated, e.g. survey, benchmark",
     )
     @app_commands.autocomplete(categories=category_list_choices)
     async def add(self, interaction: discord.Interaction, channel: discord.TextChannel,
                   categories: CategoriesText | None = None, time: TimeText | None = None,
-                  timezone: TimezoneText | None = None) -> None:
+                  timezone: TimezoneText | None = None, include: FilterText | None = None,
+                  exclude: FilterText | None = None) -> None:
         require_manage_guild(interaction)
         services = services_of(interaction)
         settings = services.settings
         wanted = split_categories(categories)
+        include_terms = parse_filter(include, "include")
+        exclude_terms = parse_filter(exclude, "exclude")
         stored = {code.lower(): code for code, _ in await services.categories.items()}
         bad = [c for c in wanted if c.lower() not in stored and not is_category_code(c)]
         if bad:
@@ -142,6 +151,7 @@ class Feeds(commands.Cog):
         feed, created = await in_time(interaction, services.feeds.upsert(
             guild_id=interaction.guild.id, channel_id=channel.id, categories=wanted, post_time=post_time,
             timezone=zone.key, created_by=interaction.user.id, now=now,
+            include=join_filter(include_terms), exclude=join_filter(exclude_terms),
         ))
         upcoming = next_post_time(now, feed.post_time, zone).astimezone(zone)
         verb = "Added" if created else "Updated"
@@ -150,6 +160,10 @@ class Feeds(commands.Cog):
             f"every day at {feed.post_time:%H:%M} {zone.key}.",
             f"Each new digest is posted at that time (at once if it arrives later in the day). Next post time: {upcoming:%Y-%m-%d %H:%M} {zone.key}.",
         ]
+        if feed.include:
+            lines.append(f"Only papers matching one of: {escape_markdown(feed.include)} (title, TL;DR or abstract).")
+        if feed.exclude:
+            lines.append(f"Never papers matching any of: {escape_markdown(feed.exclude)}.")
         if unseen:
             lines.append(f"No stored paper is in {', '.join(f'`{c}`' for c in unseen)} yet; check the spelling with /categories.")
         await answer(interaction, "\n".join(lines), ephemeral=True)
@@ -218,22 +232,22 @@ class Feeds(commands.Cog):
         latest = await services.papers.latest_digest()
         if latest is None:
             raise NotFound("No digest is stored yet, so there is nothing to preview.")
-        entries = await services.papers.digest_entries(latest.date, categories)
-        if not entries:
-            raise NotFound(f"The digest of {latest.date} has no papers in {', '.join(categories)}: that day would post nothing.")
-        header = render_digest_header(latest.date, entries, latest.paper_count, categories, latest.source)
-        first = render_digest_parts(entries, latest.date)
-        embeds = [header]
-        budget = 6000 - len(header)
+        plan = await in_time(interaction, plan_for(services, categories, latest, feed.include if feed else "",
+                                                   feed.exclude if feed else ""))
+        if plan is None:
+            where = ", ".join(categories) or "any category"
+            raise NotFound(f"The digest of {latest.date} has no papers in {where} that pass this feed's filters: "
+                           "that day would post nothing.")
+        first = plan.parts
+        embeds = list(plan.header)
+        budget = 6000 - sum(len(e) for e in embeds)
         for embed in first[0].embeds if first else []:
             if len(embeds) == 10 or len(embed) > budget:
                 break
             embeds.append(embed)
             budget -= len(embed)
-        await interaction.response.send_message(
-            f"Preview: the header goes in the channel, then {len(first)} messages in a thread under it; the first one:",
-            embeds=embeds, ephemeral=True,
-        )
+        text = f"Preview: the header goes in the channel, then {len(first)} messages in a thread under it; the first one:"
+        await answer(interaction, text, embeds=embeds, ephemeral=True)
 
     @feed.command(name="send-now", description="Post the latest digest in a feed's channel now")
     @app_commands.describe(channel="The feed's channel")
@@ -251,7 +265,7 @@ class Feeds(commands.Cog):
         outcome = await bot.channel_deliveries.deliver(feed, latest)
         sentences = {
             "done": f"Posted the digest of {latest.date} in {channel.mention}.",
-            "skipped": f"The digest of {latest.date} has no papers in this feed's categories; nothing was posted.",
+            "skipped": f"The digest of {latest.date} has no papers in this feed's categories (after its filters); nothing was posted.",
             "refused": f"Discord refused the post: {outcome.detail}. The feed is marked failing; fix it, then /feed resume.",
             "retrying": f"Discord had a problem ({outcome.detail}); the post will be retried automatically.",
             "failed": f"The post failed: {outcome.detail}.",

@@ -131,7 +131,7 @@ async def own_subscription_choices(interaction: discord.Interaction, current: st
 class Subscriptions(commands.Cog):
     """Personal subscriptions."""
 
-    subscribe = app_commands.Group(name="subscribe", description="Get new papers by DM: a category, keyword or author",
+    subscribe = app_commands.Group(name="subscribe", description="Get new papers by DM: a category, keyword or author (or exclude words)",
                                    allowed_contexts=ANYWHERE)
     notify = app_commands.Group(name="notify", description="When your subscription DMs arrive", allowed_contexts=ANYWHERE)
 
@@ -147,7 +147,10 @@ class Subscriptions(commands.Cog):
             raise LimitReached(f"You already follow {exc.limit} things, the most allowed. Remove some with /subscriptions first.") from None
         user = await services.subscriptions.settings(interaction.user.id)
         if not created:
-            message = f"You already follow {kind}: {escape_markdown(subscription.value)}; nothing changed."
+            message = f"You already have {kind}: {escape_markdown(subscription.value)}; nothing changed."
+        elif kind == "exclude":
+            message = (f"Excluded {escape_markdown(value)}: a paper that matches it never reaches your DMs or /digest mine, "
+                       "whatever else it matches.")
         else:
             when = f"{user.post_time:%H:%M} {user.timezone}" if user else "09:00 UTC"
             message = (f"Subscribed to {kind}: {escape_markdown(value)}. Matching papers of each new digest come by DM at {when} "
@@ -185,6 +188,17 @@ class Subscriptions(commands.Cog):
         except QueryTimeout:
             count = 0  # too broad to count quickly; the subscription itself is cheap to match
         await self._add(interaction, "keyword", text, f"{count:,} stored papers match it today." if count else "")
+
+    @subscribe.command(name="exclude", description="Never send papers matching these words, whatever else they match")
+    @app_commands.describe(value='Words as in /search: survey, "large language model", 综述')
+    @per_user_cooldown(5, 60)
+    async def exclude(self, interaction: discord.Interaction, value: KeywordValue) -> None:
+        text = " ".join(value.split())
+        try:
+            build_match(text)
+        except EmptyQuery:
+            raise InvalidInput("That exclusion has no letters or digits to look for; try a word or a phrase.") from None
+        await self._add(interaction, "exclude", text)
 
     @subscribe.command(name="author", description="Papers by an author, as the name is written in digests")
     @app_commands.describe(value="The author's name, e.g. Yann LeCun (case and accents do not matter)")

@@ -25,6 +25,10 @@ class ChannelFeed:
     failing_reason: str | None
     failing_since: dt.datetime | None
     created_at: dt.datetime
+    # Keyword filters as typed, comma separated (see bot.filters); empty = none.
+    include: str = ""
+    exclude: str = ""
+    created_by: int | None = None
 
     @property
     def active(self) -> bool:
@@ -45,6 +49,9 @@ class ChannelFeed:
             failing_reason=row["failing_reason"],
             failing_since=dt.datetime.fromisoformat(row["failing_since"]) if row["failing_since"] else None,
             created_at=dt.datetime.fromisoformat(row["created_at"]),
+            include=row["include_filter"],
+            exclude=row["exclude_filter"],
+            created_by=row["created_by"],
         )
 
 
@@ -56,7 +63,7 @@ class FeedStore:
 
     async def upsert(
         self, *, guild_id: int, channel_id: int, categories: list[str], post_time: dt.time, timezone: str,
-        created_by: int, now: dt.datetime,
+        created_by: int, now: dt.datetime, include: str = "", exclude: str = "",
     ) -> tuple[ChannelFeed, bool]:
         """Create the channel's feed, or change it if it exists; return it and whether it is new."""
         async with self._db.transaction() as conn:
@@ -64,13 +71,16 @@ class FeedStore:
             created = not existing
             await conn.execute(
                 """
-                INSERT INTO channel_feeds (guild_id, channel_id, categories, post_time, timezone, created_by, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO channel_feeds (guild_id, channel_id, categories, post_time, timezone, include_filter,
+                                           exclude_filter, created_by, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (channel_id) DO UPDATE SET
                     categories = excluded.categories, post_time = excluded.post_time,
-                    timezone = excluded.timezone, updated_at = excluded.updated_at
+                    timezone = excluded.timezone, include_filter = excluded.include_filter,
+                    exclude_filter = excluded.exclude_filter, updated_at = excluded.updated_at
                 """,
-                (guild_id, channel_id, json.dumps(categories), post_time.strftime("%H:%M"), timezone, created_by, iso_utc(now), iso_utc(now)),
+                (guild_id, channel_id, json.dumps(categories), post_time.strftime("%H:%M"), timezone, include, exclude,
+                 created_by, iso_utc(now), iso_utc(now)),
             )
         feed = await self.by_channel(channel_id)
         assert feed is not None

@@ -10,7 +10,7 @@ from storage.db import Database
 from storage.records import iso_utc
 from storage.text import fold_name
 
-KINDS = ("category", "keyword", "author")
+KINDS = ("category", "keyword", "author", "exclude")
 
 
 class SubscriptionLimit(Exception):
@@ -138,7 +138,8 @@ class SubscriptionStore:
     async def for_user(self, user_id: int) -> list[Subscription]:
         """The user's subscriptions, by kind then age."""
         rows = await self._db.fetchall(
-            "SELECT * FROM subscriptions WHERE user_id = ? ORDER BY CASE kind WHEN 'author' THEN 0 WHEN 'keyword' THEN 1 ELSE 2 END, id",
+            "SELECT * FROM subscriptions WHERE user_id = ? "
+            "ORDER BY CASE kind WHEN 'author' THEN 0 WHEN 'keyword' THEN 1 WHEN 'category' THEN 2 ELSE 3 END, id",
             (user_id,),
         )
         return [Subscription.from_row(r) for r in rows]

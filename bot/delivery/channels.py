@@ -12,6 +12,7 @@ import discord
 from bot.delivery.destinations import ChannelDestination
 from bot.delivery.executor import PostPlan, ShuttingDown, carry_out
 from bot.delivery.failures import Outcome, settle_failure
+from bot.filters import apply_filters, split_filter
 from bot.render.post import render_digest_header, render_digest_parts, thread_name
 from bot.schedule import due_at
 from bot.services import Services
@@ -25,13 +26,16 @@ log = logging.getLogger(__name__)
 LOOKBACK_DAYS = 8
 
 
-async def plan_for(services: Services, feed_categories: list[str], digest: DigestInfo) -> PostPlan | None:
-    """The post of one digest for a feed following `feed_categories`; None when nothing matches."""
+async def plan_for(services: Services, feed_categories: list[str], digest: DigestInfo, include: str = "",
+                   exclude: str = "") -> PostPlan | None:
+    """The post of one digest for a feed following `feed_categories` through its keyword filters; None when nothing is left."""
     entries = await services.papers.digest_entries(digest.date, feed_categories)
-    if not entries:
+    filtered = await asyncio.to_thread(apply_filters, entries, split_filter(include), split_filter(exclude))
+    if not filtered.entries:
         return None
-    header = render_digest_header(digest.date, entries, digest.paper_count, feed_categories, digest.source)
-    return PostPlan([header], render_digest_parts(entries, digest.date), thread_name(digest.date, feed_categories))
+    header = render_digest_header(digest.date, filtered.entries, digest.paper_count, feed_categories, digest.source,
+                                  left_out=filtered.left_out if include or exclude else None)
+    return PostPlan([header], render_digest_parts(filtered.entries, digest.date), thread_name(digest.date, feed_categories))
 
 
 class ChannelDeliveries:
@@ -44,15 +48,15 @@ class ChannelDeliveries:
         self._lock = asyncio.Lock()
         # Feeds that follow the same categories get the same post: render it once per digest.
         # The rendering is shared while it runs too: fifty feeds starting at once read and render once.
-        self._plans: dict[tuple[int, int, str, tuple[str, ...]], asyncio.Task[PostPlan | None]] = {}
+        self._plans: dict[tuple[int, int, str, tuple[str, ...], str, str], asyncio.Task[PostPlan | None]] = {}
 
     async def _plan(self, feed: ChannelFeed, digest: DigestInfo) -> PostPlan | None:
-        key = (digest.id, digest.paper_count, digest.source, tuple(feed.categories))
+        key = (digest.id, digest.paper_count, digest.source, tuple(feed.categories), feed.include, feed.exclude)
         task = self._plans.get(key)
         if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
             if len(self._plans) > 256:
                 self._plans = {k: t for k, t in self._plans.items() if not t.done()}
-            task = self._plans[key] = asyncio.create_task(plan_for(self.services, feed.categories, digest))
+            task = self._plans[key] = asyncio.create_task(plan_for(self.services, feed.categories, digest, feed.include, feed.exclude))
         return await asyncio.shield(task)
 
     async def due(self) -> list[tuple[ChannelFeed, DigestInfo]]:
@@ -112,7 +116,7 @@ class ChannelDeliveries:
             await services.ledger.finish(delivery.id, services.clock(), state="skipped")
             log.info("delivery %d: digest %s has no papers for feed %d (channel %d); nothing posted",
                      delivery.id, digest.date, feed.id, feed.channel_id)
-            return Outcome("skipped", "no papers in the followed categories")
+            return Outcome("skipped", "no papers in the followed categories (after the feed's filters)")
         destination = ChannelDestination(self.client, feed.channel_id, feed.guild_id)
         try:
             done = await carry_out(delivery, plan, destination, services.ledger, services.clock, lambda: self.stopping)

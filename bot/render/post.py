@@ -46,10 +46,17 @@ def digest_title(day: dt.date) -> str:
 
 
 def render_digest_header(day: dt.date, entries: Sequence[DigestEntry], total_in_digest: int,
-                         followed: Sequence[str], source_url: str | None) -> discord.Embed:
-    """The channel message: date, how many papers, counts per followed category, the source."""
+                         followed: Sequence[str], source_url: str | None, left_out: int | None = None) -> discord.Embed:
+    """The channel message: date, how many papers, counts per followed category, the source.
+
+    `left_out` is set for a feed with keyword filters: how many papers of its categories they dropped.
+    """
     counts = Counter(entry.section for entry in entries)
-    if followed:
+    if left_out is not None:
+        where = "in the categories this channel follows" if followed else "in the digest"
+        head = (f"**{len(entries)} papers** kept by this channel's filters, of {len(entries) + left_out} {where} "
+                f"({total_in_digest} in the whole digest)")
+    elif followed:
         head = f"**{len(entries)} papers** in the categories this channel follows ({total_in_digest} in the whole digest)"
     else:
         head = f"**{len(entries)} new papers**"
