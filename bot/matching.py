@@ -137,11 +137,11 @@ def match_digest(entries: Sequence[DigestEntry], subscriptions: Sequence[Subscri
         if index is not None:
             index.close()
     # An excluded paper never reaches the member, whatever else it matched.
-    for user_id, positions in excluded.items():
+    for user_id, dropped in excluded.items():
         matches = result.get(user_id)
         if matches is None:
             continue
-        matches.hits = [(reason, kept) for reason, hit_positions in matches.hits if (kept := hit_positions - positions)]
+        matches.hits = [(reason, kept) for reason, hit_positions in matches.hits if (kept := hit_positions - dropped)]
         if not matches.hits:
             del result[user_id]
     return result
