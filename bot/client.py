@@ -17,6 +17,7 @@ from bot.delivery.channels import ChannelDeliveries
 from bot.delivery.dms import DirectMessageDeliveries
 from bot.jobs import Jobs
 from bot.poller import Poller
+from bot.recommender import Recommender
 from bot.services import Services
 from bot.settings import Settings
 from bot.shards import IdentifyPacer
@@ -36,6 +37,11 @@ EXTENSIONS = (
     "commands.subscriptions",
     "commands.status",
     "commands.stats",
+    "commands.paper_actions",
+    "commands.reading_list",
+    "commands.foryou",
+    "commands.similar",
+    "commands.privacy",
 )
 
 
@@ -108,7 +114,8 @@ class DigestBot(commands.AutoShardedBot):
         self.services = services
         self._extensions = extensions
         self.channel_deliveries = ChannelDeliveries(self, services)
-        self.dm_deliveries = DirectMessageDeliveries(self, services)
+        self.recommender = Recommender(services)
+        self.dm_deliveries = DirectMessageDeliveries(self, services, self.recommender)
         self.jobs: Jobs | None = None
         self._identify_pacer: IdentifyPacer | None = None
 
@@ -127,7 +134,11 @@ class DigestBot(commands.AutoShardedBot):
     async def deliver_due(self) -> int:
         """Post every due channel post and DM (the delivery job's work)."""
         posts = await self.channel_deliveries.run_due()
-        return posts + await self.dm_deliveries.run_due()
+        posts += await self.dm_deliveries.run_due()
+        if not self.channel_deliveries.stopping:
+            # Models of members whose feedback changed learn again, a few per tick, off the event loop.
+            await self.recommender.train_stale()
+        return posts
 
     async def close(self) -> None:
         """Stop the jobs (letting a post in flight reach a checkpoint), then disconnect."""

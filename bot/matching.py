@@ -37,12 +37,26 @@ class UserMatches:
     full list of reasons is worked out only for the papers a DM shows.
     """
 
-    __slots__ = ("_entries", "hits", "user_id")
+    __slots__ = ("_entries", "hits", "order", "user_id")
 
     def __init__(self, user_id: int, entries: Sequence[DigestEntry]) -> None:
         self.user_id = user_id
         self.hits: list[tuple[Reason, frozenset[int]]] = []
+        # The member's model score of each matched position, once they gave enough feedback: best first.
+        self.order: dict[int, float] | None = None
         self._entries = entries
+
+    def _sorted(self, positions: set[int] | frozenset[int]) -> list[int]:
+        """Best first by the member's model when there is one, else digest order."""
+        if self.order is None:
+            return sorted(positions)
+        order = self.order
+        return sorted(positions, key=lambda p: (-order.get(p, float("-inf")), p))
+
+    @property
+    def entries(self) -> Sequence[DigestEntry]:
+        """Every entry of the digest matched (positions index it)."""
+        return self._entries
 
     def count(self) -> int:
         """How many distinct papers matched."""
@@ -53,7 +67,7 @@ class UserMatches:
         taken: set[int] = set()
         result: list[tuple[Reason, list[int]]] = []
         for reason, positions in sorted(self.hits, key=lambda hit: _priority(hit[0])):
-            mine = sorted(positions - taken)
+            mine = self._sorted(positions - taken)
             if mine:
                 result.append((reason, mine))
                 taken.update(mine)
@@ -69,8 +83,8 @@ class UserMatches:
 
     @property
     def papers(self) -> list[tuple[StoredPaper, list[Reason]]]:
-        """Each matching paper once, in digest order, with all its reasons."""
-        every = sorted(frozenset().union(*(positions for _, positions in self.hits)))
+        """Each matching paper once, in digest order (best first for a member with a model), with all its reasons."""
+        every = self._sorted(frozenset().union(*(positions for _, positions in self.hits)))
         return [(self.paper(p), self.reasons(p)) for p in every]
 
     def grouped(self) -> list[tuple[Reason, list[tuple[StoredPaper, list[Reason]]]]]:

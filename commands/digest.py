@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections import Counter
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -25,8 +26,12 @@ from commands.options import (
     services_of,
 )
 from commands.paging import PagedView, page_count
+from commands.paper_actions import paper_menus, set_menu_papers
 from commands.respond import in_time
-from storage.records import DigestEntry
+from storage.records import DigestEntry, StoredPaper
+
+if TYPE_CHECKING:
+    from bot.client import DigestBot
 
 PAGE_SIZE = 8
 
@@ -60,8 +65,13 @@ class DigestView(PagedView):
         self.day = day
         self.category = category
         self.entries = entries
+        paper_menus(self._page_papers(0), self, first_row=2)
+
+    def _page_papers(self, page: int) -> list[StoredPaper]:
+        return [e.paper for e in self.entries[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]]
 
     async def render(self, page: int) -> discord.Embed:
+        set_menu_papers(self, self._page_papers(page))
         return digest_embed(self.day, self.category, self.entries, page)
 
 
@@ -87,8 +97,13 @@ class MineView(PagedView):
         super().__init__(owner, pages=page_count(matches.count(), PAGE_SIZE))
         self.day = day
         self.matches = matches
+        paper_menus(self._page_papers(0), self, first_row=2)
+
+    def _page_papers(self, page: int) -> list[StoredPaper]:
+        return [paper for paper, _ in self.matches.papers[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]]
 
     async def render(self, page: int) -> discord.Embed:
+        set_menu_papers(self, self._page_papers(page))
         return mine_embed(self.day, self.matches, page)
 
 
@@ -138,6 +153,11 @@ class Digest(commands.Cog):
         matches = found.get(interaction.user.id)
         if matches is None:
             raise NotFound(f"None of the {len(entries)} papers of {day} match your {len(subscriptions)} subscriptions.")
+        digest = await services.papers.digest_info(day)
+        if digest is not None and not category:
+            # Best first for a member whose model has learnt enough (the order their DM uses).
+            bot: DigestBot = interaction.client  # type: ignore[assignment]
+            await in_time(interaction, bot.recommender.order_matches(digest.id, entries, found), ephemeral=True)
         await MineView(interaction.user, day, matches).send(interaction, mine_embed(day, matches, 0), ephemeral=True)
 
 

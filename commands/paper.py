@@ -11,6 +11,7 @@ from bot.ingest.paper import normalize_arxiv_id
 from bot.render.papers import paper_embed
 from bot.render.text import escape_markdown, one_line
 from commands.options import BoundedText, services_of
+from commands.paper_actions import paper_buttons
 
 IdText = app_commands.Transform[str, BoundedText("The paper id", 200)]
 
@@ -32,7 +33,7 @@ class PaperCommand(commands.Cog):
             raise NotFound(
                 f"Paper {arxiv_id} is not in any stored digest. It may be on arXiv: https://arxiv.org/abs/{arxiv_id}"
             )
-        await interaction.response.send_message(embed=paper_embed(paper))
+        await interaction.response.send_message(embed=paper_embed(paper), view=paper_buttons(paper.arxiv_id))
 
 
 async def setup(bot: commands.Bot) -> None:

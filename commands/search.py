@@ -21,6 +21,7 @@ from commands.options import (
     services_of,
 )
 from commands.paging import PagedView, page_count
+from commands.paper_actions import paper_buttons
 from commands.respond import answer, in_time
 from storage.records import SearchPage, StoredPaper
 from storage.search import Ranking, SearchFilters, SearchIndex
@@ -85,7 +86,7 @@ class PaperSelect(discord.ui.Select["SearchView"]):
         if paper is None:
             await interaction.response.send_message("That paper is no longer stored.", ephemeral=True)
             return
-        await interaction.response.send_message(embed=paper_embed(paper), ephemeral=True)
+        await interaction.response.send_message(embed=paper_embed(paper), view=paper_buttons(paper.arxiv_id), ephemeral=True)
 
 
 class SearchView(PagedView):

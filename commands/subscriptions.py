@@ -147,7 +147,8 @@ class Subscriptions(commands.Cog):
             raise LimitReached(f"You already follow {exc.limit} things, the most allowed. Remove some with /subscriptions first.") from None
         user = await services.subscriptions.settings(interaction.user.id)
         if not created:
-            message = f"You already have {kind}: {escape_markdown(subscription.value)}; nothing changed."
+            verb = "exclude" if kind == "exclude" else "follow"
+            message = f"You already {verb} {'' if kind == 'exclude' else kind + ': '}{escape_markdown(subscription.value)}; nothing changed."
         elif kind == "exclude":
             message = (f"Excluded {escape_markdown(value)}: a paper that matches it never reaches your DMs or /digest mine, "
                        "whatever else it matches.")

@@ -83,6 +83,31 @@ class PaperStore:
             return StoredPaper.from_row(row)
         return None
 
+    async def by_arxiv_ids(self, arxiv_ids: Sequence[str]) -> list[StoredPaper]:
+        """The stored papers with these arXiv ids, in the order given (unknown ids left out)."""
+        found: dict[str, StoredPaper] = {}
+        for start in range(0, len(arxiv_ids), 500):
+            chunk = list(arxiv_ids[start:start + 500])
+            rows = await self._db.fetchall(f"SELECT * FROM papers WHERE arxiv_id IN ({','.join('?' * len(chunk))})", tuple(chunk))
+            found.update({row["arxiv_id"]: StoredPaper.from_row(row) for row in rows})
+        return [found[i] for i in arxiv_ids if i in found]
+
+    async def recent(self, limit: int) -> list[StoredPaper]:
+        """The most recently stored papers (a sample of what the corpus talks about now)."""
+        rows = await self._db.fetchall("SELECT * FROM papers ORDER BY id DESC LIMIT ?", (limit,))
+        return [StoredPaper.from_row(r) for r in rows]
+
+    async def listed_between(self, since: dt.date, until: dt.date, category: str | None = None, limit: int = 20000) -> list[StoredPaper]:
+        """Each paper listed in a digest of [since, until] once (in a category, primary or cross-listed, if given)."""
+        sql = ("SELECT p.* FROM papers p WHERE p.id IN (SELECT dp.paper_id FROM digests d JOIN digest_papers dp ON dp.digest_id = d.id "
+               "WHERE d.date BETWEEN ? AND ?)")
+        params: list[object] = [since.isoformat(), until.isoformat()]
+        if category:
+            sql += " AND p.id IN (SELECT paper_id FROM paper_categories WHERE category = ?)"
+            params.append(category)
+        rows = await self._db.fetchall(sql + " ORDER BY p.id DESC LIMIT ?", (*params, limit))
+        return [StoredPaper.from_row(r) for r in rows]
+
     async def digest_dates(self) -> list[dt.date]:
         """Return every stored digest date, newest first."""
         rows = await self._db.fetchall("SELECT date FROM digests ORDER BY date DESC")

@@ -94,7 +94,11 @@ class DirectMessageDestination:
         return self._channel
 
     async def send_header(self, plan: PostPlan, nonce: str) -> int:
-        message = await (await self._dm()).send(embeds=plan.header, nonce=nonce)
+        channel = await self._dm()
+        if plan.view is not None:
+            message = await channel.send(embeds=plan.header, nonce=nonce, view=plan.view)
+        else:
+            message = await channel.send(embeds=plan.header, nonce=nonce)
         return message.id
 
     async def find_header(self, title: str) -> int | None:

@@ -14,9 +14,11 @@ from bot.delivery.destinations import DirectMessageDestination
 from bot.delivery.executor import PostPlan, ShuttingDown, carry_out
 from bot.delivery.failures import Outcome, settle_failure
 from bot.matching import UserMatches, match_digest
-from bot.render.dm import render_matches
+from bot.recommender import Recommender
+from bot.render.dm import render_matches_shown
 from bot.schedule import due_at
 from bot.services import Services
+from commands.paper_actions import paper_menus
 from storage.ledger import DM
 from storage.records import DigestInfo
 from storage.subscriptions import UserSettings
@@ -27,9 +29,10 @@ log = logging.getLogger(__name__)
 class DirectMessageDeliveries:
     """Matches digests to subscriptions (cached per digest) and DMs the results through the ledger."""
 
-    def __init__(self, client: discord.Client, services: Services) -> None:
+    def __init__(self, client: discord.Client, services: Services, recommender: Recommender | None = None) -> None:
         self.client = client
         self.services = services
+        self.recommender = recommender
         self.stopping = False
         self._lock = asyncio.Lock()
         self._matches: dict[int, tuple[int, int, dict[int, UserMatches]]] = {}
@@ -99,6 +102,7 @@ class DirectMessageDeliveries:
             return 0
         async with self._lock:
             pending = await self.due()
+            await self._order(pending)
             gate = asyncio.Semaphore(self.services.settings.delivery_concurrency)
 
             async def one(user_id: int, digest: DigestInfo, matches: UserMatches) -> None:
@@ -110,13 +114,31 @@ class DirectMessageDeliveries:
             await asyncio.gather(*(one(*item) for item in pending))
             return len(pending)
 
+    async def _order(self, pending: list[tuple[int, DigestInfo, UserMatches]]) -> None:
+        """Order each due DM's papers by its member's model (members who gave enough feedback)."""
+        if self.recommender is None or not pending:
+            return
+        by_digest: dict[int, dict[int, UserMatches]] = {}
+        for user_id, digest, matches in pending:
+            by_digest.setdefault(digest.id, {})[user_id] = matches
+        for digest_id, matches_of in by_digest.items():
+            entries = next(iter(matches_of.values())).entries
+            try:
+                ordered = await self.recommender.order_matches(digest_id, entries, matches_of)
+            except Exception:  # the DMs still go out, in digest order
+                log.exception("ordering the DMs of digest %d by member models failed", digest_id)
+                continue
+            if ordered:
+                log.info("ordered the DMs of %d member(s) by their ranking model", ordered)
+
     async def deliver(self, user_id: int, digest: DigestInfo, matches: UserMatches) -> Outcome:
         """DM one user their matches of one digest; never raises for Discord errors."""
         services = self.services
         delivery = await services.ledger.open(DM, user_id, digest.id, services.clock())
         if delivery.finished:
             return Outcome(delivery.state, "already finished")
-        plan = PostPlan(render_matches(digest.date, matches))
+        embeds, shown = render_matches_shown(digest.date, matches)
+        plan = PostPlan(embeds, view=paper_menus(shown) if shown else None)
         try:
             done = await carry_out(delivery, plan, DirectMessageDestination(self.client, user_id), services.ledger,
                                    services.clock, lambda: self.stopping)

@@ -30,6 +30,8 @@ class PostPlan:
     header: list[discord.Embed]
     parts: list[PostPart] = field(default_factory=list)
     thread_name: str = ""
+    # Buttons or menus under the header (a DM's Save / 👍 / 👎 menus); channel posts have none.
+    view: discord.ui.View | None = None
 
     @property
     def header_title(self) -> str:

@@ -11,6 +11,7 @@ from bot.render.limits import EMBED_TOTAL, EMBEDS_PER_MESSAGE
 from bot.render.papers import ARXIV_RED, format_day
 from bot.render.post import entry_line
 from bot.render.text import shorten
+from storage.records import StoredPaper
 
 _DESCRIPTION_BUDGET = 3900
 _MESSAGE_BUDGET = EMBED_TOTAL - 200
@@ -23,6 +24,11 @@ def dm_title(day: dt.date) -> str:
 
 def render_matches(day: dt.date, matches: UserMatches) -> list[discord.Embed]:
     """One message: a summary embed, then one embed per reason with as many papers as fit."""
+    return render_matches_shown(day, matches)[0]
+
+
+def render_matches_shown(day: dt.date, matches: UserMatches) -> tuple[list[discord.Embed], list[StoredPaper]]:
+    """`render_matches`, and the papers the message shows, in the order shown."""
     total = matches.count()
     head = discord.Embed(title=dm_title(day), colour=ARXIV_RED)
     groups = matches.groups()
@@ -31,6 +37,7 @@ def render_matches(day: dt.date, matches: UserMatches) -> list[discord.Embed]:
     embeds = [head]
     used = len(head)
     shown = 0
+    papers: list[StoredPaper] = []
     for reason, positions in groups:
         if len(embeds) == EMBEDS_PER_MESSAGE - 1 or used > _MESSAGE_BUDGET - 400:
             break
@@ -45,6 +52,7 @@ def render_matches(day: dt.date, matches: UserMatches) -> list[discord.Embed]:
             if size + len(line) + 2 > room:
                 break
             lines.append(line)
+            papers.append(matches.paper(position))
             size += len(line) + 2
         if not lines:
             break
@@ -56,4 +64,4 @@ def render_matches(day: dt.date, matches: UserMatches) -> list[discord.Embed]:
         embeds[-1].set_footer(text=f"{total - shown} more not shown here: /digest mine:True date:{day} lists them all")
     else:
         embeds[-1].set_footer(text="Manage these with /subscriptions · change the time with /notify time")
-    return embeds
+    return embeds, papers

@@ -16,7 +16,7 @@ async def test_digest_defaults_to_the_latest_day_with_counts_and_pages(world: Wo
     assert embed["description"].startswith("**402 papers**: `cs.CV` 107 · `eess.IV` 7")
     assert "**1.** [SIDeR" in embed["description"]
     assert embed["footer"]["text"].startswith("Page 1 of 51")
-    following = await world.click(world.member, reply, reply.custom_ids()[1])
+    following = await world.click(world.member, reply, reply.button("Next"))
     assert following.embeds[0]["footer"]["text"].startswith("Page 2 of 51")
     assert "**9.**" in following.embeds[0]["description"]
 

@@ -1,0 +1,257 @@
+"""Per-member ranking over stored papers: /foryou, /similar, and the order of papers in DMs and /digest mine.
+
+The maths is in bot.ranking; this module feeds it from storage and keeps every fit and every
+matrix product off the event loop (asyncio.to_thread), so one member's /foryou never holds up
+another member's command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from bot.matching import UserMatches
+from bot.ranking import (
+    MIN_POSITIVES,
+    Featurizer,
+    LinearModel,
+    TrainingSet,
+    cosine_top,
+    paper_terms,
+    strongest_terms,
+    subscription_terms,
+    train,
+)
+from bot.services import Services
+from storage.members import MemberModel, MemberStore
+from storage.records import DigestEntry, StoredPaper
+
+log = logging.getLogger(__name__)
+
+# Papers the IDF is fitted on and negatives are sampled from: the most recent ones.
+SAMPLE_PAPERS = 20_000
+BACKGROUND_NEGATIVES = 400
+# Refit the IDF when the corpus grew by this share, or after this long.
+REFIT_GROWTH = 0.05
+REFIT_SECONDS = 24 * 3600
+# A candidate this close to a liked paper is explained by that paper.
+SIMILAR_ENOUGH = 0.3
+# Candidates /similar reranks: found by the paper's most telling terms through the search index.
+SIMILAR_CANDIDATES = 400
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A paper for a member, its score, and why in a few words."""
+
+    paper: StoredPaper
+    score: float
+    why: str
+
+
+class NotEnoughToGoOn(Exception):
+    """The member has given the bot nothing to learn from yet."""
+
+
+class Recommender:
+    """Trains and applies member models; one per bot process."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.members = MemberStore(services.db)
+        self._featurizer: Featurizer | None = None
+        self._sample: list[StoredPaper] = []
+        self._sample_rows: sp.csr_matrix | None = None
+        self._fitted_at = 0.0
+        self._fitted_count = 0
+        self._fit_lock = asyncio.Lock()
+        self._train_lock = asyncio.Lock()
+        self._day_rows: dict[tuple[int, int], sp.csr_matrix] = {}
+
+    async def featurizer(self) -> Featurizer:
+        """The featurizer, fitted on recent papers; refitted when the corpus grew or a day passed."""
+        count = await self.services.corpus.papers()
+        stale = (self._featurizer is None or time.monotonic() - self._fitted_at > REFIT_SECONDS
+                 or count > self._fitted_count * (1 + REFIT_GROWTH))
+        if stale:
+            async with self._fit_lock:
+                if self._featurizer is None or self._fitted_count != count:
+                    sample = await self.services.papers.recent(SAMPLE_PAPERS)
+
+                    def fit() -> tuple[Featurizer, sp.csr_matrix]:
+                        featurizer = Featurizer().fit(sample)
+                        return featurizer, featurizer.transform(sample)
+
+                    started = time.monotonic()
+                    self._featurizer, self._sample_rows = await asyncio.to_thread(fit)
+                    self._sample = sample
+                    self._fitted_at, self._fitted_count = time.monotonic(), count
+                    self._day_rows.clear()
+                    log.info("ranking features fitted on %d recent papers (%.1f s)", len(sample), time.monotonic() - started)
+        assert self._featurizer is not None
+        return self._featurizer
+
+    # Training
+
+    async def train_member(self, user_id: int) -> LinearModel | None:
+        """Train (or retrain) a member's model from their feedback, reading list and subscriptions, and store it."""
+        async with self._train_lock:
+            started_at = self.services.clock()
+            featurizer = await self.featurizer()
+            labels = await self.members.labels(user_id)
+            liked = await self.services.papers.by_arxiv_ids(labels.liked)
+            disliked = await self.services.papers.by_arxiv_ids(labels.disliked)
+            subscriptions = [s for s in await self.services.subscriptions.for_user(user_id) if s.kind != "exclude"]
+            labelled = {p.arxiv_id for p in liked} | {p.arxiv_id for p in disliked}
+            sample, sample_rows = self._sample, self._sample_rows
+            assert sample_rows is not None
+            rng = random.Random(user_id)
+            pool = [i for i, p in enumerate(sample) if p.arxiv_id not in labelled]
+            background = sorted(rng.sample(pool, min(BACKGROUND_NEGATIVES, len(pool))))
+
+            def fit() -> LinearModel | None:
+                data = TrainingSet(
+                    liked=featurizer.transform(liked), disliked=featurizer.transform(disliked),
+                    subscriptions=featurizer.transform_terms([t for t in (subscription_terms(s) for s in subscriptions) if t]),
+                    background=sample_rows[background] if background else sp.csr_matrix((0, sample_rows.shape[1])),
+                )
+                return train(data)
+
+            model = await asyncio.to_thread(fit)
+            if model is None:
+                await self.members.drop_model(user_id)
+                await self.members.clear_stale(user_id, started_at)
+                return None
+            features, weights = model.to_bytes()
+            await self.members.store_model(MemberModel(user_id, features, weights, model.intercept, model.positives,
+                                                       model.negatives, started_at))
+            return model
+
+    async def train_stale(self, limit: int = 50) -> int:
+        """Retrain members whose feedback, list or subscriptions changed; return how many."""
+        done = 0
+        for user_id in await self.members.stale_members(limit):
+            try:
+                await self.train_member(user_id)
+                done += 1
+            except Exception:
+                log.exception("training the ranking model of member %d failed; it is tried again later", user_id)
+                break
+        if done:
+            log.info("retrained %d member ranking model(s)", done)
+        return done
+
+    async def model_of(self, user_id: int) -> LinearModel | None:
+        """The member's model, retrained first if it is out of date."""
+        if user_id in await self.members.stale_members(10_000):
+            return await self.train_member(user_id)
+        stored = await self.members.model(user_id)
+        if stored is None:
+            return None
+        return LinearModel.from_bytes(stored.features, stored.weights, stored.intercept, stored.positives, stored.negatives)
+
+    # Uses
+
+    async def for_you(self, user_id: int, since: dt.date, until: dt.date, category: str | None, count: int = 50) -> list[Ranked]:
+        """The recent papers ranked for the member, best first, each with why."""
+        model = await self.model_of(user_id)
+        if model is None:
+            raise NotEnoughToGoOn()
+        featurizer = await self.featurizer()
+        candidates = await self.services.papers.listed_between(since, until, category)
+        labels = await self.members.labels(user_id)
+        seen = set(labels.liked) | set(labels.disliked)
+        candidates = [p for p in candidates if p.arxiv_id not in seen]
+        liked = await self.services.papers.by_arxiv_ids(labels.liked[:500])
+
+        def rank() -> list[Ranked]:
+            rows = featurizer.transform(candidates)
+            scores = model.score(rows)
+            order = np.argsort(-scores, kind="stable")[:count]
+            liked_rows = featurizer.transform(liked)
+            names = featurizer.index_of([t for i in order for t in paper_terms(candidates[int(i)])])
+            ranked = []
+            for i in order:
+                row = rows[int(i)]
+                why = ""
+                if liked_rows.shape[0]:
+                    best = cosine_top(row, liked_rows, 1)
+                    if best and best[0][1] >= SIMILAR_ENOUGH:
+                        why = f"similar to “{liked[best[0][0]].title[:60]}”"
+                if not why:
+                    terms = strongest_terms(model, row, names)
+                    why = ", ".join(terms) if terms else "close to what you liked"
+                ranked.append(Ranked(candidates[int(i)], float(scores[int(i)]), why))
+            return ranked
+
+        return await asyncio.to_thread(rank)
+
+    async def similar(self, paper: StoredPaper, count: int = 25) -> list[Ranked]:
+        """The stored papers most similar to `paper` (cosine of TF-IDF), best first."""
+        featurizer = await self.featurizer()
+        query_terms = [t for t in paper_terms(paper) if not t.startswith(("cat:", "au:"))]
+        row = featurizer.transform([paper])
+        names = featurizer.index_of(query_terms)
+        # The paper's most telling words, by TF-IDF weight, find the candidates through the search index.
+        weights = sorted(zip(row.data.tolist(), row.indices.tolist(), strict=True), reverse=True)
+        telling = [names[i] for _, i in weights if i in names][:8]
+        ids: list[int] = []
+        for size in (8, 5, 3):
+            if len(telling) < 1:
+                break
+            query = " OR ".join(f'"{t}"' for t in telling[:size])
+            try:
+                ranking = await self.services.search.rank(query, depth=SIMILAR_CANDIDATES)
+            except Exception:  # too broad or timed out: fewer, rarer terms
+                log.debug("similar: candidate query %r failed", query, exc_info=True)
+                continue
+            ids = ranking.ids
+            break
+        candidates = [p for p in await self.services.search.papers(ids) if p.arxiv_id != paper.arxiv_id]
+
+        def rank() -> list[Ranked]:
+            rows = featurizer.transform(candidates)
+            best = cosine_top(row, rows, count)
+            return [Ranked(candidates[i], score, f"{score:.0%} alike") for i, score in best]
+
+        return await asyncio.to_thread(rank)
+
+    async def _rows_of_day(self, digest_id: int, entries: Sequence[DigestEntry]) -> sp.csr_matrix:
+        featurizer = await self.featurizer()
+        key = (digest_id, len(entries))
+        rows = self._day_rows.get(key)
+        if rows is None:
+            rows = await asyncio.to_thread(featurizer.transform, [e.paper for e in entries])
+            if len(self._day_rows) > 8:
+                self._day_rows.clear()
+            self._day_rows[key] = rows
+        return rows
+
+    async def order_matches(self, digest_id: int, entries: Sequence[DigestEntry], matches: dict[int, UserMatches]) -> int:
+        """Order each member's matched papers by their model (members with enough feedback); return how many were ordered."""
+        if not matches:
+            return 0
+        models = await self.members.models(list(matches))
+        usable = {u: m for u, m in models.items() if m.positives >= MIN_POSITIVES}
+        if not usable:
+            return 0
+        rows = await self._rows_of_day(digest_id, entries)
+
+        def score_all() -> None:
+            for user_id, stored in usable.items():
+                model = LinearModel.from_bytes(stored.features, stored.weights, stored.intercept, stored.positives, stored.negatives)
+                user = matches[user_id]
+                positions = sorted(frozenset().union(*(p for _, p in user.hits)))
+                scores = model.score(rows[positions])
+                user.order = dict(zip(positions, scores.tolist(), strict=True))
+
+        await asyncio.to_thread(score_all)
+        return len(usable)

@@ -1,0 +1,104 @@
+"""/foryou: the recent papers ranked for the member by their own model, each with why, paged."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.errors import NotFound
+from bot.ranking import MIN_POSITIVES, days_back
+from bot.recommender import NotEnoughToGoOn, Ranked
+from bot.render.papers import ARXIV_RED, lines_within, paper_line
+from bot.render.text import escape_markdown
+from commands.options import (
+    CategoryText,
+    category_choices,
+    known_category,
+    per_user_cooldown,
+    services_of,
+)
+from commands.paging import PagedView, page_count
+from commands.paper_actions import paper_menus, set_menu_papers
+from commands.respond import in_time
+from storage.records import StoredPaper
+
+if TYPE_CHECKING:
+    from bot.client import DigestBot
+
+PAGE_SIZE = 5
+MAX_DAYS = 60
+
+
+def ranked_embed(title: str, intro: str, ranked: list[Ranked], page: int, footer: str) -> discord.Embed:
+    """One page of ranked papers, each with why it is there."""
+    start = page * PAGE_SIZE
+    lines = [paper_line(r.paper, number=start + i + 1, extra=f" · {r.paper.last_seen}") + f"\n*{escape_markdown(r.why)}*"
+             for i, r in enumerate(ranked[start:start + PAGE_SIZE])]
+    body, _ = lines_within(lines, 3800)
+    embed = discord.Embed(title=title, colour=ARXIV_RED, description=f"{intro}\n\n{body}")
+    embed.set_footer(text=f"Page {page + 1} of {page_count(len(ranked), PAGE_SIZE)} · {footer}")
+    return embed
+
+
+class RankedView(PagedView):
+    """Pages through ranked papers, with Save / 👍 / 👎 menus for the page shown."""
+
+    def __init__(self, owner: discord.abc.User, title: str, intro: str, ranked: list[Ranked], footer: str) -> None:
+        super().__init__(owner, pages=page_count(len(ranked), PAGE_SIZE))
+        self.title, self.intro, self.ranked, self.footer = title, intro, ranked, footer
+        paper_menus(self._papers(0), self, first_row=2)
+
+    def _papers(self, page: int) -> list[StoredPaper]:
+        return [r.paper for r in self.ranked[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]]
+
+    def first_page(self) -> discord.Embed:
+        return ranked_embed(self.title, self.intro, self.ranked, 0, self.footer)
+
+    async def render(self, page: int) -> discord.Embed:
+        set_menu_papers(self, self._papers(page))
+        return ranked_embed(self.title, self.intro, self.ranked, page, self.footer)
+
+
+class ForYou(commands.Cog):
+    """Recent papers in the member's own order."""
+
+    @app_commands.command(name="foryou", description="Recent papers ranked for you, from your 👍 / 👎, saved papers and subscriptions")
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+    @app_commands.describe(days=f"How many days of digests to rank (default 7, at most {MAX_DAYS})",
+                           category="Only this category (primary or cross-listed)")
+    @app_commands.autocomplete(category=category_choices)
+    @per_user_cooldown(4, 60)
+    async def foryou(self, interaction: discord.Interaction, days: app_commands.Range[int, 1, MAX_DAYS] = 7,
+                     category: CategoryText | None = None) -> None:
+        services = services_of(interaction)
+        days = max(1, min(int(days), MAX_DAYS))  # checked again: a client may send anything
+        chosen = await known_category(interaction, category)
+        latest = await services.papers.latest_digest()
+        if latest is None:
+            raise NotFound("No digest is stored yet, so there is nothing to rank.")
+        bot: DigestBot = interaction.client  # type: ignore[assignment]
+        since = days_back(latest.date, days)
+        try:
+            ranked = await in_time(interaction, bot.recommender.for_you(interaction.user.id, since, latest.date, chosen),
+                                   ephemeral=True)
+        except NotEnoughToGoOn:
+            raise NotFound("I know nothing of your taste yet. Press 👍 or 🔖 Save under papers (in /paper, /search, "
+                           "/digest or your DMs), or subscribe with /subscribe, then try again.") from None
+        if not ranked:
+            where = f" in `{chosen}`" if chosen else ""
+            raise NotFound(f"No new papers{where} between {since} and {latest.date} that you have not rated already.")
+        model = await bot.recommender.members.model(interaction.user.id)
+        liked = model.positives if model else 0
+        learnt = (f"learnt from your {liked} liked or saved papers" if liked >= MIN_POSITIVES else
+                  f"learnt mostly from your subscriptions ({liked} liked papers so far; 👍 {MIN_POSITIVES} to sharpen it)")
+        intro = f"**{len(ranked)} papers** of {since} to {latest.date}{f' in `{chosen}`' if chosen else ''}, best first: {learnt}."
+        view = RankedView(interaction.user, "For you", intro, ranked, "👍 / 👎 below teach the ranking · only you see this")
+        await view.send(interaction, view.first_page(), ephemeral=True)
+
+
+async def setup(bot: commands.Bot) -> None:
+    """Load /foryou."""
+    await bot.add_cog(ForYou())

@@ -1,0 +1,64 @@
+"""/forget me: delete everything the bot stores about the member, after a confirming button."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from commands.options import services_of
+from commands.paging import OwnedView
+from commands.respond import in_time, update_message
+from storage.members import MemberStore
+
+CONFIRM_SECONDS = 120.0
+
+
+class ForgetView(OwnedView):
+    """Delete / Keep, for the member who asked only."""
+
+    def __init__(self, owner: discord.abc.User) -> None:
+        super().__init__(owner, timeout=CONFIRM_SECONDS)
+
+    @discord.ui.button(label="Delete everything", style=discord.ButtonStyle.danger)
+    async def delete(self, interaction: discord.Interaction, button: discord.ui.Button[Any]) -> None:
+        store = MemberStore(services_of(interaction).db)
+        deleted = await in_time(interaction, store.forget(interaction.user.id), update=True)
+        bot = interaction.client
+        deliveries = getattr(bot, "dm_deliveries", None)
+        if deliveries is not None:
+            deliveries.failing.discard(interaction.user.id)
+            deliveries.cleared.pop(interaction.user.id, None)
+        gone = ", ".join(f"{count} {label}" for label, count in deleted.items() if count) or "nothing (nothing was stored)"
+        self.stop()
+        await update_message(interaction, content=f"Done. Deleted: {gone}. I keep nothing else about you.", view=discord.ui.View())
+
+    @discord.ui.button(label="Keep my data", style=discord.ButtonStyle.secondary)
+    async def keep(self, interaction: discord.Interaction, button: discord.ui.Button[Any]) -> None:
+        self.stop()
+        await update_message(interaction, content="Nothing was deleted.", view=discord.ui.View())
+
+
+class Privacy(commands.Cog):
+    """What the bot keeps about a member, and deleting it."""
+
+    forget = app_commands.Group(name="forget", description="Delete what the bot stores about you",
+                                allowed_contexts=app_commands.AppCommandContext(guild=True, dm_channel=True, private_channel=True))
+
+    @forget.command(name="me", description="Delete your subscriptions, settings, reading list, feedback and ranking model")
+    async def me(self, interaction: discord.Interaction) -> None:
+        view = ForgetView(interaction.user)
+        await interaction.response.send_message(
+            "This deletes everything I store about you: your subscriptions and DM settings, your reading list, "
+            "your 👍 / 👎 and your ranking model, and the records of DMs sent to you. It cannot be undone "
+            "(export your list first with /saved export:bibtex).",
+            view=view, ephemeral=True,
+        )
+        view.origin = interaction
+
+
+async def setup(bot: commands.Bot) -> None:
+    """Load /forget."""
+    await bot.add_cog(Privacy())

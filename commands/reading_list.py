@@ -1,0 +1,118 @@
+"""/save and /saved: a member's reading list, paged with remove buttons, exported as BibTeX, CSV or markdown."""
+
+from __future__ import annotations
+
+import io
+from typing import Any, Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.errors import InvalidInput, NotFound
+from bot.ingest.paper import normalize_arxiv_id
+from bot.render.export import export_list
+from bot.render.papers import ARXIV_RED, lines_within, paper_line
+from bot.render.text import escape_markdown, one_line
+from commands.options import BoundedText, per_user_cooldown, services_of
+from commands.paging import PagedView, page_count
+from commands.paper_actions import act_on_paper
+from commands.respond import answer, in_time
+from storage.reading_list import ReadingList
+from storage.records import StoredPaper
+
+PAGE_SIZE = 5
+IdText = app_commands.Transform[str, BoundedText("The paper id", 200)]
+
+
+def saved_embed(papers: list[tuple[StoredPaper, Any]], total: int, page: int) -> discord.Embed:
+    """One page of the reading list, newest first."""
+    lines = [paper_line(paper, number=page * PAGE_SIZE + i + 1, extra=f" · saved {saved:%Y-%m-%d}")
+             for i, (paper, saved) in enumerate(papers)]
+    body, _ = lines_within(lines, 3800)
+    embed = discord.Embed(title="Your reading list", colour=ARXIV_RED,
+                          description=f"**{total:,} papers**, newest first\n\n{body}" if total else
+                          "Your reading list is empty. Press 🔖 Save under a paper, or use /save id.")
+    embed.set_footer(text=f"Page {page + 1} of {page_count(total, PAGE_SIZE)} · only you see this list · "
+                          "/saved export:bibtex for Zotero, JabRef or Overleaf")
+    return embed
+
+
+class SavedView(PagedView):
+    """Pages through the member's list, with a Remove button per paper shown."""
+
+    def __init__(self, owner: discord.abc.User, reading: ReadingList, total: int, first: list[tuple[StoredPaper, Any]]) -> None:
+        super().__init__(owner, pages=page_count(total, PAGE_SIZE))
+        self.reading = reading
+        self.total = total
+        self.shown = first
+        self._removers: list[discord.ui.Button[Any]] = []
+        for slot in range(PAGE_SIZE):
+            button: discord.ui.Button[Any] = discord.ui.Button(label=f"Remove {slot + 1}", style=discord.ButtonStyle.danger, row=0)
+            button.callback = self._remover(slot)  # type: ignore[method-assign]
+            self._removers.append(button)
+            self.add_item(button)
+        self._sync_removers()
+
+    def _sync_removers(self) -> None:
+        for slot, button in enumerate(self._removers):
+            button.label = f"Remove {self.page * PAGE_SIZE + slot + 1}"
+            button.disabled = slot >= len(self.shown)
+
+    def _remover(self, slot: int) -> Any:
+        async def remove(interaction: discord.Interaction) -> None:
+            if slot >= len(self.shown):
+                return
+            paper = self.shown[slot][0]
+            services = services_of(interaction)
+            await in_time(interaction, self.reading.remove(interaction.user.id, paper.arxiv_id, services.clock()), update=True)
+            self.total = await self.reading.count(interaction.user.id)
+            self.pages = page_count(self.total, PAGE_SIZE)
+            await self.show(interaction, min(self.page, self.pages - 1))
+            await interaction.followup.send(f"Removed “{escape_markdown(one_line(paper.title, 80))}” from your reading list.",
+                                            ephemeral=True)
+        return remove
+
+    async def render(self, page: int) -> discord.Embed:
+        self.shown = await self.reading.page(self.owner_id, page * PAGE_SIZE, PAGE_SIZE)
+        self._sync_removers()
+        return saved_embed(self.shown, self.total, page)
+
+
+class ReadingListCommands(commands.Cog):
+    """Save papers and take the list elsewhere."""
+
+    @app_commands.command(name="save", description="Save a paper to your reading list")
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+    @app_commands.describe(id="An arXiv id or link: 2601.20911, arXiv:2601.20911 or https://arxiv.org/abs/...")
+    async def save(self, interaction: discord.Interaction, id: IdText) -> None:
+        if normalize_arxiv_id(id) is None:
+            raise InvalidInput(f"`{escape_markdown(one_line(id, 60))}` is not an arXiv id. Use a form like 2601.20911.")
+        await act_on_paper(interaction, "save", id)
+
+    @app_commands.command(name="saved", description="Your reading list, newest first; or export it as a file")
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+    @app_commands.describe(export="Reply with the whole list as a file: BibTeX (Zotero, JabRef, Overleaf), CSV or markdown")
+    @per_user_cooldown(10, 60)
+    async def saved(self, interaction: discord.Interaction,
+                    export: Literal["bibtex", "csv", "markdown"] | None = None) -> None:
+        services = services_of(interaction)
+        reading = ReadingList(services.db)
+        user_id = interaction.user.id
+        if export is not None:
+            papers = await in_time(interaction, reading.everything(user_id))
+            if not papers:
+                raise NotFound("Your reading list is empty, so there is nothing to export. Press 🔖 Save under a paper first.")
+            name, data = export_list(papers, export)
+            await answer(interaction, f"Your reading list, {len(papers):,} papers, as {export}.",
+                         file=discord.File(io.BytesIO(data), filename=name), ephemeral=True)
+            return
+        total = await reading.count(user_id)
+        first = await reading.page(user_id, 0, PAGE_SIZE)
+        view = SavedView(interaction.user, reading, total, first)
+        await view.send(interaction, saved_embed(first, total, 0), ephemeral=True)
+
+
+async def setup(bot: commands.Bot) -> None:
+    """Load /save and /saved."""
+    await bot.add_cog(ReadingListCommands())

@@ -1,0 +1,50 @@
+"""/similar: the stored papers most like one paper (TF-IDF cosine), 5 a page."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.errors import InvalidInput, NotFound
+from bot.ingest.paper import normalize_arxiv_id
+from bot.render.text import escape_markdown, one_line
+from commands.foryou import RankedView
+from commands.options import BoundedText, per_user_cooldown, services_of
+from commands.respond import in_time
+
+if TYPE_CHECKING:
+    from bot.client import DigestBot
+
+IdText = app_commands.Transform[str, BoundedText("The paper id", 200)]
+
+
+class Similar(commands.Cog):
+    """Papers like a given one."""
+
+    @app_commands.command(name="similar", description="Stored papers most similar to one paper")
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+    @app_commands.describe(id="An arXiv id or link: 2601.20911, arXiv:2601.20911 or https://arxiv.org/abs/...")
+    @per_user_cooldown(6, 60)
+    async def similar(self, interaction: discord.Interaction, id: IdText) -> None:
+        arxiv_id = normalize_arxiv_id(id)
+        if arxiv_id is None:
+            raise InvalidInput(f"`{escape_markdown(one_line(id, 60))}` is not an arXiv id. Use a form like 2601.20911.")
+        services = services_of(interaction)
+        paper = await services.papers.get(arxiv_id)
+        if paper is None:
+            raise NotFound(f"Paper {arxiv_id} is not in any stored digest, so I cannot compare it.")
+        bot: DigestBot = interaction.client  # type: ignore[assignment]
+        ranked = await in_time(interaction, bot.recommender.similar(paper), ephemeral=False)
+        if not ranked:
+            raise NotFound(f"No stored paper is close to {arxiv_id}.")
+        intro = f"**{len(ranked)} papers** most like [{escape_markdown(one_line(paper.title, 120))}](https://arxiv.org/abs/{arxiv_id})"
+        view = RankedView(interaction.user, "Similar papers", intro, ranked, "by shared words, categories and authors")
+        await view.send(interaction, view.first_page())
+
+
+async def setup(bot: commands.Bot) -> None:
+    """Load /similar."""
+    await bot.add_cog(Similar())

@@ -1,0 +1,146 @@
+"""What the bot keeps about a member beyond subscriptions: feedback, their ranking model, and forgetting all of it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from storage.db import Database
+from storage.records import iso_utc
+
+_STALE = "INSERT OR IGNORE INTO member_models_stale (user_id, since) VALUES (?, ?)"
+
+
+@dataclass(frozen=True, slots=True)
+class MemberModel:
+    """A member's linear model: weights of hashed TF-IDF features (bytes as stored), and what it learnt from."""
+
+    user_id: int
+    features: bytes
+    weights: bytes
+    intercept: float
+    positives: int
+    negatives: int
+    trained_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Labels:
+    """What a member told the bot about papers: liked (👍 or saved) and disliked (👎), by arXiv id."""
+
+    liked: list[str]
+    disliked: list[str]
+
+
+class MemberStore:
+    """Feedback votes, member models, and /forget me."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def vote(self, user_id: int, arxiv_id: str, vote: int, now: dt.datetime) -> int | None:
+        """Record 👍 (1) or 👎 (-1); the same vote again takes it back. Return the vote now standing."""
+        if vote not in (-1, 1):
+            raise ValueError(f"a vote is 1 or -1, not {vote}")
+        async with self._db.transaction() as conn:
+            rows = await conn.execute_fetchall(
+                "SELECT vote FROM feedback WHERE user_id = ? AND arxiv_id = ?", (user_id, arxiv_id))
+            before = next((int(r[0]) for r in rows), None)
+            if before == vote:
+                await conn.execute("DELETE FROM feedback WHERE user_id = ? AND arxiv_id = ?", (user_id, arxiv_id))
+                standing = None
+            else:
+                await conn.execute(
+                    "INSERT INTO feedback (user_id, arxiv_id, vote, voted_at) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (user_id, arxiv_id) DO UPDATE SET vote = excluded.vote, voted_at = excluded.voted_at",
+                    (user_id, arxiv_id, vote, iso_utc(now)))
+                standing = vote
+            await conn.execute(_STALE, (user_id, iso_utc(now)))
+        return standing
+
+    async def votes(self, user_id: int) -> dict[str, int]:
+        """The member's standing votes by arXiv id."""
+        rows = await self._db.fetchall("SELECT arxiv_id, vote FROM feedback WHERE user_id = ?", (user_id,))
+        return {str(r[0]): int(r[1]) for r in rows}
+
+    async def labels(self, user_id: int) -> Labels:
+        """Liked = 👍 or saved (and not 👎); disliked = 👎."""
+        rows = await self._db.fetchall(
+            "SELECT arxiv_id, vote FROM feedback WHERE user_id = ? "
+            "UNION ALL SELECT arxiv_id, 1 FROM saved_papers WHERE user_id = ? "
+            "AND arxiv_id NOT IN (SELECT arxiv_id FROM feedback WHERE user_id = ? AND vote = -1)",
+            (user_id, user_id, user_id))
+        liked = sorted({str(r[0]) for r in rows if int(r[1]) == 1})
+        disliked = sorted({str(r[0]) for r in rows if int(r[1]) == -1})
+        return Labels(liked, disliked)
+
+    async def mark_stale(self, user_id: int, now: dt.datetime) -> None:
+        """The member's model must learn again (their subscriptions changed)."""
+        async with self._db.transaction() as conn:
+            await conn.execute(_STALE, (user_id, iso_utc(now)))
+
+    async def stale_members(self, limit: int) -> list[int]:
+        """Members whose model is out of date, oldest change first."""
+        rows = await self._db.fetchall("SELECT user_id FROM member_models_stale ORDER BY since LIMIT ?", (limit,))
+        return [int(r[0]) for r in rows]
+
+    async def store_model(self, model: MemberModel, stale_since: dt.datetime | None = None) -> None:
+        """Keep a freshly trained model, and clear the member's stale mark if nothing changed while it trained."""
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "INSERT OR REPLACE INTO member_models (user_id, features, weights, intercept, positives, negatives, trained_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (model.user_id, model.features, model.weights, model.intercept, model.positives, model.negatives,
+                 iso_utc(model.trained_at)))
+            await conn.execute("DELETE FROM member_models_stale WHERE user_id = ? AND since <= ?",
+                               (model.user_id, iso_utc(model.trained_at)))
+
+    async def clear_stale(self, user_id: int, before: dt.datetime) -> None:
+        """Drop a stale mark that needs no model (too little feedback yet)."""
+        async with self._db.transaction() as conn:
+            await conn.execute("DELETE FROM member_models_stale WHERE user_id = ? AND since <= ?", (user_id, iso_utc(before)))
+
+    async def drop_model(self, user_id: int) -> None:
+        """Forget a model that no longer has enough to learn from."""
+        async with self._db.transaction() as conn:
+            await conn.execute("DELETE FROM member_models WHERE user_id = ?", (user_id,))
+
+    async def model(self, user_id: int) -> MemberModel | None:
+        """The member's stored model, if they have given enough feedback for one."""
+        rows = await self._db.fetchall("SELECT * FROM member_models WHERE user_id = ?", (user_id,))
+        return next((_model(r) for r in rows), None)
+
+    async def models(self, user_ids: list[int]) -> dict[int, MemberModel]:
+        """The stored models of these members (for ordering DMs)."""
+        found: dict[int, MemberModel] = {}
+        for start in range(0, len(user_ids), 500):
+            chunk = user_ids[start:start + 500]
+            rows = await self._db.fetchall(
+                f"SELECT * FROM member_models WHERE user_id IN ({','.join('?' * len(chunk))})", tuple(chunk))
+            found.update({int(r["user_id"]): _model(r) for r in rows})
+        return found
+
+    async def forget(self, user_id: int) -> dict[str, int]:
+        """Delete everything stored about a member, in one transaction; return how many rows of each went."""
+        deleted: dict[str, int] = {}
+        async with self._db.transaction() as conn:
+            for label, sql in (
+                ("subscriptions", "DELETE FROM subscriptions WHERE user_id = ?"),
+                ("settings", "DELETE FROM user_settings WHERE user_id = ?"),
+                ("saved papers", "DELETE FROM saved_papers WHERE user_id = ?"),
+                ("feedback", "DELETE FROM feedback WHERE user_id = ?"),
+                ("model", "DELETE FROM member_models WHERE user_id = ?"),
+                ("pending model", "DELETE FROM member_models_stale WHERE user_id = ?"),
+                ("DM records", "DELETE FROM deliveries WHERE target_kind = 'dm' AND target_id = ?"),
+            ):
+                cursor = await conn.execute(sql, (user_id,))
+                deleted[label] = cursor.rowcount
+            if deleted["subscriptions"]:
+                await conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'subscriptions_version'")
+        return deleted
+
+
+def _model(row: object) -> MemberModel:
+    r = row  # sqlite3.Row
+    return MemberModel(r["user_id"], bytes(r["features"]), bytes(r["weights"]), float(r["intercept"]),  # type: ignore[index]
+                       int(r["positives"]), int(r["negatives"]), dt.datetime.fromisoformat(r["trained_at"]))  # type: ignore[index]
