@@ -139,7 +139,9 @@ class LinearModel:
         """The model's score of each row (higher = more likely liked)."""
         if rows.shape[0] == 0:
             return np.zeros(0)
-        return np.asarray(rows @ self.vector()).ravel() + self.intercept
+        product = rows @ self.vector()
+        dense = product.toarray() if sp.issparse(product) else np.asarray(product)
+        return dense.ravel() + self.intercept
 
     def to_bytes(self) -> tuple[bytes, bytes]:
         """(features, weights) as stored: little-endian int32 and float32."""

@@ -215,12 +215,18 @@ class Recommender:
                 continue
             ids = ranking.ids
             break
-        candidates = [p for p in await self.services.search.papers(ids) if p.arxiv_id != paper.arxiv_id]
+        # Older papers come from the search index; the recent sample the features were fitted on is compared whole.
+        sample, sample_rows = self._sample, self._sample_rows
+        assert sample_rows is not None
+        in_sample = {p.arxiv_id for p in sample}
+        older = [p for p in await self.services.search.papers(ids) if p.arxiv_id not in in_sample]
 
         def rank() -> list[Ranked]:
-            rows = featurizer.transform(candidates)
-            best = cosine_top(row, rows, count)
-            return [Ranked(candidates[i], score, f"{score:.0%} alike") for i, score in best]
+            candidates = [*sample, *older]
+            rows = sp.vstack([sample_rows, featurizer.transform(older)]).tocsr() if older else sample_rows
+            skip = {i for i, p in enumerate(candidates) if p.arxiv_id == paper.arxiv_id}
+            best = cosine_top(row, rows, count, skip)
+            return [Ranked(candidates[i], score, f"{score:.0%} alike") for i, score in best if score > 0]
 
         return await asyncio.to_thread(rank)
 

@@ -99,12 +99,15 @@ def _invalid(problems: list[str]) -> web.Response:
     return json_response({"message": "Invalid Form Body", "code": 50035, "errors": problems}, 400)
 
 
-def _attachments(files: list[bytes]) -> list[dict[str, Any]]:
-    return [
-        {"id": str(snowflake()), "filename": f"file{i}.png", "size": len(data), "url": f"https://cdn.fake/{i}.png",
-         "proxy_url": f"https://cdn.fake/{i}.png", "content_type": "image/png"}
-        for i, data in enumerate(files)
-    ]
+def _attachments(files: list[bytes], body: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Attachment objects for uploaded files, named as the body's `attachments` list names them."""
+    names = {int(a["id"]): a.get("filename") for a in (body or {}).get("attachments") or [] if str(a.get("id", "")).isdigit()}
+    found = []
+    for i, data in enumerate(files):
+        name = names.get(i) or f"file{i}.png"
+        found.append({"id": str(snowflake()), "filename": name, "size": len(data), "url": f"https://cdn.fake/{i}/{name}",
+                      "proxy_url": f"https://cdn.fake/{i}/{name}"})
+    return found
 
 
 async def _store(fake: FakeDiscord, message: Message) -> Message:
@@ -119,7 +122,7 @@ def _apply_edit(message: Message, body: dict[str, Any], files: list[bytes]) -> N
             setattr(message, key, body[key])
     if files:
         message.files = files
-        message.attachments = _attachments(files)
+        message.attachments = _attachments(files, body)
     if "flags" in body and body["flags"] is not None:
         message.flags = body["flags"]
     if "allowed_mentions" in body:
@@ -245,7 +248,7 @@ def _record_for_token(fake: FakeDiscord, token: str) -> Any:
 @route("POST", "webhooks/{}/{token}")
 async def followup(fake: FakeDiscord, parts: list[str], request: web.Request, body: Any, files: list[bytes]) -> web.Response:
     record = _record_for_token(fake, parts[2])
-    problems = limit_problems({**body, "attachments": _attachments(files)})
+    problems = limit_problems({**body, "attachments": _attachments(files, body)})
     if problems:
         return _invalid(problems)
     message = Message(snowflake(), record.channel_id, fake.bot_user.id, flags=body.get("flags", 0) or 0,
@@ -272,7 +275,7 @@ async def edit_original(fake: FakeDiscord, parts: list[str], request: web.Reques
     if message is None:
         return _error(404, 10008, "Unknown Message")
     problems = limit_problems({"content": message.content, "embeds": message.embeds, "components": message.components, **body,
-                               "attachments": _attachments(files) or message.attachments})
+                               "attachments": _attachments(files, body) or message.attachments})
     if problems:
         return _invalid(problems)
     _apply_edit(message, body, files)
@@ -337,7 +340,7 @@ async def create_message(fake: FakeDiscord, parts: list[str], request: web.Reque
     channel = _channel_or_error(fake, channel_id, need)
     if isinstance(channel, web.Response):
         return channel
-    problems = limit_problems({**(body or {}), "attachments": _attachments(files)})
+    problems = limit_problems({**(body or {}), "attachments": _attachments(files, body)})
     if problems:
         return _invalid(problems)
     nonce = str(body["nonce"]) if body.get("nonce") is not None else None

@@ -120,3 +120,48 @@ async def test_restart_mid_delivery_sends_each_dm_once(daily: DailyWorld) -> Non
     for user in users:
         assert len(fake.dms_to(user)) == 1, user.username
     assert "sent before a restart" in world.bot.log()
+
+
+async def test_a_dm_has_save_and_vote_menus_and_follows_the_members_model(daily: DailyWorld) -> None:
+    world, fake = daily.world, daily.fake
+    bob = world.member
+    await world.bot.start()
+    await subscribe(daily, bob, category="cs.CV")
+    daily.server.publish("2026-03-02_AI_enhanced_Chinese.jsonl", JSONL_DAY)
+    await eventually(lambda: daily.digest_dates() == ["2026-03-02"])
+    vision = daily.papers_of_day("2026-03-02", "cs.CV")
+    texts = {str(r[0]): str(r[1]).lower() for r in daily.rows("SELECT arxiv_id, title || ' ' || abstract FROM papers")}
+    segmentation = sorted(i for i in vision if "segmentation" in texts[i])
+    assert len(segmentation) >= 8
+    liked = segmentation[:5]
+    for arxiv_id in liked:  # 👍 on five segmentation papers, before the DM is due
+        shown = await world.run(bob, "paper", {"id": arxiv_id})
+        await world.click(bob, shown, f"paper:up:{arxiv_id}")
+    await eventually(lambda: daily.rows("SELECT positives FROM member_models WHERE user_id = ?", (bob.id,)) == [(5,)])
+
+    daily.clock.set("2026-03-02T09:00:00+00:00")
+    await eventually(lambda: dm_states(daily).get(bob.id) == "done")
+    message = fake.dms_to(bob)[0]
+    shown = shown_ids(message)
+    digest_order = [str(r[0]) for r in daily.rows(
+        "SELECT p.arxiv_id FROM digest_papers dp JOIN papers p ON p.id = dp.paper_id ORDER BY dp.position")]
+    vision_in_order = [i for i in digest_order if i in vision]
+    assert set(shown) <= vision and shown != vision_in_order[:len(shown)]  # the member's order, not the digest's
+    # The DM has room for some of the day's cs.CV papers: the model picks those like the liked ones.
+    others = [i for i in shown if i not in liked]
+    first_in_digest = [i for i in vision_in_order if i not in liked][:len(others)]
+
+    def share(ids: list[str]) -> float:
+        return sum(i in segmentation for i in ids) / len(ids)
+
+    assert share(others) >= max(0.3, 2 * share(first_in_digest)), (share(others), share(first_in_digest))
+    assert set(liked) <= set(shown[:len(liked) + 3])  # what was liked itself ranks first
+    assert "ordered the DMs of 1 member(s) by their ranking model" in world.bot.log()
+
+    menus = {c["custom_id"]: c for row in message.components for c in row["components"]}
+    assert set(menus) == {"papers:save", "papers:up", "papers:down"}
+    assert [o["value"] for o in menus["papers:save"]["options"]] == shown[:25]
+    record = await fake.click(bob, message, "papers:save", [shown[1]])
+    reply = await fake.reply(record)
+    assert reply.ephemeral and reply.content.startswith("Saved")
+    assert daily.rows("SELECT arxiv_id FROM saved_papers WHERE user_id = ?", (bob.id,)) == [(shown[1],)]
