@@ -46,6 +46,8 @@ REFIT_SECONDS = 24 * 3600
 SIMILAR_ENOUGH = 0.3
 # Candidates /similar reranks: found by the paper's most telling terms through the search index.
 SIMILAR_CANDIDATES = 400
+# Member models loaded and applied together when ordering DMs.
+MODELS_PER_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -245,19 +247,25 @@ class Recommender:
         """Order each member's matched papers by their model (members with enough feedback); return how many were ordered."""
         if not matches:
             return 0
-        models = await self.members.models(list(matches))
-        usable = {u: m for u, m in models.items() if m.positives >= MIN_POSITIVES}
-        if not usable:
-            return 0
         rows = await self._rows_of_day(digest_id, entries)
+        ordered = 0
+        users = list(matches)
+        # A few hundred models at a time: ten thousand members' weights never sit in memory together.
+        for start in range(0, len(users), MODELS_PER_BATCH):
+            models = await self.members.models(users[start:start + MODELS_PER_BATCH])
+            usable = {u: m for u, m in models.items() if m.positives >= MIN_POSITIVES}
+            if not usable:
+                continue
 
-        def score_all() -> None:
-            for user_id, stored in usable.items():
-                model = LinearModel.from_bytes(stored.features, stored.weights, stored.intercept, stored.positives, stored.negatives)
-                user = matches[user_id]
-                positions = sorted(frozenset().union(*(p for _, p in user.hits)))
-                scores = model.score(rows[positions])
-                user.order = dict(zip(positions, scores.tolist(), strict=True))
+            def score_all(usable: dict[int, MemberModel] = usable) -> None:
+                for user_id, stored in usable.items():
+                    model = LinearModel.from_bytes(stored.features, stored.weights, stored.intercept, stored.positives,
+                                                   stored.negatives)
+                    user = matches[user_id]
+                    positions = sorted(frozenset().union(*(p for _, p in user.hits)))
+                    scores = model.score(rows[positions])
+                    user.order = dict(zip(positions, scores.tolist(), strict=True))
 
-        await asyncio.to_thread(score_all)
-        return len(usable)
+            await asyncio.to_thread(score_all)
+            ordered += len(usable)
+        return ordered
