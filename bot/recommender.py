@@ -72,6 +72,7 @@ class Recommender:
         self._featurizer: Featurizer | None = None
         self._sample: list[StoredPaper] = []
         self._sample_rows: sp.csr_matrix | None = None
+        self._sample_index: dict[str, int] = {}
         self._fitted_at = 0.0
         self._fitted_count = 0
         self._fit_lock = asyncio.Lock()
@@ -95,6 +96,7 @@ class Recommender:
                     started = time.monotonic()
                     self._featurizer, self._sample_rows = await asyncio.to_thread(fit)
                     self._sample = sample
+                    self._sample_index = {p.arxiv_id: i for i, p in enumerate(sample)}
                     self._fitted_at, self._fitted_count = time.monotonic(), count
                     self._day_rows.clear()
                     log.info("ranking features fitted on %d recent papers (%.1f s)", len(sample), time.monotonic() - started)
@@ -153,7 +155,7 @@ class Recommender:
 
     async def model_of(self, user_id: int) -> LinearModel | None:
         """The member's model, retrained first if it is out of date."""
-        if user_id in await self.members.stale_members(10_000):
+        if await self.members.is_stale(user_id):
             return await self.train_member(user_id)
         stored = await self.members.model(user_id)
         if stored is None:
@@ -173,9 +175,11 @@ class Recommender:
         seen = set(labels.liked) | set(labels.disliked)
         candidates = [p for p in candidates if p.arxiv_id not in seen]
         liked = await self.services.papers.by_arxiv_ids(labels.liked[:500])
+        sample_rows = self._sample_rows
+        in_sample = self._sample_index
 
         def rank() -> list[Ranked]:
-            rows = featurizer.transform(candidates)
+            rows = self._rows_for(featurizer, candidates, sample_rows, in_sample)
             scores = model.score(rows)
             order = np.argsort(-scores, kind="stable")[:count]
             liked_rows = featurizer.transform(liked)
@@ -231,6 +235,27 @@ class Recommender:
             return [Ranked(candidates[i], score, f"{score:.0%} alike") for i, score in best if score > 0]
 
         return await asyncio.to_thread(rank)
+
+    @staticmethod
+    def _rows_for(featurizer: Featurizer, papers: Sequence[StoredPaper], sample_rows: sp.csr_matrix | None,
+                  in_sample: dict[str, int]) -> sp.csr_matrix:
+        """Feature rows of papers: taken from the fitted sample when there (recent papers), computed otherwise."""
+        if sample_rows is None or not papers:
+            return featurizer.transform(papers)
+        missing = [p for p in papers if p.arxiv_id not in in_sample]
+        computed = featurizer.transform(missing) if missing else None
+        where: list[tuple[int, int]] = []  # (0 = sample / 1 = computed, row)
+        position = 0
+        for paper in papers:
+            found = in_sample.get(paper.arxiv_id)
+            if found is None:
+                where.append((1, position))
+                position += 1
+            else:
+                where.append((0, found))
+        stacked = sp.vstack([sample_rows, computed]).tocsr() if computed is not None else sample_rows
+        offset = sample_rows.shape[0]
+        return stacked[[row if kind == 0 else offset + row for kind, row in where]]
 
     async def _rows_of_day(self, digest_id: int, entries: Sequence[DigestEntry]) -> sp.csr_matrix:
         featurizer = await self.featurizer()

@@ -84,6 +84,11 @@ class MemberStore:
         rows = await self._db.fetchall("SELECT user_id FROM member_models_stale ORDER BY since LIMIT ?", (limit,))
         return [int(r[0]) for r in rows]
 
+    async def is_stale(self, user_id: int) -> bool:
+        """Whether the member's model is out of date (or was never trained since their first feedback)."""
+        rows = await self._db.fetchall("SELECT 1 FROM member_models_stale WHERE user_id = ?", (user_id,))
+        return bool(rows)
+
     async def store_model(self, model: MemberModel, stale_since: dt.datetime | None = None) -> None:
         """Keep a freshly trained model, and clear the member's stale mark if nothing changed while it trained."""
         async with self._db.transaction() as conn:
