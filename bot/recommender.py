@@ -109,6 +109,8 @@ class Recommender:
         """Train (or retrain) a member's model from their feedback, reading list and subscriptions, and store it."""
         async with self._train_lock:
             started_at = self.services.clock()
+            # Read before the labels: a change made while this trains leaves the member marked.
+            seen_mark = await self.members.stale_mark(user_id)
             featurizer = await self.featurizer()
             labels = await self.members.labels(user_id)
             liked = await self.services.papers.by_arxiv_ids(labels.liked)
@@ -132,11 +134,11 @@ class Recommender:
             model = await asyncio.to_thread(fit)
             if model is None:
                 await self.members.drop_model(user_id)
-                await self.members.clear_stale(user_id, started_at)
+                await self.members.clear_stale(user_id, seen_mark)
                 return None
             features, weights = model.to_bytes()
             await self.members.store_model(MemberModel(user_id, features, weights, model.intercept, model.positives,
-                                                       model.negatives, started_at))
+                                                       model.negatives, started_at), seen_mark)
             return model
 
     async def train_stale(self, limit: int = 50) -> int:
@@ -155,7 +157,7 @@ class Recommender:
 
     async def model_of(self, user_id: int) -> LinearModel | None:
         """The member's model, retrained first if it is out of date."""
-        if await self.members.is_stale(user_id):
+        if await self.members.stale_mark(user_id) is not None:
             return await self.train_member(user_id)
         stored = await self.members.model(user_id)
         if stored is None:

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from storage.db import Database
 from storage.records import iso_utc
 
-_STALE = "INSERT OR IGNORE INTO member_models_stale (user_id, since) VALUES (?, ?)"
+# Every change to what a member's model learns from (feedback, reading list, subscriptions) runs this.
+MARK_MODEL_STALE = ("INSERT INTO member_models_stale (user_id, since) VALUES (?, ?) "
+                    "ON CONFLICT (user_id) DO UPDATE SET changes = changes + 1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +57,7 @@ class MemberStore:
                     "ON CONFLICT (user_id, arxiv_id) DO UPDATE SET vote = excluded.vote, voted_at = excluded.voted_at",
                     (user_id, arxiv_id, vote, iso_utc(now)))
                 standing = vote
-            await conn.execute(_STALE, (user_id, iso_utc(now)))
+            await conn.execute(MARK_MODEL_STALE, (user_id, iso_utc(now)))
         return standing
 
     async def votes(self, user_id: int) -> dict[str, int]:
@@ -77,19 +79,19 @@ class MemberStore:
     async def mark_stale(self, user_id: int, now: dt.datetime) -> None:
         """The member's model must learn again (their subscriptions changed)."""
         async with self._db.transaction() as conn:
-            await conn.execute(_STALE, (user_id, iso_utc(now)))
+            await conn.execute(MARK_MODEL_STALE, (user_id, iso_utc(now)))
 
     async def stale_members(self, limit: int) -> list[int]:
         """Members whose model is out of date, oldest change first."""
         rows = await self._db.fetchall("SELECT user_id FROM member_models_stale ORDER BY since LIMIT ?", (limit,))
         return [int(r[0]) for r in rows]
 
-    async def is_stale(self, user_id: int) -> bool:
-        """Whether the member's model is out of date (or was never trained since their first feedback)."""
-        rows = await self._db.fetchall("SELECT 1 FROM member_models_stale WHERE user_id = ?", (user_id,))
-        return bool(rows)
+    async def stale_mark(self, user_id: int) -> int | None:
+        """How many changes the member's model has not learnt yet (None: it is up to date)."""
+        rows = await self._db.fetchall("SELECT changes FROM member_models_stale WHERE user_id = ?", (user_id,))
+        return int(rows[0][0]) if rows else None
 
-    async def store_model(self, model: MemberModel, stale_since: dt.datetime | None = None) -> None:
+    async def store_model(self, model: MemberModel, seen_mark: int | None) -> None:
         """Keep a freshly trained model, and clear the member's stale mark if nothing changed while it trained."""
         async with self._db.transaction() as conn:
             await conn.execute(
@@ -97,13 +99,12 @@ class MemberStore:
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (model.user_id, model.features, model.weights, model.intercept, model.positives, model.negatives,
                  iso_utc(model.trained_at)))
-            await conn.execute("DELETE FROM member_models_stale WHERE user_id = ? AND since <= ?",
-                               (model.user_id, iso_utc(model.trained_at)))
+            await conn.execute("DELETE FROM member_models_stale WHERE user_id = ? AND changes = ?", (model.user_id, seen_mark))
 
-    async def clear_stale(self, user_id: int, before: dt.datetime) -> None:
-        """Drop a stale mark that needs no model (too little feedback yet)."""
+    async def clear_stale(self, user_id: int, seen_mark: int | None) -> None:
+        """Drop a stale mark that needs no model (nothing to learn from yet), unless it changed since `seen_mark`."""
         async with self._db.transaction() as conn:
-            await conn.execute("DELETE FROM member_models_stale WHERE user_id = ? AND since <= ?", (user_id, iso_utc(before)))
+            await conn.execute("DELETE FROM member_models_stale WHERE user_id = ? AND changes = ?", (user_id, seen_mark))
 
     async def drop_model(self, user_id: int) -> None:
         """Forget a model that no longer has enough to learn from."""

@@ -5,12 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 from storage.db import Database
+from storage.members import MARK_MODEL_STALE
 from storage.records import StoredPaper, iso_utc
 
 # A reading list is for reading: past this many papers, saving asks the member to remove some.
 MAX_SAVED = 2000
-# Saved or removed papers change what a member's model learns from.
-_STALE = "INSERT OR IGNORE INTO member_models_stale (user_id, since) VALUES (?, ?)"
 
 
 class ReadingListFull(Exception):
@@ -35,7 +34,7 @@ class ReadingList:
                 raise ReadingListFull(MAX_SAVED)
             await conn.execute("INSERT INTO saved_papers (user_id, arxiv_id, saved_at) VALUES (?, ?, ?)",
                                (user_id, arxiv_id, iso_utc(now)))
-            await conn.execute(_STALE, (user_id, iso_utc(now)))
+            await conn.execute(MARK_MODEL_STALE, (user_id, iso_utc(now)))
         return True
 
     async def remove(self, user_id: int, arxiv_id: str, now: dt.datetime) -> bool:
@@ -45,7 +44,7 @@ class ReadingList:
                 "DELETE FROM saved_papers WHERE user_id = ? AND arxiv_id = ? RETURNING arxiv_id", (user_id, arxiv_id))
             removed = bool(list(rows))
             if removed:
-                await conn.execute(_STALE, (user_id, iso_utc(now)))
+                await conn.execute(MARK_MODEL_STALE, (user_id, iso_utc(now)))
         return removed
 
     async def count(self, user_id: int) -> int:

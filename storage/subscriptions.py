@@ -7,6 +7,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from storage.db import Database
+from storage.members import MARK_MODEL_STALE
 from storage.records import iso_utc
 from storage.text import fold_name
 
@@ -91,8 +92,6 @@ def group_subscriptions(subscriptions: list[Subscription]) -> list[SubscriptionG
     return [SubscriptionGroup(kind, key, value, users) for (kind, key, value), users in groups.items()]
 
 
-# A member's subscriptions are weak positives of their ranking model: it learns again.
-_MODEL_STALE = "INSERT OR IGNORE INTO member_models_stale (user_id, since) VALUES (?, ?)"
 _BUMP = "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'subscriptions_version'"
 
 
@@ -124,7 +123,8 @@ class SubscriptionStore:
                 (user_id, kind, value, key, iso_utc(now)),
             )
             await conn.execute(_BUMP)
-            await conn.execute(_MODEL_STALE, (user_id, iso_utc(now)))
+            # Subscriptions are weak positives of the member's ranking model: it learns again.
+            await conn.execute(MARK_MODEL_STALE, (user_id, iso_utc(now)))
         return Subscription.from_row(next(iter(rows))), True
 
     async def remove(self, user_id: int, subscription_id: int) -> Subscription | None:
@@ -136,7 +136,7 @@ class SubscriptionStore:
             removed = [Subscription.from_row(r) for r in rows]
             if removed:
                 await conn.execute(_BUMP)
-                await conn.execute(_MODEL_STALE, (user_id, iso_utc(dt.datetime.now(dt.UTC))))
+                await conn.execute(MARK_MODEL_STALE, (user_id, iso_utc(dt.datetime.now(dt.UTC))))
         return removed[0] if removed else None
 
     async def for_user(self, user_id: int) -> list[Subscription]:

@@ -53,7 +53,10 @@ CREATE TABLE member_models (
     trained_at TEXT NOT NULL
 );
 -- Members whose model must be (re)trained; filled by every change to what the model learns from.
+-- `changes` counts the changes, so a training that read the member's feedback before a change
+-- clears only the mark it saw, never one made while it ran.
 CREATE TABLE member_models_stale (
     user_id INTEGER PRIMARY KEY,
-    since   TEXT NOT NULL
+    since   TEXT NOT NULL,
+    changes INTEGER NOT NULL DEFAULT 1
 );
