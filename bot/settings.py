@@ -113,6 +113,12 @@ def _ws_url(value: str) -> str:
     return value
 
 
+def _log_format(value: str) -> str:
+    if value.lower() not in ("text", "json"):
+        raise ValueError("must be text or json")
+    return value.lower()
+
+
 def _language(value: str) -> str:
     if not re.fullmatch(r"[A-Za-z]+", value):
         raise ValueError("must be one word such as Chinese or English")
@@ -177,7 +183,10 @@ class Settings:
     clock_file: Path | None = None
     api_base: str | None = None
     gateway_url: str | None = None
+    log_format: str = "text"
     config_file: Path | None = None
+    # attribute -> where its value came from (`environment variable X`, `x` in FILE); absent = default.
+    origins: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     # attribute -> how it is read; the README and deploy/.env.example list the same names.
     SPEC: ClassVar[dict[str, _Field]] = {
@@ -185,6 +194,7 @@ class Settings:
         "discord_token": _Field("DISCORD_TOKEN", "discord_token", str, "the bot token from the Developer Portal"),
         "guild_id": _Field("DISCORD_GUILD_ID", "guild_id", _snowflake, "sync commands to this one server only (fast, for development)"),
         "log_level": _Field("DIGESTBOT_LOG_LEVEL", "log_level", _log_level, "DEBUG, INFO, WARNING or ERROR"),
+        "log_format": _Field("DIGESTBOT_LOG_FORMAT", "log_format", _log_format, "`text` (one line per event) or `json` (one JSON object per line, for log shippers)"),
         "source_url": _Field("DIGESTBOT_SOURCE_URL", "source_url", _url, "raw base URL of a daily-arXiv-ai-enhanced data branch"),
         "source_dir": _Field("DIGESTBOT_SOURCE_DIR", "source_dir", Path, "a local folder of digest files to watch"),
         "source_language": _Field("DIGESTBOT_SOURCE_LANGUAGE", "source_language", _language, "the <Language> of *_AI_enhanced_<Language>.jsonl"),
@@ -232,6 +242,7 @@ class Settings:
             if unknown:
                 raise ConfigError(f"config file {path}: unknown setting {unknown[0]!r}; known settings are {', '.join(sorted(known))}")
         values: dict[str, Any] = {}
+        origins: dict[str, str] = {}
         for attr, spec in cls.SPEC.items():
             origin, raw = None, None
             if env.get(spec.env, "").strip():
@@ -242,6 +253,7 @@ class Settings:
                 origin, raw = f"`{spec.toml}` in {path}", text.strip()
             if raw is None:
                 continue
+            origins[attr] = origin or ""
             if attr == "source_url" and raw.lower() in ("", "none", "off"):
                 values[attr] = None
                 continue
@@ -250,6 +262,7 @@ class Settings:
             except ValueError as exc:
                 raise ConfigError(f"{origin} {exc}") from None
         values["config_file"] = path
+        values["origins"] = origins
         return cls(**values)
 
     @property

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot import __version__
-from bot.cli import backfill_cmd, db_cmd, ingest_cmd, query_cmd, run_cmd
+from bot.cli import backfill_cmd, db_cmd, ingest_cmd, operator_cmd, query_cmd, report_cmd, run_cmd
 from bot.errors import DigestBotError
 from bot.logs import setup_logging
 from bot.memory import return_large_blocks
@@ -30,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         "the environment (DIGESTBOT_DB, DISCORD_TOKEN, ...) and an optional digestbot.toml.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--db", metavar="PATH", help="the SQLite database file, for this command (overrides DIGESTBOT_DB)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     run_cmd.add_parser(sub)
@@ -37,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     backfill_cmd.add_parser(sub)
     query_cmd.add_parsers(sub)
     db_cmd.add_parsers(sub)
+    report_cmd.add_parsers(sub)
+    operator_cmd.add_parsers(sub)
     return parser
 
 
@@ -55,11 +60,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DigestBotError as exc:
         print(f"digestbot: {exc.message}", file=sys.stderr)
         return 2
+    if args.db:
+        settings = dataclasses.replace(settings, db_path=Path(args.db),
+                                       origins={**settings.origins, "db_path": "command line --db"})
     # Commands other than `run` print their own report; the log adds only warnings.
     level = settings.log_level if args.command == "run" else max(logging.getLevelName(settings.log_level), logging.WARNING)
     # The token and any credentials in the source URL never reach the log.
     secrets = [settings.discord_token or "", *url_secrets(settings.source_url)]
-    setup_logging(logging.getLevelName(level) if isinstance(level, int) else level, secrets)
+    setup_logging(logging.getLevelName(level) if isinstance(level, int) else level, secrets, settings.log_format)
     try:
         return int(asyncio.run(args.handler(args, settings)))
     except DigestBotError as exc:

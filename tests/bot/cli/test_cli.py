@@ -29,7 +29,7 @@ def flat(text: str) -> str:
 def test_help_lists_every_command(tmp_path: Path) -> None:
     result = digestbot("--help", db=tmp_path / "x.sqlite3")
     assert result.returncode == 0
-    for command in ("run", "ingest", "backfill", "search", "stats", "health", "db"):
+    for command in ("run", "ingest", "backfill", "search", "stats", "health", "db", "feeds", "status", "invite", "config"):
         assert command in result.stdout
         sub = digestbot(command, "--help", db=tmp_path / "x.sqlite3")
         assert sub.returncode == 0 and "usage: digestbot " + command in sub.stdout
