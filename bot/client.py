@@ -14,6 +14,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app_errors import reply_with_error
+from bot.delivery.alerts import Alerts
 from bot.delivery.channels import ChannelDeliveries
 from bot.delivery.dms import DirectMessageDeliveries
 from bot.jobs import Jobs
@@ -115,6 +116,8 @@ class DigestBot(commands.AutoShardedBot):
         self.services = services
         self._extensions = extensions
         self.channel_deliveries = ChannelDeliveries(self, services)
+        self.alerts = Alerts(self, services)
+        self.channel_deliveries.alerts = self.alerts
         self.recommender = Recommender(services)
         self.dm_deliveries = DirectMessageDeliveries(self, services, self.recommender)
         self.jobs: Jobs | None = None
@@ -132,7 +135,8 @@ class DigestBot(commands.AutoShardedBot):
             # Fit the ranking features now, in the background, so the first /foryou does not wait for it.
             self._warm_up = asyncio.create_task(self._fit_ranking_features())
             source = build_source(self.services.settings, self.services.source_state)
-            self.jobs = Jobs(self.services, Poller(self.services, source) if source else None, self.deliver_due, self.is_ready)
+            self.jobs = Jobs(self.services, Poller(self.services, source) if source else None, self.deliver_due, self.is_ready,
+                             after_poll=self.alerts.after_poll)
             self.jobs.start()
 
     async def _fit_ranking_features(self) -> None:

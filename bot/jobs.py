@@ -25,6 +25,7 @@ from bot.memory import trim_free_memory
 from bot.poller import Poller
 from bot.services import Services
 from storage.db import StorageError
+from storage.sources import PollRun
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +38,9 @@ class Jobs:
     """Owns the AsyncIOScheduler and the jobs, and every task they run."""
 
     def __init__(self, services: Services, poller: Poller | None, deliver: Callable[[], Awaitable[int]],
-                 ready: Callable[[], bool]) -> None:
+                 ready: Callable[[], bool], after_poll: Callable[[PollRun], Awaitable[None]] | None = None) -> None:
         self.services = services
+        self._after_poll = after_poll
         self.poller = poller
         self._deliver_due = deliver
         self._ready = ready
@@ -97,6 +99,11 @@ class Jobs:
         except Exception:
             log.exception("poll of %s failed", self.poller.source.describe())
             return
+        if self._after_poll is not None:
+            try:
+                await self._after_poll(run)
+            except Exception:  # alerting never stops polling
+                log.exception("checking the poll for alerts failed")
         if run.new_digests and not self.stopping:
             await self._deliver()
 

@@ -184,6 +184,8 @@ class Settings:
     api_base: str | None = None
     gateway_url: str | None = None
     log_format: str = "text"
+    owner_id: int | None = None
+    source_alert_hours: float = 24.0
     config_file: Path | None = None
     # attribute -> where its value came from (`environment variable X`, `x` in FILE); absent = default.
     origins: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
@@ -217,6 +219,8 @@ class Settings:
         "search_budget_seconds": _Field("DIGESTBOT_SEARCH_BUDGET_SECONDS", "search_budget_seconds", _positive_float, "a search running longer is stopped as too broad"),
         "shards": _Field("DIGESTBOT_SHARDS", "shards", _shard_count, "`auto` (as many as Discord recommends) or a number of gateway shards, all in this process"),
         "idle_release_seconds": _Field("DIGESTBOT_IDLE_RELEASE_SECONDS", "idle_release_seconds", _positive_float, "after this long without a search or write, database caches are released (memory)"),
+        "owner_id": _Field("DIGESTBOT_OWNER_ID", "owner_id", _snowflake, "Discord user told by DM when the source fails for long (default: the application's owner)"),
+        "source_alert_hours": _Field("DIGESTBOT_SOURCE_ALERT_HOURS", "source_alert_hours", _positive_float, "hours of failed polls before the owner is told"),
         "clock_file": _Field("DIGESTBOT_CLOCK_FILE", "clock_file", Path, "tests only: a file holding the current time (ISO 8601)"),
         "api_base": _Field("DISCORD_API_BASE", "api_base", _url, "tests only: REST base URL of a fake Discord"),
         "gateway_url": _Field("DISCORD_GATEWAY_URL", "gateway_url", _ws_url, "tests only: gateway URL of a fake Discord"),

@@ -142,10 +142,12 @@ class FeedStore:
                 )
         return await self.by_channel(channel_id)
 
-    async def mark_failing(self, feed_id: int, reason: str, now: dt.datetime) -> None:
-        """Stop delivering to a feed until someone fixes it and runs /feed resume."""
+    async def mark_failing(self, feed_id: int, reason: str, now: dt.datetime) -> bool:
+        """Stop delivering to a feed until someone fixes it and runs /feed resume; return whether it was working until now."""
         async with self._db.transaction() as conn:
-            await conn.execute(
-                "UPDATE channel_feeds SET failing_reason = ?, failing_since = ?, updated_at = ? WHERE id = ?",
+            rows = await conn.execute_fetchall(
+                "UPDATE channel_feeds SET failing_reason = ?, failing_since = ?, updated_at = ? "
+                "WHERE id = ? AND failing_reason IS NULL RETURNING id",
                 (reason, iso_utc(now), iso_utc(now), feed_id),
             )
+        return bool(list(rows))

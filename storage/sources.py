@@ -84,6 +84,11 @@ class SourceStateStore:
                            bool(r["ok"]), r["new_digests"], r["summary"], r["warning"])
         return None
 
+    async def first_poll_at(self) -> dt.datetime | None:
+        """When the first recorded poll finished (the start of failures when none ever worked)."""
+        rows = await self._db.fetchall("SELECT finished_at FROM poll_runs ORDER BY id LIMIT 1")
+        return dt.datetime.fromisoformat(rows[0][0]) if rows else None
+
     async def checked_through(self) -> dt.date | None:
         """The day up to which a catch-up after downtime has asked the source for every day."""
         rows = await self._db.fetchall("SELECT value FROM meta WHERE key = 'source_checked_through'")

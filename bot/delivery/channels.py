@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import discord
 
+from bot.delivery.alerts import Alerts
 from bot.delivery.destinations import ChannelDestination
 from bot.delivery.executor import PostPlan, ShuttingDown, carry_out
 from bot.delivery.failures import Outcome, settle_failure
@@ -45,6 +46,7 @@ class ChannelDeliveries:
         self.client = client
         self.services = services
         self.stopping = False
+        self.alerts: Alerts | None = None
         self._lock = asyncio.Lock()
         # Feeds that follow the same categories get the same post: render it once per digest.
         # The rendering is shared while it runs too: fifty feeds starting at once read and render once.
@@ -125,7 +127,11 @@ class ChannelDeliveries:
             return Outcome("sending", "paused for shutdown")
         except Exception as error:  # every failure is recorded, then classified
             async def stop_feed(reason: str) -> None:
-                await services.feeds.mark_failing(feed.id, reason, services.clock())
+                if await services.feeds.mark_failing(feed.id, reason, services.clock()) and self.alerts is not None:
+                    try:
+                        await self.alerts.feed_failing(feed, reason)
+                    except Exception:  # an alert never turns into a delivery failure
+                        log.exception("alerting about failing feed %d failed", feed.id)
 
             return await settle_failure(services.ledger, delivery.id, error, services.clock(),
                                         f"channel {feed.channel_id} (guild {feed.guild_id}, feed {feed.id}, digest {digest.date})", stop_feed)

@@ -115,6 +115,7 @@ class Guild:
     roles: dict[int, Role] = field(default_factory=dict)
     channels: dict[int, Channel] = field(default_factory=dict)
     members: dict[int, list[int]] = field(default_factory=dict)  # user id -> role ids
+    system_channel_id: int | None = None
 
     @property
     def everyone(self) -> Role:
@@ -164,7 +165,7 @@ class Guild:
             "id": str(self.id), "name": self.name, "owner_id": str(self.owner_id), "icon": None, "splash": None,
             "discovery_splash": None, "features": [], "verification_level": 0, "default_message_notifications": 0,
             "explicit_content_filter": 0, "mfa_level": 0, "nsfw_level": 0, "premium_tier": 0,
-            "preferred_locale": "en-US", "system_channel_id": None, "afk_channel_id": None, "afk_timeout": 300,
+            "preferred_locale": "en-US", "system_channel_id": str(self.system_channel_id) if self.system_channel_id else None, "afk_channel_id": None, "afk_timeout": 300,
             "roles": [r.payload() for r in self.roles.values()], "emojis": [], "stickers": [],
             "channels": [c.payload() for c in self.channels.values() if c.type != 11 and not c.deleted],
             "threads": [c.payload() for c in self.channels.values() if c.type == 11 and not c.deleted],

@@ -139,7 +139,7 @@ async def get_me(fake: FakeDiscord, parts: list[str], request: web.Request, body
 
 @route("GET", "oauth2/applications/@me")
 async def get_app(fake: FakeDiscord, parts: list[str], request: web.Request, body: Any, files: list[bytes]) -> web.Response:
-    owner = next(iter(fake.users.values()))
+    owner = fake.users.get(fake.app_owner_id or 0) or next(iter(fake.users.values()))
     return json_response({
         "id": str(fake.app_id), "name": "DigestBot", "description": "", "icon": None, "bot_public": True,
         "bot_require_code_grant": False, "owner": owner.payload(), "verify_key": "0" * 64, "flags": 0,

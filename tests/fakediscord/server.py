@@ -155,6 +155,8 @@ class FakeDiscord:
         self.app_id = snowflake()
         self.bot_user = User(self.app_id, "DigestBot", bot=True)
         self.users: dict[int, User] = {self.bot_user.id: self.bot_user}
+        # Who GET /oauth2/applications/@me names as the application's owner (default: the first user).
+        self.app_owner_id: int | None = None
         self.guilds: dict[int, Guild] = {}
         self.channels: dict[int, Channel] = {}
         self.messages: dict[int, Message] = {}

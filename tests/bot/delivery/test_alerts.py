@@ -1,0 +1,59 @@
+"""Alerts end to end: a feed turning 403 tells its creator once; a source failing for long tells the owner once."""
+
+from __future__ import annotations
+
+from tests.bot.delivery.conftest import JSONL_DAY, MARKDOWN_DAY, DailyWorld, start_daily_world
+from tests.botworld import eventually
+
+
+async def test_a_feed_that_turns_403_tells_its_creator_once_and_the_system_channel(daily: DailyWorld) -> None:
+    world, fake = daily.world, daily.fake
+    news = fake.add_channel(world.guild, "server-news")
+    world.guild.system_channel_id = news.id
+    forbidden = fake.add_channel(world.guild, "forbidden")
+    calm = fake.add_channel(world.guild, "calm")
+    await world.bot.start()
+    for channel in (forbidden, calm):
+        reply = await world.run(world.owner, "feed", {"channel": channel, "time": "06:00"}, subcommand="add")
+        assert reply.content.startswith("Added")
+    fake.fail("POST", rf"^/channels/{forbidden.id}/messages$", 403, times=None, code=50013)
+    daily.server.publish("2026-03-02_AI_enhanced_Chinese.jsonl", JSONL_DAY)
+    await eventually(lambda: daily.digest_dates() == ["2026-03-02"])
+    daily.clock.set("2026-03-02T06:00:00+00:00")
+    await eventually(lambda: daily.delivery_states().get(forbidden.id) == "failed")
+    await eventually(lambda: len(fake.dms_to(world.owner)) == 1)
+    alert = fake.dms_to(world.owner)[0]
+    assert f"<#{forbidden.id}>" in alert.content and "has stopped" in alert.content
+    assert "Missing Permissions" in alert.content or "lacks a permission" in alert.content
+    assert "/feed resume" in alert.content and alert.allowed_mentions == {"parse": []}
+    await eventually(lambda: len(fake.channel_messages(news)) == 1)
+    assert fake.channel_messages(news)[0].content == alert.content
+
+    # The feed stays failing: the next day is not tried, and nobody is told twice.
+    daily.clock.set("2026-03-03T06:00:00+00:00")
+    daily.server.publish("2026-03-03.md", MARKDOWN_DAY)
+    await eventually(lambda: daily.delivery_states().get(calm.id) == "done,done")
+    assert len(fake.dms_to(world.owner)) == 1 and len(fake.channel_messages(news)) == 1
+
+
+async def test_a_source_failing_for_hours_tells_the_owner_once(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    daily = await start_daily_world(tmp_path, clock_start="2026-03-02T05:00:00+00:00",
+                                     env={"DIGESTBOT_SOURCE_ALERT_HOURS": "2"})
+    try:
+        fake, world = daily.fake, daily.world
+        fake.app_owner_id = world.owner.id  # no DIGESTBOT_OWNER_ID: the application's owner is told
+        daily.server.failures = [500] * 100_000
+        await world.bot.start()
+        await eventually(lambda: daily.rows("SELECT count(*) FROM poll_runs WHERE ok = 0")[0][0] >= 2)
+        assert fake.dms_to(world.owner) == []  # failing, but not for 2 hours yet
+        daily.clock.set("2026-03-02T07:30:00+00:00")
+        await eventually(lambda: len(fake.dms_to(world.owner)) == 1)
+        alert = fake.dms_to(world.owner)[0].content
+        assert "failed for more than 2 hours" in alert and "DIGESTBOT_SOURCE_URL" in alert
+        polls = daily.rows("SELECT count(*) FROM poll_runs")[0][0]
+        await eventually(lambda: daily.rows("SELECT count(*) FROM poll_runs")[0][0] >= polls + 3)
+        assert len(fake.dms_to(world.owner)) == 1  # once per stretch of failures
+    finally:
+        await daily.world.bot.stop()
+        await daily.fake.stop()
+        await daily.server.stop()
