@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 MAX_FEED_CATEGORIES = 20
 CategoriesText = app_commands.Transform[str, BoundedText("The categories", 500)]
 FilterText = app_commands.Transform[str, BoundedText("The filter", 500)]
+# A feed posts in a text channel (a header and a thread) or a forum (one post per day).
+FeedChannel = discord.TextChannel | discord.ForumChannel
 # What the bot needs in a feed's channel, with the names people see in Discord's settings.
 NEEDED = (
     ("view_channel", "View Channel"),
@@ -69,9 +71,11 @@ async def category_list_choices(interaction: discord.Interaction, current: str) 
 
 
 def missing_permissions(channel: discord.abc.GuildChannel, me: discord.Member) -> list[str]:
-    """The permissions the bot lacks in `channel` for posting a digest."""
+    """The permissions the bot lacks in `channel` for posting a digest (a forum post needs no thread permission)."""
     perms = channel.permissions_for(me)
-    return [label for attr, label in NEEDED if not getattr(perms, attr)]
+    forum = isinstance(channel, discord.ForumChannel)
+    return [("Create Posts" if forum and attr == "send_messages" else label) for attr, label in NEEDED
+            if not getattr(perms, attr) and not (forum and attr == "create_public_threads")]
 
 
 def describe_feed(feed: ChannelFeed, now_text: str = "") -> str:
@@ -110,7 +114,7 @@ class Feeds(commands.Cog):
 
     @feed.command(name="add", description="Post each day's digest in a channel (or change its settings)")
     @app_commands.describe(
-        channel="The channel to post in",
+        channel="The channel to post in: a text channel (a header and a thread each day) or a forum (a post each day)",
         categories="Categories to post, comma separated (default: all), e.g. cs.CV, cs.LG",
         time="Local time to post, HH:MM (default 09:00)",
         timezone="IANA time zone, e.g. Europe/Berlin, Asia/Shanghai (default UTC)",
@@ -118,7 +122,7 @@ class Feeds(commands.Cog):
         exclude="Leave out papers matching any of these, comma separated, e.g. survey, benchmark",
     )
     @app_commands.autocomplete(categories=category_list_choices)
-    async def add(self, interaction: discord.Interaction, channel: discord.TextChannel,
+    async def add(self, interaction: discord.Interaction, channel: FeedChannel,
                   categories: CategoriesText | None = None, time: TimeText | None = None,
                   timezone: TimezoneText | None = None, include: FilterText | None = None,
                   exclude: FilterText | None = None) -> None:
@@ -152,6 +156,7 @@ class Feeds(commands.Cog):
             guild_id=interaction.guild.id, channel_id=channel.id, categories=wanted, post_time=post_time,
             timezone=zone.key, created_by=interaction.user.id, now=now,
             include=join_filter(include_terms), exclude=join_filter(exclude_terms),
+            channel_type="forum" if isinstance(channel, discord.ForumChannel) else "text",
         ))
         upcoming = next_post_time(now, feed.post_time, zone).astimezone(zone)
         verb = "Added" if created else "Updated"
@@ -191,13 +196,13 @@ class Feeds(commands.Cog):
 
     @feed.command(name="remove", description="Stop posting digests in a channel")
     @app_commands.describe(channel="The channel whose feed to remove")
-    async def remove(self, interaction: discord.Interaction, channel: discord.TextChannel) -> None:
+    async def remove(self, interaction: discord.Interaction, channel: FeedChannel) -> None:
         require_manage_guild(interaction)
         if not await in_time(interaction, services_of(interaction).feeds.remove(channel.id)):
             raise NotFound(f"{channel.mention} has no feed.")
         await answer(interaction, f"Removed the feed of {channel.mention}; nothing more will be posted there.", ephemeral=True)
 
-    async def _set_paused(self, interaction: discord.Interaction, channel: discord.TextChannel, paused: bool) -> None:
+    async def _set_paused(self, interaction: discord.Interaction, channel: FeedChannel, paused: bool) -> None:
         require_manage_guild(interaction)
         services = services_of(interaction)
         feed = await in_time(interaction, services.feeds.set_paused(channel.id, paused, services.clock()))
@@ -214,17 +219,17 @@ class Feeds(commands.Cog):
 
     @feed.command(name="pause", description="Stop a channel's posts for now (settings are kept)")
     @app_commands.describe(channel="The channel whose feed to pause")
-    async def pause(self, interaction: discord.Interaction, channel: discord.TextChannel) -> None:
+    async def pause(self, interaction: discord.Interaction, channel: FeedChannel) -> None:
         await self._set_paused(interaction, channel, True)
 
     @feed.command(name="resume", description="Restart a paused or failing feed")
     @app_commands.describe(channel="The channel whose feed to resume")
-    async def resume(self, interaction: discord.Interaction, channel: discord.TextChannel) -> None:
+    async def resume(self, interaction: discord.Interaction, channel: FeedChannel) -> None:
         await self._set_paused(interaction, channel, False)
 
     @feed.command(name="preview", description="Show (only to you) how the latest digest would look in a channel")
     @app_commands.describe(channel="Use this channel's feed settings (default: all categories)")
-    async def preview(self, interaction: discord.Interaction, channel: discord.TextChannel | None = None) -> None:
+    async def preview(self, interaction: discord.Interaction, channel: FeedChannel | None = None) -> None:
         require_manage_guild(interaction)
         services = services_of(interaction)
         feed = await services.feeds.by_channel(channel.id) if channel else None
@@ -251,7 +256,7 @@ class Feeds(commands.Cog):
 
     @feed.command(name="send-now", description="Post the latest digest in a feed's channel now")
     @app_commands.describe(channel="The feed's channel")
-    async def send_now(self, interaction: discord.Interaction, channel: discord.TextChannel) -> None:
+    async def send_now(self, interaction: discord.Interaction, channel: FeedChannel) -> None:
         require_manage_guild(interaction)
         services = services_of(interaction)
         feed = await services.feeds.by_channel(channel.id)

@@ -29,6 +29,7 @@ class ChannelFeed:
     include: str = ""
     exclude: str = ""
     created_by: int | None = None
+    channel_type: str = "text"  # or "forum": each day is one forum post
 
     @property
     def active(self) -> bool:
@@ -52,6 +53,7 @@ class ChannelFeed:
             include=row["include_filter"],
             exclude=row["exclude_filter"],
             created_by=row["created_by"],
+            channel_type=row["channel_type"],
         )
 
 
@@ -63,7 +65,7 @@ class FeedStore:
 
     async def upsert(
         self, *, guild_id: int, channel_id: int, categories: list[str], post_time: dt.time, timezone: str,
-        created_by: int, now: dt.datetime, include: str = "", exclude: str = "",
+        created_by: int, now: dt.datetime, include: str = "", exclude: str = "", channel_type: str = "text",
     ) -> tuple[ChannelFeed, bool]:
         """Create the channel's feed, or change it if it exists; return it and whether it is new."""
         async with self._db.transaction() as conn:
@@ -72,15 +74,16 @@ class FeedStore:
             await conn.execute(
                 """
                 INSERT INTO channel_feeds (guild_id, channel_id, categories, post_time, timezone, include_filter,
-                                           exclude_filter, created_by, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                           exclude_filter, channel_type, created_by, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (channel_id) DO UPDATE SET
                     categories = excluded.categories, post_time = excluded.post_time,
                     timezone = excluded.timezone, include_filter = excluded.include_filter,
-                    exclude_filter = excluded.exclude_filter, updated_at = excluded.updated_at
+                    exclude_filter = excluded.exclude_filter, channel_type = excluded.channel_type,
+                    updated_at = excluded.updated_at
                 """,
                 (guild_id, channel_id, json.dumps(categories), post_time.strftime("%H:%M"), timezone, include, exclude,
-                 created_by, iso_utc(now), iso_utc(now)),
+                 channel_type, created_by, iso_utc(now), iso_utc(now)),
             )
         feed = await self.by_channel(channel_id)
         assert feed is not None

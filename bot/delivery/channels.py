@@ -5,16 +5,17 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from collections import Counter
 from zoneinfo import ZoneInfo
 
 import discord
 
 from bot.delivery.alerts import Alerts
-from bot.delivery.destinations import ChannelDestination
+from bot.delivery.destinations import ChannelDestination, ForumDestination, forum_tags
 from bot.delivery.executor import PostPlan, ShuttingDown, carry_out
 from bot.delivery.failures import Outcome, settle_failure
 from bot.filters import apply_filters, split_filter
-from bot.render.post import render_digest_header, render_digest_parts, thread_name
+from bot.render.post import forum_post_title, render_digest_header, render_digest_parts, thread_name
 from bot.schedule import due_at
 from bot.services import Services
 from storage.feeds import ChannelFeed
@@ -36,7 +37,9 @@ async def plan_for(services: Services, feed_categories: list[str], digest: Diges
         return None
     header = render_digest_header(digest.date, filtered.entries, digest.paper_count, feed_categories, digest.source,
                                   left_out=filtered.left_out if include or exclude else None)
-    return PostPlan([header], render_digest_parts(filtered.entries, digest.date), thread_name(digest.date, feed_categories))
+    sections = tuple(section for section, _ in Counter(e.section for e in filtered.entries).most_common())
+    return PostPlan([header], render_digest_parts(filtered.entries, digest.date), thread_name(digest.date, feed_categories),
+                    forum_title=forum_post_title(digest.date, len(filtered.entries)), categories=sections)
 
 
 class ChannelDeliveries:
@@ -119,7 +122,12 @@ class ChannelDeliveries:
             log.info("delivery %d: digest %s has no papers for feed %d (channel %d); nothing posted",
                      delivery.id, digest.date, feed.id, feed.channel_id)
             return Outcome("skipped", "no papers in the followed categories (after the feed's filters)")
-        destination = ChannelDestination(self.client, feed.channel_id, feed.guild_id)
+        destination: ChannelDestination
+        if feed.channel_type == "forum":
+            tags = forum_tags(self.client.get_channel(feed.channel_id), feed.categories or list(plan.categories))
+            destination = ForumDestination(self.client, feed.channel_id, feed.guild_id, plan.forum_title, tags)
+        else:
+            destination = ChannelDestination(self.client, feed.channel_id, feed.guild_id)
         try:
             done = await carry_out(delivery, plan, destination, services.ledger, services.clock, lambda: self.stopping)
         except ShuttingDown:

@@ -79,6 +79,58 @@ class ChannelDestination:
         return await self._find(self._thread(thread_id), footer, footer=True)
 
 
+def forum_tags(forum: object, categories: list[str]) -> list[int]:
+    """The forum's tags named like the categories (`cs.CV`, or its arXiv name), at most 5 (Discord's limit)."""
+    if not isinstance(forum, discord.ForumChannel):
+        return []
+    from bot.arxiv_categories import category_name
+
+    wanted: list[str] = []
+    for code in categories:
+        wanted += [code.lower()] + ([category_name(code).lower()] if category_name(code) else [])
+    by_name = {tag.name.lower(): tag.id for tag in forum.available_tags}
+    found = list(dict.fromkeys(by_name[name] for name in wanted if name in by_name))
+    return found[:5]
+
+
+class ForumDestination(ChannelDestination):
+    """A forum channel: each day is one post (a thread whose first message is the header), the parts follow in it."""
+
+    def __init__(self, client: discord.Client, channel_id: int, guild_id: int | None, title: str, tags: list[int]) -> None:
+        super().__init__(client, channel_id, guild_id)
+        self.title = title
+        self.tags = tags
+
+    async def send_header(self, plan: PostPlan, nonce: str) -> int:
+        # Discord takes no nonce for a new forum post: a post cut short by a crash is found by its title instead.
+        body = json.dumps({"name": self.title, "auto_archive_duration": 1440, "applied_tags": [str(t) for t in self.tags]},
+                          separators=(",", ":"))
+        message = f'{{"embeds":{plan.header_json},"allowed_mentions":{_NO_MENTIONS}}}'
+        payload = body[:-1] + f',"message":{message}}}'
+        route = discord.http.Route("POST", "/channels/{channel_id}/threads", channel_id=self.channel.id)
+        data = await self.client.http.request(route, data=aiohttp.BytesPayload(payload.encode(), content_type="application/json"))
+        return int(data["id"])  # the post's first message has the thread's id
+
+    async def find_header(self, title: str) -> int | None:
+        if self.guild_id is None:
+            return None
+        route = discord.http.Route("GET", "/guilds/{guild_id}/threads/active", guild_id=self.guild_id)
+        try:
+            data = await self.client.http.request(route)
+        except discord.HTTPException:
+            log.debug("cannot list the active threads of guild %s; relying on the ledger", self.guild_id, exc_info=True)
+            return None
+        me = self.client.user
+        for thread in data.get("threads", []):
+            if (str(thread.get("parent_id")) == str(self.channel.id) and thread.get("name") == self.title
+                    and (me is None or str(thread.get("owner_id")) == str(me.id))):
+                return int(thread["id"])
+        return None
+
+    async def open_thread(self, header_id: int, name: str) -> int:
+        return header_id  # the post is the thread
+
+
 class DirectMessageDestination:
     """A user's DMs: one message, no thread."""
 

@@ -32,6 +32,9 @@ class PostPlan:
     thread_name: str = ""
     # Buttons or menus under the header (a DM's Save / 👍 / 👎 menus); channel posts have none.
     view: discord.ui.View | None = None
+    # A forum post's title (`arXiv 2026-01-23 · 213 papers`) and the day's categories, most papers first (for tags).
+    forum_title: str = ""
+    categories: tuple[str, ...] = ()
 
     @property
     def header_title(self) -> str:

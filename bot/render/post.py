@@ -82,6 +82,11 @@ def thread_name(day: dt.date, followed: Sequence[str]) -> str:
     return shorten(name, THREAD_NAME)
 
 
+def forum_post_title(day: dt.date, papers: int) -> str:
+    """A forum post's title: `arXiv 2026-01-23 · 213 papers`; unique per day, so a resumed post can find itself."""
+    return f"arXiv {day.isoformat()} · {papers} paper{'s' if papers != 1 else ''}"
+
+
 def entry_line(paper: StoredPaper, tldr_width: int = 140) -> str:
     """A linked title and a one-line TL;DR."""
     line = f"• {linked_title(paper, 150)}"

@@ -1,9 +1,11 @@
--- 0006: feed filters, exclude subscriptions, each member's reading list, feedback and model.
+-- 0006: feed filters and forum feeds, exclude subscriptions, each member's reading list, feedback and model.
 
 -- Keyword filters of a feed, in the /search query language, comma separated: `include` keeps only
 -- papers matching one of them, `exclude` drops papers matching any. Empty = no filter.
 ALTER TABLE channel_feeds ADD COLUMN include_filter TEXT NOT NULL DEFAULT '';
 ALTER TABLE channel_feeds ADD COLUMN exclude_filter TEXT NOT NULL DEFAULT '';
+-- A feed posts in a text channel (header + thread) or a forum (one post per day).
+ALTER TABLE channel_feeds ADD COLUMN channel_type TEXT NOT NULL DEFAULT 'text' CHECK (channel_type IN ('text', 'forum'));
 
 -- A subscription of kind 'exclude' takes papers away: one that matches never reaches the member,
 -- whatever else it matches. SQLite cannot change a CHECK in place, so the table is rebuilt.

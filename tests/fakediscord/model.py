@@ -77,7 +77,7 @@ class Overwrite:
 class Channel:
     id: int
     name: str
-    type: int = 0  # 0 text, 1 DM, 11 public thread
+    type: int = 0  # 0 text, 1 DM, 11 public thread, 15 forum
     guild_id: int | None = None
     parent_id: int | None = None
     position: int = 0
@@ -86,6 +86,8 @@ class Channel:
     owner_id: int | None = None
     starter_message_id: int | None = None
     deleted: bool = False
+    available_tags: list[dict[str, Any]] = field(default_factory=list)  # a forum's tags
+    applied_tags: list[int] = field(default_factory=list)  # a forum post's tags
 
     def payload(self, users: dict[int, User] | None = None) -> dict[str, Any]:
         data: dict[str, Any] = {"id": str(self.id), "type": self.type, "name": self.name, "position": self.position, "flags": 0}
@@ -96,7 +98,12 @@ class Channel:
             data["rate_limit_per_user"] = 0
         if self.parent_id is not None:
             data["parent_id"] = str(self.parent_id)
+        if self.type == 15:
+            data.update({"available_tags": self.available_tags, "default_reaction_emoji": None, "default_sort_order": None,
+                         "default_forum_layout": 0, "default_thread_rate_limit_per_user": 0, "topic": None})
         if self.type == 11:
+            if self.applied_tags:
+                data["applied_tags"] = [str(t) for t in self.applied_tags]
             data.update({
                 "owner_id": str(self.owner_id), "member_count": 1, "message_count": 0, "total_message_sent": 0,
                 "thread_metadata": {"archived": False, "auto_archive_duration": 1440, "archive_timestamp": now_iso(), "locked": False},

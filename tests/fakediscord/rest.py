@@ -431,7 +431,52 @@ async def thread_from_message(fake: FakeDiscord, parts: list[str], request: web.
 
 @route("POST", "channels/{}/threads")
 async def thread_without_message(fake: FakeDiscord, parts: list[str], request: web.Request, body: Any, files: list[bytes]) -> web.Response:
+    target = fake.channels.get(int(parts[1]))
+    if target is not None and target.type == 15:
+        return await _forum_post(fake, target, body or {}, files)
     return await _create_thread(fake, int(parts[1]), (body or {}).get("name", ""), None)
+
+
+async def _forum_post(fake: FakeDiscord, forum: Channel, body: dict[str, Any], files: list[bytes]) -> web.Response:
+    """A forum post: a thread and its first message (whose id is the thread's), as Discord creates them."""
+    first = body.get("message")
+    if not isinstance(first, dict) or not (first.get("content") or first.get("embeds")):
+        return _invalid(["a forum post needs a message with content or embeds"])
+    need = SEND_MESSAGES | (EMBED_LINKS if first.get("embeds") else 0)
+    checked = _channel_or_error(fake, forum.id, need)
+    if isinstance(checked, web.Response):
+        return checked
+    name = str(body.get("name", ""))
+    if not name or len(name) > 100:
+        return _invalid([f"thread name of {len(name)} characters"])
+    known = {int(t["id"]) for t in forum.available_tags}
+    tags = [int(t) for t in body.get("applied_tags") or []]
+    if len(tags) > 5 or not set(tags) <= known:
+        return _invalid([f"applied_tags {tags} are not tags of the forum (or more than 5)"])
+    problems = limit_problems({**first, "attachments": _attachments(files, first)})
+    if problems:
+        return _invalid(problems)
+    thread_id = snowflake()
+    thread = Channel(thread_id, name, type=11, guild_id=forum.guild_id, parent_id=forum.id, owner_id=fake.bot_user.id,
+                     starter_message_id=thread_id, applied_tags=tags)
+    fake.channels[thread.id] = thread
+    if forum.guild_id is not None:
+        fake.guilds[forum.guild_id].channels[thread.id] = thread
+    message = Message(thread_id, thread.id, fake.bot_user.id, allowed_mentions=first.get("allowed_mentions"),
+                      flags=first.get("flags", 0) or 0, guild_id=forum.guild_id)
+    _apply_edit(message, first, files)
+    message.edits = 0
+    await _store(fake, message)
+    return json_response({**thread.payload(fake.users), "message": message.payload(fake.users)}, 201)
+
+
+@route("GET", "guilds/{}/threads/active")
+async def active_threads(fake: FakeDiscord, parts: list[str], request: web.Request, body: Any, files: list[bytes]) -> web.Response:
+    guild = fake.guilds.get(int(parts[1]))
+    if guild is None:
+        return _error(404, 10004, "Unknown Guild")
+    threads = [c.payload(fake.users) for c in guild.channels.values() if c.type == 11 and not c.deleted]
+    return json_response({"threads": threads, "members": []})
 
 
 @route("POST", "users/@me/channels")

@@ -220,6 +220,18 @@ class FakeDiscord:
         self.channels[channel.id] = channel
         return channel
 
+    def add_forum(self, guild: Guild, name: str, tags: list[str] | None = None) -> Channel:
+        """A forum channel, with tags of these names."""
+        forum = self.add_channel(guild, name)
+        forum.type = 15
+        forum.available_tags = [{"id": str(snowflake()), "name": tag, "moderated": False, "emoji_id": None, "emoji_name": None}
+                                for tag in tags or []]
+        return forum
+
+    def forum_posts(self, forum: Channel) -> list[Channel]:
+        """The posts (threads) of a forum, oldest first."""
+        return sorted((c for c in self.channels.values() if c.parent_id == forum.id and not c.deleted), key=lambda c: c.id)
+
     def admin_role(self, guild: Guild) -> Role:
         return self.add_role(guild, "Moderators", MEMBER_DEFAULT | MANAGE_GUILD)
 
