@@ -70,3 +70,20 @@ async def test_kill_9_mid_forum_post_then_restart_posts_it_once(daily: DailyWorl
     await eventually(lambda: daily.delivery_states().get(forum.id) == "done")
     check_one_post(daily, forum, daily.papers_of_day("2026-03-02"))
     assert fake.duplicate_nonces == 0  # the part in flight was found in the post (history), not sent again
+
+
+async def test_a_forum_post_waits_out_429s_and_a_403_forum_fails_and_tells_its_creator(daily: DailyWorld) -> None:
+    world, fake = daily.world, daily.fake
+    closed = fake.add_forum(world.guild, "closed-forum")  # before the bot starts, so its guild cache holds it
+    forum = await forum_feed(daily)
+    reply = await world.run(world.owner, "feed", {"channel": closed, "time": "06:00"}, subcommand="add")
+    assert reply.content.startswith("Added")
+    fake.fail("POST", rf"^/channels/{forum.id}/threads$", 429, times=3, retry_after=0.02)
+    fake.fail("POST", rf"^/channels/{closed.id}/threads$", 403, times=None, code=50013)
+    daily.clock.set("2026-03-02T06:00:00+00:00")
+    await eventually(lambda: daily.delivery_states().get(forum.id) == "done")
+    check_one_post(daily, forum, daily.papers_of_day("2026-03-02"))
+    await eventually(lambda: daily.delivery_states().get(closed.id) == "failed")
+    assert fake.forum_posts(closed) == []
+    await eventually(lambda: len(fake.dms_to(world.owner)) == 1)
+    assert f"<#{closed.id}>" in fake.dms_to(world.owner)[0].content
