@@ -10,54 +10,69 @@ import discord
 from discord import app_commands
 
 from bot.errors import DigestBotError
+from bot.i18n import ENGLISH, N_, normalize, t
 from storage.db import DatabaseBusy, DatabaseFull, DatabaseReadOnly, QueryTimeout
 from storage.fts_query import EmptyQuery, QueryTooComplex
+from storage.members import MemberStore
 
 log = logging.getLogger(__name__)
 
 # discord.py's names where Discord's own settings screens call them something else.
 _PERMISSION_NAMES = {"manage_guild": "Manage Server", "manage_channels": "Manage Channels"}
-SOMETHING_WENT_WRONG = "Something went wrong on our side; it has been logged. Please try again in a minute."
-TOO_BROAD = ("That search is too broad to answer quickly: add a word, a category or a date range "
-             "(or use fewer prefix* words).")
-BUSY = "The database is busy right now (another task is writing to it); nothing was changed. Try again in a minute."
-CANNOT_SAVE = ("The bot cannot save anything right now: its disk is full or read-only. Nothing was changed; "
-               "the operator sees the reason in the log. Please try again later.")
+SOMETHING_WENT_WRONG = N_("Something went wrong on our side; it has been logged. Please try again in a minute.")
+TOO_BROAD = N_("That search is too broad to answer quickly: add a word, a category or a date range "
+               "(or use fewer prefix* words).")
+BUSY = N_("The database is busy right now (another task is writing to it); nothing was changed. Try again in a minute.")
+CANNOT_SAVE = N_("The bot cannot save anything right now: its disk is full or read-only. Nothing was changed; "
+                 "the operator sees the reason in the log. Please try again later.")
 
 
-def sentence_for(error: BaseException) -> str | None:
-    """Return the sentence a user should read for an expected error, or None for a bug."""
+def sentence_for(error: BaseException, locale: str = ENGLISH) -> str | None:
+    """Return the sentence a user should read for an expected error (in `locale`), or None for a bug."""
     if isinstance(error, app_commands.CommandInvokeError | app_commands.TransformerError) and error.__cause__ is not None:
-        return sentence_for(error.__cause__)
+        return sentence_for(error.__cause__, locale)
     if isinstance(error, DigestBotError):
-        return error.message
+        return t(error.message, locale)  # a fixed sentence is translated; one built with values stays English
     if isinstance(error, EmptyQuery):
-        return "Type at least one word to search for (a `-word` alone only leaves papers out)."
+        return t("Type at least one word to search for (a `-word` alone only leaves papers out).", locale)
     if isinstance(error, QueryTooComplex):
-        return error.message
+        return t(error.message, locale)
     if isinstance(error, QueryTimeout):
-        return TOO_BROAD
+        return t(TOO_BROAD, locale)
     if isinstance(error, DatabaseBusy):
-        return BUSY
+        return t(BUSY, locale)
     if isinstance(error, DatabaseFull | DatabaseReadOnly):
         log.error("a command could not write: %s", error)
-        return CANNOT_SAVE
+        return t(CANNOT_SAVE, locale)
     if isinstance(error, app_commands.MissingPermissions):
         missing = ", ".join(_PERMISSION_NAMES.get(p, p.replace("_", " ").title()) for p in error.missing_permissions)
-        return f"You need the {missing} permission to do that."
+        return t("You need the {permission} permission to do that.", locale, permission=missing)
     if isinstance(error, app_commands.NoPrivateMessage):
-        return "That command works in a server, not in direct messages."
+        return t("That command works in a server, not in direct messages.", locale)
     if isinstance(error, app_commands.CommandOnCooldown):
         wait = max(1, math.ceil(error.retry_after))
-        return f"You are going a little fast: try that again in {wait} second{'s' if wait != 1 else ''}."
+        if wait == 1:
+            return t("You are going a little fast: try that again in a second.", locale)
+        return t("You are going a little fast: try that again in {seconds} seconds.", locale, seconds=wait)
     if isinstance(error, app_commands.CheckFailure):
-        return "You cannot use that command here."
+        return t("You cannot use that command here.", locale)
     return None
+
+
+async def _locale_of(interaction: discord.Interaction) -> str:
+    """The member's language; their Discord's when the database cannot say (it may be the problem)."""
+    services = getattr(interaction.client, "services", None)
+    try:
+        chosen = await MemberStore(services.db).language(interaction.user.id) if services is not None else None
+    except Exception:
+        chosen = None
+    return chosen or normalize(interaction.locale)
 
 
 async def reply_with_error(interaction: discord.Interaction, error: BaseException) -> None:
     """Tell the user what went wrong, ephemerally, whether or not the interaction was answered."""
-    sentence = sentence_for(error)
+    locale = await _locale_of(interaction)
+    sentence = sentence_for(error, locale)
     if sentence is None:
         data: dict[str, Any] = dict(interaction.data or {})
         command = interaction.command.qualified_name if interaction.command else data.get("custom_id", "?")
@@ -66,7 +81,7 @@ async def reply_with_error(interaction: discord.Interaction, error: BaseExceptio
             command, interaction.id, interaction.user.id if interaction.user else "?", interaction.guild_id,
             exc_info=error,
         )
-        sentence = SOMETHING_WENT_WRONG
+        sentence = t(SOMETHING_WENT_WRONG, locale)
     else:
         log.info("interaction %s refused: %s", interaction.id, sentence)
     try:

@@ -17,6 +17,7 @@ from bot.app_errors import reply_with_error
 from bot.delivery.alerts import Alerts
 from bot.delivery.channels import ChannelDeliveries
 from bot.delivery.dms import DirectMessageDeliveries
+from bot.i18n import CatalogTranslator, catalogs_version
 from bot.jobs import Jobs
 from bot.poller import Poller
 from bot.recommender import Recommender
@@ -44,6 +45,7 @@ EXTENSIONS = (
     "commands.foryou",
     "commands.similar",
     "commands.privacy",
+    "commands.language",
 )
 
 
@@ -129,6 +131,8 @@ class DigestBot(commands.AutoShardedBot):
         for name in self._extensions:
             if name not in self.extensions:
                 await self.load_extension(name)
+        if self.tree.translator is None:
+            await self.tree.set_translator(CatalogTranslator())
         await self.sync_commands()
         await self.dm_deliveries.load()
         if self.jobs is None:
@@ -177,7 +181,7 @@ class DigestBot(commands.AutoShardedBot):
         # Keyed on the application too: a new application (a test bot moved to production, a
         # restored backup) starts with no commands registered, whatever this database remembers.
         described = json.dumps(
-            {"application": self.application_id, "guild": guild_id,
+            {"application": self.application_id, "guild": guild_id, "catalogs": catalogs_version(),
              "commands": [c.to_dict(self.tree) for c in self.tree.get_commands(guild=guild)]}, sort_keys=True
         )
         fingerprint = hashlib.sha256(described.encode()).hexdigest()

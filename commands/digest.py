@@ -13,8 +13,9 @@ from discord.ext import commands
 
 from bot.arxiv_categories import category_name
 from bot.errors import NotFound
+from bot.i18n import ENGLISH, format_day, t
 from bot.matching import UserMatches, match_digest
-from bot.render.papers import ARXIV_RED, format_day, lines_within, paper_line
+from bot.render.papers import ARXIV_RED, lines_within, paper_line
 from bot.render.text import escape_markdown
 from commands.options import (
     CategoryText,
@@ -23,6 +24,7 @@ from commands.options import (
     day_option,
     known_category,
     per_user_cooldown,
+    reply_locale,
     services_of,
 )
 from commands.paging import PagedView, page_count
@@ -42,37 +44,41 @@ def category_counts(entries: list[DigestEntry]) -> str:
     return " · ".join(f"`{section}` {count}" for section, count in counts.items())
 
 
-def digest_embed(day: dt.date, category: str | None, entries: list[DigestEntry], page: int) -> discord.Embed:
-    """One page of a day's digest."""
+def digest_embed(day: dt.date, category: str | None, entries: list[DigestEntry], page: int, locale: str = ENGLISH) -> discord.Embed:
+    """One page of a day's digest (its frame in `locale`)."""
     pages = page_count(len(entries), PAGE_SIZE)
     start = page * PAGE_SIZE
     lines = [paper_line(e.paper, number=start + i + 1) for i, e in enumerate(entries[start:start + PAGE_SIZE])]
     body, _ = lines_within(lines, 3300)
-    title = f"arXiv digest of {format_day(day)}"
+    title = t("arXiv digest of {day}", locale, day=format_day(day, locale))
     if category:
         name = category_name(category)
         title += f" · {category}" + (f" ({name})" if name else "")
-    embed = discord.Embed(title=title, colour=ARXIV_RED, description=f"**{len(entries)} papers**: {category_counts(entries)}\n\n{body}")
-    embed.set_footer(text=f"Page {page + 1} of {pages} · /paper <id> opens one paper in full")
+    embed = discord.Embed(title=title, colour=ARXIV_RED,
+                          description=t("**{count} papers**: {counts}", locale, count=len(entries), counts=category_counts(entries))
+                          + f"\n\n{body}")
+    embed.set_footer(text=t("Page {page} of {pages} · /paper <id> opens one paper in full", locale, page=page + 1, pages=pages))
     return embed
 
 
 class DigestView(PagedView):
     """Pages through one day's papers."""
 
-    def __init__(self, owner: discord.abc.User, day: dt.date, category: str | None, entries: list[DigestEntry]) -> None:
+    def __init__(self, owner: discord.abc.User, day: dt.date, category: str | None, entries: list[DigestEntry],
+                 locale: str = ENGLISH) -> None:
         super().__init__(owner, pages=page_count(len(entries), PAGE_SIZE))
         self.day = day
         self.category = category
         self.entries = entries
-        paper_menus(self._page_papers(0), self, first_row=2)
+        self.locale = locale
+        paper_menus(self._page_papers(0), self, first_row=2, locale=locale)
 
     def _page_papers(self, page: int) -> list[StoredPaper]:
         return [e.paper for e in self.entries[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]]
 
     async def render(self, page: int) -> discord.Embed:
         set_menu_papers(self, self._page_papers(page))
-        return digest_embed(self.day, self.category, self.entries, page)
+        return digest_embed(self.day, self.category, self.entries, page, self.locale)
 
 
 def mine_embed(day: dt.date, matches: UserMatches, page: int) -> discord.Embed:
@@ -139,7 +145,8 @@ class Digest(commands.Cog):
                 nearby = ", ".join(str(d) for d in dates[:5]) or "none yet"
                 raise NotFound(f"There is no digest for {day}. Latest digests: {nearby}.")
             raise NotFound(f"The digest of {day} has no papers in `{chosen}`.")
-        await DigestView(interaction.user, day, chosen, entries).send(interaction, digest_embed(day, chosen, entries, 0))
+        locale = await reply_locale(interaction)
+        await DigestView(interaction.user, day, chosen, entries, locale).send(interaction, digest_embed(day, chosen, entries, 0, locale))
 
     async def _mine(self, interaction: discord.Interaction, day: dt.date, category: str | None) -> None:
         services = services_of(interaction)

@@ -16,7 +16,9 @@ from discord import app_commands
 from bot.arxiv_categories import category_name
 from bot.dates import parse_day
 from bot.errors import InvalidInput
+from bot.i18n import normalize
 from bot.services import Services
+from storage.members import MemberStore
 
 if TYPE_CHECKING:
     from bot.client import DigestBot
@@ -101,6 +103,12 @@ def per_user_cooldown(rate: int, seconds: float) -> Callable[[T], T]:
         return app_commands.Cooldown(rate, seconds * scale) if scale > 0 else None
 
     return app_commands.checks.dynamic_cooldown(window, key=lambda interaction: interaction.user.id)
+
+
+async def reply_locale(interaction: discord.Interaction) -> str:
+    """The language to answer in: the member's /language choice, else their Discord's (zh-CN, zh-TW or en)."""
+    chosen = await MemberStore(services_of(interaction).db).language(interaction.user.id)
+    return chosen or normalize(interaction.locale)
 
 
 def services_of(interaction: discord.Interaction) -> Services:

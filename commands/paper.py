@@ -10,7 +10,7 @@ from bot.errors import InvalidInput, NotFound
 from bot.ingest.paper import normalize_arxiv_id
 from bot.render.papers import paper_embed
 from bot.render.text import escape_markdown, one_line
-from commands.options import BoundedText, services_of
+from commands.options import BoundedText, reply_locale, services_of
 from commands.paper_actions import paper_buttons
 
 IdText = app_commands.Transform[str, BoundedText("The paper id", 200)]
@@ -33,7 +33,8 @@ class PaperCommand(commands.Cog):
             raise NotFound(
                 f"Paper {arxiv_id} is not in any stored digest. It may be on arXiv: https://arxiv.org/abs/{arxiv_id}"
             )
-        await interaction.response.send_message(embed=paper_embed(paper), view=paper_buttons(paper.arxiv_id))
+        locale = await reply_locale(interaction)
+        await interaction.response.send_message(embed=paper_embed(paper, locale), view=paper_buttons(paper.arxiv_id, locale=locale))
 
 
 async def setup(bot: commands.Bot) -> None:

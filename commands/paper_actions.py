@@ -16,18 +16,20 @@ from discord.ext import commands
 
 from bot.app_errors import reply_with_error
 from bot.errors import LimitReached, NotFound
+from bot.i18n import ENGLISH, N_, t
 from bot.ingest.paper import normalize_arxiv_id
 from bot.render.limits import SELECT_DESCRIPTION, SELECT_LABEL
 from bot.render.text import display_title, escape_markdown, one_line
-from commands.options import services_of
+from commands.options import reply_locale, services_of
 from commands.respond import answer, in_time
 from storage.members import MemberStore
 from storage.reading_list import MAX_SAVED, ReadingList, ReadingListFull
 from storage.records import StoredPaper
 
 _ID = r"[0-9A-Za-z.\-/]{4,40}"
-ACTIONS = {"save": ("Save", "🔖"), "up": ("Like", "👍"), "down": ("Not for me", "👎")}
-_MENU_PLACEHOLDERS = {"save": "🔖 Save a paper to your reading list…", "up": "👍 More like this…", "down": "👎 Less like this…"}
+ACTIONS = {"save": (N_("Save"), "🔖"), "up": (N_("Like"), "👍"), "down": (N_("Not for me"), "👎")}
+_MENU_PLACEHOLDERS = {"save": N_("🔖 Save a paper to your reading list…"), "up": N_("👍 More like this…"),
+                      "down": N_("👎 Less like this…")}
 MAX_MENU_PAPERS = 25
 
 
@@ -39,6 +41,7 @@ async def act_on_paper(interaction: discord.Interaction, action: str, given_id: 
     if paper is None:
         raise NotFound(f"Paper {escape_markdown(given_id[:40])} is not stored any more.")
     user_id, now = interaction.user.id, services.clock()
+    locale = await reply_locale(interaction)
     title = f"“{escape_markdown(one_line(paper.title, 80))}”"
     if action == "save":
         reading = ReadingList(services.db)
@@ -47,27 +50,28 @@ async def act_on_paper(interaction: discord.Interaction, action: str, given_id: 
         except ReadingListFull:
             raise LimitReached(f"Your reading list holds {MAX_SAVED:,} papers, the most allowed; remove some with /saved first.") from None
         count = await reading.count(user_id)
-        message = (f"Saved {title} to your reading list ({count:,} papers). /saved lists them; /saved export:bibtex exports them."
-                   if new else f"{title} is already on your reading list.")
+        message = (t("Saved {title} to your reading list ({count} papers). /saved lists them; /saved export:bibtex exports them.",
+                     locale, title=title, count=f"{count:,}")
+                   if new else t("{title} is already on your reading list.", locale, title=title))
     else:
         vote = 1 if action == "up" else -1
         standing = await in_time(interaction, MemberStore(services.db).vote(user_id, paper.arxiv_id, vote, now))
         if standing is None:
-            message = f"Took back your {'👍' if vote == 1 else '👎'} for {title}."
+            message = t("Took back your {vote} for {title}.", locale, vote="👍" if vote == 1 else "👎", title=title)
         elif standing == 1:
-            message = f"👍 noted for {title}: /foryou and the order of your DMs learn from it."
+            message = t("👍 noted for {title}: /foryou and the order of your DMs learn from it.", locale, title=title)
         else:
-            message = f"👎 noted for {title}: papers like it will rank lower for you."
+            message = t("👎 noted for {title}: papers like it will rank lower for you.", locale, title=title)
     await answer(interaction, message, ephemeral=True)
 
 
 class PaperActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"paper:(?P<action>save|up|down):(?P<id>{_ID})"):
     """One of Save / 👍 / 👎 under a single paper."""
 
-    def __init__(self, action: str, arxiv_id: str) -> None:
+    def __init__(self, action: str, arxiv_id: str, locale: str = ENGLISH) -> None:
         label, emoji = ACTIONS[action]
         style = discord.ButtonStyle.primary if action == "save" else discord.ButtonStyle.secondary
-        super().__init__(discord.ui.Button(label=label, emoji=emoji, style=style, custom_id=f"paper:{action}:{arxiv_id}"))
+        super().__init__(discord.ui.Button(label=t(label, locale), emoji=emoji, style=style, custom_id=f"paper:{action}:{arxiv_id}"))
         self.action = action
         self.arxiv_id = arxiv_id
 
@@ -86,7 +90,7 @@ class PaperActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template
 class PaperActionMenu(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"papers:(?P<action>save|up|down)"):
     """A menu of the papers in a list (a DM, a /digest page): choosing one saves it or votes on it."""
 
-    def __init__(self, action: str, papers: Sequence[StoredPaper] = ()) -> None:
+    def __init__(self, action: str, papers: Sequence[StoredPaper] = (), locale: str = ENGLISH) -> None:
         options = [
             discord.SelectOption(
                 label=display_title(p.title, SELECT_LABEL) or f"arXiv:{p.arxiv_id}", value=p.arxiv_id,
@@ -94,7 +98,8 @@ class PaperActionMenu(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r
             )
             for p in list({p.arxiv_id: p for p in papers}.values())[:MAX_MENU_PAPERS]
         ] or [discord.SelectOption(label="-", value="-")]
-        super().__init__(discord.ui.Select(custom_id=f"papers:{action}", placeholder=_MENU_PLACEHOLDERS[action], options=options))
+        super().__init__(discord.ui.Select(custom_id=f"papers:{action}", placeholder=t(_MENU_PLACEHOLDERS[action], locale),
+                                           options=options))
         self.action = action
 
     @classmethod
@@ -113,11 +118,12 @@ class PaperActionMenu(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r
             await reply_with_error(interaction, error)
 
 
-def paper_buttons(arxiv_id: str, view: discord.ui.View | None = None, row: int | None = None) -> discord.ui.View:
+def paper_buttons(arxiv_id: str, view: discord.ui.View | None = None, row: int | None = None,
+                  locale: str = ENGLISH) -> discord.ui.View:
     """Save / 👍 / 👎 for one paper, added to `view` (a new view that never times out when none is given)."""
     target = view if view is not None else discord.ui.View(timeout=None)
     for action in ACTIONS:
-        button = PaperActionButton(action, arxiv_id)
+        button = PaperActionButton(action, arxiv_id, locale)
         if row is not None:
             button.item.row = row
         target.add_item(button)
@@ -125,11 +131,11 @@ def paper_buttons(arxiv_id: str, view: discord.ui.View | None = None, row: int |
 
 
 def paper_menus(papers: Sequence[StoredPaper], view: discord.ui.View | None = None, *, first_row: int = 0,
-                actions: Sequence[str] = ("save", "up", "down")) -> discord.ui.View:
+                actions: Sequence[str] = ("save", "up", "down"), locale: str = ENGLISH) -> discord.ui.View:
     """A Save menu and 👍 / 👎 menus over `papers` (at most 25), one row each."""
     target = view if view is not None else discord.ui.View(timeout=None)
     for offset, action in enumerate(actions):
-        menu = PaperActionMenu(action, papers)
+        menu = PaperActionMenu(action, papers, locale)
         menu.item.row = first_row + offset
         target.add_item(menu)
     return target

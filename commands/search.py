@@ -6,6 +6,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.i18n import ENGLISH, t
 from bot.render.limits import SELECT_DESCRIPTION, SELECT_LABEL
 from bot.render.papers import ARXIV_RED, lines_within, paper_embed, paper_line
 from bot.render.text import display_title, escape_markdown, one_line
@@ -18,6 +19,7 @@ from commands.options import (
     day_option,
     known_category,
     per_user_cooldown,
+    reply_locale,
     services_of,
 )
 from commands.paging import PagedView, page_count
@@ -46,8 +48,8 @@ def describe_search(query: str, filters: SearchFilters) -> str:
     return " ".join(parts)
 
 
-def results_embed(query: str, filters: SearchFilters, page: SearchPage) -> discord.Embed:
-    """One page of results: numbered linked titles with category, date and one-line TL;DR."""
+def results_embed(query: str, filters: SearchFilters, page: SearchPage, locale: str = ENGLISH) -> discord.Embed:
+    """One page of results: numbered linked titles with category, date and one-line TL;DR (frame in `locale`)."""
     pages = page_count(page.total, page.limit)
     lines = [
         paper_line(paper, number=page.offset + index + 1, extra=f" · {paper.last_seen}")
@@ -55,19 +57,20 @@ def results_embed(query: str, filters: SearchFilters, page: SearchPage) -> disco
     ]
     body, _ = lines_within(lines, 3800)
     embed = discord.Embed(
-        title="Search results",
-        description=f"{describe_search(query, filters)}: {page.total:,} papers\n\n{body}",
+        title=t("Search results", locale),
+        description=t("{query}: {count} papers", locale, query=describe_search(query, filters), count=f"{page.total:,}") + f"\n\n{body}",
         colour=ARXIV_RED,
     )
-    embed.set_footer(text=f"Page {page.offset // page.limit + 1} of {pages} · best matches first · pick a paper below to open it")
+    embed.set_footer(text=t("Page {page} of {pages} · best matches first · pick a paper below to open it", locale,
+                            page=page.offset // page.limit + 1, pages=pages))
     return embed
 
 
 class PaperSelect(discord.ui.Select["SearchView"]):
     """Opens one of the papers on the current page, privately for the clicker."""
 
-    def __init__(self, papers: list[StoredPaper]) -> None:
-        super().__init__(placeholder="Open a paper…", row=0, options=self.options_for(papers) or [discord.SelectOption(label="-", value="-")])
+    def __init__(self, papers: list[StoredPaper], locale: str = ENGLISH) -> None:
+        super().__init__(placeholder=t("Open a paper…", locale), row=0, options=self.options_for(papers) or [discord.SelectOption(label="-", value="-")])
 
     @staticmethod
     def options_for(papers: list[StoredPaper]) -> list[discord.SelectOption]:
@@ -86,7 +89,9 @@ class PaperSelect(discord.ui.Select["SearchView"]):
         if paper is None:
             await interaction.response.send_message("That paper is no longer stored.", ephemeral=True)
             return
-        await interaction.response.send_message(embed=paper_embed(paper), view=paper_buttons(paper.arxiv_id), ephemeral=True)
+        locale = await reply_locale(interaction)
+        await interaction.response.send_message(embed=paper_embed(paper, locale), view=paper_buttons(paper.arxiv_id, locale=locale),
+                                                ephemeral=True)
 
 
 class SearchView(PagedView):
@@ -97,13 +102,14 @@ class SearchView(PagedView):
     """
 
     def __init__(self, owner: discord.abc.User, index: SearchIndex, query: str, filters: SearchFilters,
-                 ranking: Ranking, first: list[StoredPaper]) -> None:
+                 ranking: Ranking, first: list[StoredPaper], locale: str = ENGLISH) -> None:
         super().__init__(owner, pages=page_count(ranking.total, PAGE_SIZE))
+        self.locale = locale
         self.index = index
         self.query = query
         self.filters = filters
         self.ranking = ranking
-        self.select = PaperSelect(first)
+        self.select = PaperSelect(first, locale)
         self.add_item(self.select)
 
     async def render(self, page: int) -> discord.Embed:
@@ -112,7 +118,7 @@ class SearchView(PagedView):
             self.ranking = await self.index.rank(self.query, self.filters, depth=offset + PAGE_SIZE + self.index.depth)
         papers = await self.index.papers(self.ranking.ids[offset:offset + PAGE_SIZE])
         self.select.options = PaperSelect.options_for(papers)
-        return results_embed(self.query, self.filters, SearchPage(papers, self.ranking.total, offset, PAGE_SIZE))
+        return results_embed(self.query, self.filters, SearchPage(papers, self.ranking.total, offset, PAGE_SIZE), self.locale)
 
 
 class Search(commands.Cog):
@@ -150,13 +156,16 @@ class Search(commands.Cog):
         if not first.papers:
             stored = await services.corpus.papers()
             if stored == 0:
-                message = "No papers are stored yet, so there is nothing to search. The next digest arrives with the next poll."
+                message = t("No papers are stored yet, so there is nothing to search. The next digest arrives with the next poll.",
+                            await reply_locale(interaction))
             else:
-                message = f"No papers match {describe_search(query, filters)} among {stored:,} stored papers. Try fewer or other words."
+                message = t("No papers match {query} among {count} stored papers. Try fewer or other words.",
+                            await reply_locale(interaction), query=describe_search(query, filters), count=f"{stored:,}")
             await answer(interaction, message, ephemeral=True)
             return
-        view = SearchView(interaction.user, services.search, query, filters, ranking, papers)
-        await view.send(interaction, results_embed(query, filters, first))
+        locale = await reply_locale(interaction)
+        view = SearchView(interaction.user, services.search, query, filters, ranking, papers, locale)
+        await view.send(interaction, results_embed(query, filters, first, locale))
 
 
 async def setup(bot: commands.Bot) -> None:

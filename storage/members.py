@@ -126,6 +126,20 @@ class MemberStore:
             found.update({int(r["user_id"]): _model(r) for r in rows})
         return found
 
+    async def language(self, user_id: int) -> str | None:
+        """The language the member chose with /language, if any."""
+        rows = await self._db.fetchall("SELECT language FROM member_languages WHERE user_id = ?", (user_id,))
+        return str(rows[0][0]) if rows else None
+
+    async def set_language(self, user_id: int, language: str | None) -> None:
+        """Choose a language for the member's replies and DMs (None: follow their Discord)."""
+        async with self._db.transaction() as conn:
+            if language is None:
+                await conn.execute("DELETE FROM member_languages WHERE user_id = ?", (user_id,))
+            else:
+                await conn.execute("INSERT INTO member_languages (user_id, language) VALUES (?, ?) "
+                                   "ON CONFLICT (user_id) DO UPDATE SET language = excluded.language", (user_id, language))
+
     async def forget(self, user_id: int) -> dict[str, int]:
         """Delete everything stored about a member, in one transaction; return how many rows of each went."""
         deleted: dict[str, int] = {}
@@ -137,6 +151,7 @@ class MemberStore:
                 ("feedback", "DELETE FROM feedback WHERE user_id = ?"),
                 ("model", "DELETE FROM member_models WHERE user_id = ?"),
                 ("pending model", "DELETE FROM member_models_stale WHERE user_id = ?"),
+                ("language", "DELETE FROM member_languages WHERE user_id = ?"),
                 ("DM records", "DELETE FROM deliveries WHERE target_kind = 'dm' AND target_id = ?"),
             ):
                 cursor = await conn.execute(sql, (user_id,))

@@ -13,6 +13,7 @@ from bot.delivery.channels import LOOKBACK_DAYS
 from bot.delivery.destinations import DirectMessageDestination
 from bot.delivery.executor import PostPlan, ShuttingDown, carry_out
 from bot.delivery.failures import Outcome, settle_failure
+from bot.i18n import ENGLISH
 from bot.matching import UserMatches, match_digest
 from bot.recommender import Recommender
 from bot.render.dm import render_matches_shown
@@ -20,6 +21,7 @@ from bot.schedule import due_at
 from bot.services import Services
 from commands.paper_actions import paper_menus
 from storage.ledger import DM
+from storage.members import MemberStore
 from storage.records import DigestInfo
 from storage.subscriptions import UserSettings
 
@@ -137,8 +139,9 @@ class DirectMessageDeliveries:
         delivery = await services.ledger.open(DM, user_id, digest.id, services.clock())
         if delivery.finished:
             return Outcome(delivery.state, "already finished")
-        embeds, shown = render_matches_shown(digest.date, matches)
-        plan = PostPlan(embeds, view=paper_menus(shown) if shown else None)
+        locale = await MemberStore(services.db).language(user_id) or ENGLISH
+        embeds, shown = render_matches_shown(digest.date, matches, locale)
+        plan = PostPlan(embeds, view=paper_menus(shown, locale=locale) if shown else None)
         try:
             done = await carry_out(delivery, plan, DirectMessageDestination(self.client, user_id), services.ledger,
                                    services.clock, lambda: self.stopping)

@@ -6,9 +6,10 @@ import datetime as dt
 
 import discord
 
+from bot.i18n import ENGLISH, format_day, t
 from bot.matching import UserMatches
 from bot.render.limits import EMBED_TOTAL, EMBEDS_PER_MESSAGE
-from bot.render.papers import ARXIV_RED, format_day
+from bot.render.papers import ARXIV_RED
 from bot.render.post import entry_line
 from bot.render.text import shorten
 from storage.records import StoredPaper
@@ -17,23 +18,27 @@ _DESCRIPTION_BUDGET = 3900
 _MESSAGE_BUDGET = EMBED_TOTAL - 200
 
 
-def dm_title(day: dt.date) -> str:
+def dm_title(day: dt.date, locale: str = ENGLISH) -> str:
     """Unique per day, so a resumed DM can recognise itself."""
-    return f"Your arXiv matches · {format_day(day)}"
+    return t("Your arXiv matches · {day}", locale, day=format_day(day, locale))
 
 
-def render_matches(day: dt.date, matches: UserMatches) -> list[discord.Embed]:
+def render_matches(day: dt.date, matches: UserMatches, locale: str = ENGLISH) -> list[discord.Embed]:
     """One message: a summary embed, then one embed per reason with as many papers as fit."""
-    return render_matches_shown(day, matches)[0]
+    return render_matches_shown(day, matches, locale)[0]
 
 
-def render_matches_shown(day: dt.date, matches: UserMatches) -> tuple[list[discord.Embed], list[StoredPaper]]:
-    """`render_matches`, and the papers the message shows, in the order shown."""
+def render_matches_shown(day: dt.date, matches: UserMatches, locale: str = ENGLISH) -> tuple[list[discord.Embed], list[StoredPaper]]:
+    """`render_matches`, and the papers the message shows, in the order shown (the frame in `locale`)."""
     total = matches.count()
-    head = discord.Embed(title=dm_title(day), colour=ARXIV_RED)
+    head = discord.Embed(title=dm_title(day, locale), colour=ARXIV_RED)
     groups = matches.groups()
     summary = ", ".join(f"{reason} ({len(positions)})" for reason, positions in groups)
-    head.description = shorten(f"**{total} new paper{'s' if total != 1 else ''}** match your subscriptions: {summary}", 1000)
+    if total == 1:
+        intro = t("**1 new paper** matches your subscriptions: {summary}", locale, summary=summary)
+    else:
+        intro = t("**{count} new papers** match your subscriptions: {summary}", locale, count=total, summary=summary)
+    head.description = shorten(intro, 1000)
     embeds = [head]
     used = len(head)
     shown = 0
@@ -61,7 +66,8 @@ def render_matches_shown(day: dt.date, matches: UserMatches) -> tuple[list[disco
         used += len(embed)
         shown += len(lines)
     if shown < total:
-        embeds[-1].set_footer(text=f"{total - shown} more not shown here: /digest mine:True date:{day} lists them all")
+        embeds[-1].set_footer(text=t("{count} more not shown here: /digest mine:True date:{day} lists them all", locale,
+                                     count=total - shown, day=day))
     else:
-        embeds[-1].set_footer(text="Manage these with /subscriptions · change the time with /notify time")
+        embeds[-1].set_footer(text=t("Manage these with /subscriptions · change the time with /notify time", locale))
     return embeds, papers

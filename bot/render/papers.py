@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import discord
 
 from bot.arxiv_categories import category_name
+from bot.i18n import ENGLISH, t
 from bot.render.limits import DESCRIPTION, FIELD_VALUE, fit_embed
 from bot.render.text import display_title, escape_markdown, one_line, shorten
 from storage.records import StoredPaper
@@ -58,8 +59,8 @@ def _authors(authors: list[str], width: int = 300) -> str:
     return ", ".join(shown) + f" and {len(authors) - len(shown)} more"
 
 
-def paper_embed(paper: StoredPaper) -> discord.Embed:
-    """One paper in full: linked title, authors, categories, dates, the five summaries, abstract, links."""
+def paper_embed(paper: StoredPaper, locale: str = ENGLISH) -> discord.Embed:
+    """One paper in full: linked title, authors, categories, dates, the five summaries, abstract, links (labels in `locale`)."""
     embed = discord.Embed(
         title=escape_markdown(display_title(paper.title, 250)),
         url=paper.abs_url,
@@ -67,7 +68,8 @@ def paper_embed(paper: StoredPaper) -> discord.Embed:
     )
     categories = " ".join(f"`{c}`" for c in paper.categories) or f"`{paper.primary_category}`"
     name = category_name(paper.primary_category)
-    seen = f"in the digest of {paper.first_seen}" if paper.first_seen == paper.last_seen else f"in digests from {paper.first_seen} to {paper.last_seen}"
+    seen = (t("in the digest of {day}", locale, day=paper.first_seen) if paper.first_seen == paper.last_seen
+            else t("in digests from {first} to {last}", locale, first=paper.first_seen, last=paper.last_seen))
     description = [
         f"**{escape_markdown(_authors(paper.authors))}**",
         f"{categories}{f' ({name})' if name else ''} · {seen}",
@@ -78,23 +80,24 @@ def paper_embed(paper: StoredPaper) -> discord.Embed:
         description.append(f"**TL;DR** {escape_markdown(shorten(paper.tldr.strip(), 1500))}")
     embed.description = shorten("\n".join(description), DESCRIPTION)
     for label, value in (
-        ("Motivation", paper.motivation),
-        ("Method", paper.method),
-        ("Result", paper.result),
-        ("Conclusion", paper.conclusion),
+        (t("Motivation", locale), paper.motivation),
+        (t("Method", locale), paper.method),
+        (t("Result", locale), paper.result),
+        (t("Conclusion", locale), paper.conclusion),
     ):
         if value:
             embed.add_field(name=label, value=escape_markdown(shorten(value.strip(), FIELD_VALUE - 24)), inline=False)
     if paper.abstract:
-        embed.add_field(name="Abstract", value=escape_markdown(shorten(one_line(paper.abstract, 5000), 700)), inline=False)
-    links = [f"[abstract]({paper.abs_url})", f"[PDF]({paper.pdf_url})"]
+        embed.add_field(name=t("Abstract", locale), value=escape_markdown(shorten(one_line(paper.abstract, 5000), 700)), inline=False)
+    abstract_label, code_label = t("abstract", locale), t("code", locale)
+    links = [f"[{abstract_label}]({paper.abs_url})", f"[PDF]({paper.pdf_url})"]
     code = safe_web_link(paper.code_url) if paper.code_url else None
     if code:
         # Shown with its host, so nobody clicks a code link that goes somewhere it does not say.
-        links.append(f"code: [{escape_markdown(link_label(code))}]({code})")
+        links.append(f"{code_label}: [{escape_markdown(link_label(code))}]({code})")
     if paper.comment:
         links.append(escape_markdown(one_line(paper.comment, 200)))
-    embed.add_field(name="Links", value=" · ".join(links), inline=False)
+    embed.add_field(name=t("Links", locale), value=" · ".join(links), inline=False)
     embed.set_footer(text=f"arXiv:{paper.arxiv_id}")
     return fit_embed(embed)
 

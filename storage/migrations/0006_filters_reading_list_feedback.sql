@@ -33,6 +33,12 @@ CREATE TABLE saved_papers (
 ) WITHOUT ROWID;
 CREATE INDEX saved_papers_recent ON saved_papers(user_id, saved_at DESC);
 
+-- The language a member chose with /language (zh-CN, zh-TW or en); absent = their Discord's.
+CREATE TABLE member_languages (
+    user_id  INTEGER PRIMARY KEY,
+    language TEXT NOT NULL CHECK (language IN ('en', 'zh-CN', 'zh-TW'))
+);
+
 -- Thumbs up (1) or down (-1), the latest vote per paper.
 CREATE TABLE feedback (
     user_id  INTEGER NOT NULL,

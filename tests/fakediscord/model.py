@@ -40,6 +40,7 @@ class User:
     username: str
     bot: bool = False
     dms_closed: bool = False
+    locale: str = "en-US"  # the language of this user's Discord, sent with each interaction
 
     def payload(self) -> dict[str, Any]:
         return {

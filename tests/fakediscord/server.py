@@ -179,8 +179,8 @@ class FakeDiscord:
 
     # ----- world building -------------------------------------------------------------------
 
-    def add_user(self, name: str, *, dms_closed: bool = False) -> User:
-        user = User(snowflake(), name, dms_closed=dms_closed)
+    def add_user(self, name: str, *, dms_closed: bool = False, locale: str = "en-US") -> User:
+        user = User(snowflake(), name, dms_closed=dms_closed, locale=locale)
         self.users[user.id] = user
         return user
 
@@ -368,7 +368,7 @@ class FakeDiscord:
         self.by_token[record.token] = record
         data: dict[str, Any] = {
             "id": str(record.id), "application_id": str(self.app_id), "type": kind, "token": record.token,
-            "version": 1, "attachment_size_limit": 10 * 1024 * 1024, "locale": "en-US", "entitlements": [],
+            "version": 1, "attachment_size_limit": 10 * 1024 * 1024, "locale": user.locale, "entitlements": [],
             "authorizing_integration_owners": {}, "app_permissions": "0",
             "channel": channel.payload(self.users), "channel_id": str(channel.id),
         }

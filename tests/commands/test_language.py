@@ -1,0 +1,66 @@
+"""Chinese command help and replies end to end: the fake sends each member's Discord locale."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.botworld import World
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+def registered(world: World, name: str) -> dict[str, object]:
+    for scope in world.fake.commands.values():
+        for command in scope:
+            if command["name"] == name:
+                return command
+    raise AssertionError(f"/{name} is not registered")
+
+
+async def test_command_help_is_localised_and_names_stay_english(world: World) -> None:
+    search = registered(world, "search")
+    assert search["description_localizations"] == {"zh-CN": "搜索所有已存储的论文（支持中英文）",  # type: ignore[comparison-overlap]
+                                                   "zh-TW": "搜尋所有已儲存的論文（支援中英文）"}
+    assert not search.get("name_localizations")
+    options = {o["name"]: o for o in search["options"]}  # type: ignore[attr-defined]
+    assert options["category"]["description_localizations"]["zh-CN"] == "只看这个分类（主分类或交叉分类）"
+    saved = registered(world, "saved")
+    choices = {o["name"]: o for o in saved["options"]}["export"]["choices"]  # type: ignore[index]
+    assert [c["name"] for c in choices] == ["bibtex", "csv", "markdown"]
+    assert choices[0]["name_localizations"]["zh-CN"] == "BibTeX"
+
+
+async def test_a_chinese_member_reads_replies_in_chinese_until_they_choose_english(world: World) -> None:
+    li = world.fake.add_user("lihua", locale="zh-CN")
+    results = await world.run(li, "search", {"query": "diffusion"})
+    assert results.embeds[0]["title"] == "搜索结果"
+    assert results.embeds[0]["footer"]["text"].startswith("第 1 / ")
+    assert "篇论文" in results.embeds[0]["description"]
+    paper = await world.run(li, "paper", {"id": "2512.22208"})
+    names = [f["name"] for f in paper.embeds[0]["fields"]]
+    assert names[:4] == ["研究动机", "方法", "结果", "结论"] and names[-1] == "链接"
+    assert paper.button("收藏") == "paper:save:2512.22208"
+    assert "Moxin 7B" in paper.embeds[0]["description"]  # the paper's own text is shown as written
+    saved = await world.click(li, paper, "paper:save:2512.22208")
+    assert saved.content.startswith("已将 “") and "加入你的阅读清单" in saved.content
+    refused = await world.run(li, "search", {"query": "-diffusion"})
+    assert refused.ephemeral and refused.content.startswith("请至少输入一个要搜索的词")
+    day = await world.run(li, "digest", {"date": "2026-02-06"})
+    assert day.embeds[0]["title"] == "arXiv 日报 · 2026年2月6日星期五"
+
+    chosen = await world.run(li, "language", {"language": "English"})
+    assert chosen.content == "I will reply to you and write your DMs in English. Papers are shown as written."
+    again = await world.run(li, "search", {"query": "diffusion"})
+    assert again.embeds[0]["title"] == "Search results"
+    back = await world.run(li, "language", {"language": "auto"})
+    assert back.content.startswith("回复将跟随你的 Discord 语言（简体中文）")
+
+
+async def test_traditional_chinese_and_a_chosen_language_over_discords(world: World) -> None:
+    mei = world.fake.add_user("mei", locale="zh-TW")
+    results = await world.run(mei, "search", {"query": "diffusion"})
+    assert results.embeds[0]["title"] == "搜尋結果"
+    english_discord = world.fake.add_user("ann")
+    await world.run(english_discord, "language", {"language": "繁體中文"})
+    paper = await world.run(english_discord, "paper", {"id": "2512.22208"})
+    assert paper.embeds[0]["fields"][0]["name"] == "研究動機"
