@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import discord
 from discord import app_commands
@@ -14,6 +14,7 @@ from bot.dates import parse_time_of_day, parse_timezone
 from bot.delivery.channels import plan_for
 from bot.errors import InvalidInput, NotFound, PermissionMissing
 from bot.filters import join_filter, parse_filter
+from bot.i18n import LANGUAGE_NAMES, normalize
 from bot.render.papers import ARXIV_RED
 from bot.render.text import escape_markdown
 from bot.schedule import next_post_time
@@ -29,6 +30,7 @@ CategoriesText = app_commands.Transform[str, BoundedText("The categories", 500)]
 FilterText = app_commands.Transform[str, BoundedText("The filter", 500)]
 # A feed posts in a text channel (a header and a thread) or a forum (one post per day).
 FeedChannel = discord.TextChannel | discord.ForumChannel
+FEED_LANGUAGES = {"English": "en", "简体中文": "zh-CN", "繁體中文": "zh-TW"}
 # What the bot needs in a feed's channel, with the names people see in Discord's settings.
 NEEDED = (
     ("view_channel", "View Channel"),
@@ -86,6 +88,8 @@ def describe_feed(feed: ChannelFeed, now_text: str = "") -> str:
         since = feed.failing_since.strftime("%Y-%m-%d %H:%M UTC") if feed.failing_since else "?"
         state = f"**failing since {since}: {feed.failing_reason}**; fix it, then /feed resume"
     filters = "".join(f" · {name}: {escape_markdown(value)}" for name, value in (("include", feed.include), ("exclude", feed.exclude)) if value)
+    if feed.language != "en":
+        filters += f" · {LANGUAGE_NAMES[feed.language]}"
     return f"<#{feed.channel_id}> · {categories}{filters} · {feed.post_time:%H:%M} {feed.timezone} · {state}{now_text}"
 
 
@@ -120,12 +124,14 @@ class Feeds(commands.Cog):
         timezone="IANA time zone, e.g. Europe/Berlin, Asia/Shanghai (default UTC)",
         include='Post only papers matching one of these, comma separated, as in /search: diffusion, "world model"',
         exclude="Leave out papers matching any of these, comma separated, e.g. survey, benchmark",
+        language="The language of the posts (default: this server's language); papers are shown as written",
     )
     @app_commands.autocomplete(categories=category_list_choices)
     async def add(self, interaction: discord.Interaction, channel: FeedChannel,
                   categories: CategoriesText | None = None, time: TimeText | None = None,
                   timezone: TimezoneText | None = None, include: FilterText | None = None,
-                  exclude: FilterText | None = None) -> None:
+                  exclude: FilterText | None = None,
+                  language: Literal["English", "简体中文", "繁體中文"] | None = None) -> None:
         require_manage_guild(interaction)
         services = services_of(interaction)
         settings = services.settings
@@ -157,6 +163,7 @@ class Feeds(commands.Cog):
             timezone=zone.key, created_by=interaction.user.id, now=now,
             include=join_filter(include_terms), exclude=join_filter(exclude_terms),
             channel_type="forum" if isinstance(channel, discord.ForumChannel) else "text",
+            language=FEED_LANGUAGES[language] if language else normalize(interaction.guild_locale),
         ))
         upcoming = next_post_time(now, feed.post_time, zone).astimezone(zone)
         verb = "Added" if created else "Updated"
@@ -165,6 +172,8 @@ class Feeds(commands.Cog):
             f"every day at {feed.post_time:%H:%M} {zone.key}.",
             f"Each new digest is posted at that time (at once if it arrives later in the day). Next post time: {upcoming:%Y-%m-%d %H:%M} {zone.key}.",
         ]
+        if feed.language != "en":
+            lines.append(f"Posts are written in {LANGUAGE_NAMES[feed.language]} (papers as written).")
         if feed.include:
             lines.append(f"Only papers matching one of: {escape_markdown(feed.include)} (title, TL;DR or abstract).")
         if feed.exclude:
@@ -238,7 +247,7 @@ class Feeds(commands.Cog):
         if latest is None:
             raise NotFound("No digest is stored yet, so there is nothing to preview.")
         plan = await in_time(interaction, plan_for(services, categories, latest, feed.include if feed else "",
-                                                   feed.exclude if feed else ""))
+                                                   feed.exclude if feed else "", feed.language if feed else "en"))
         if plan is None:
             where = ", ".join(categories) or "any category"
             raise NotFound(f"The digest of {latest.date} has no papers in {where} that pass this feed's filters: "

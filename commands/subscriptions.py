@@ -118,6 +118,16 @@ class SubscriptionsView(OwnedView):
         return remove
 
 
+def searchable_words(value: str, what: str) -> str:
+    """Words as typed, spaces tidied; InvalidInput when nothing in them can be searched for."""
+    text = " ".join(value.split())
+    try:
+        build_match(text)
+    except EmptyQuery:
+        raise InvalidInput(f"{what} has no letters or digits to look for; try a word or a phrase.") from None
+    return text
+
+
 async def own_subscription_choices(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
     """Autocomplete the caller's own subscriptions."""
     typed = current.strip().lower()
@@ -179,11 +189,7 @@ class Subscriptions(commands.Cog):
     @app_commands.describe(value='Words as in /search: diffusion policy, "large language model", 扩散模型')
     @per_user_cooldown(5, 60)
     async def keyword(self, interaction: discord.Interaction, value: KeywordValue) -> None:
-        text = " ".join(value.split())
-        try:
-            build_match(text)
-        except EmptyQuery:
-            raise InvalidInput("That keyword has no letters or digits to look for; try a word or a phrase.") from None
+        text = searchable_words(value, "That keyword")
         try:
             count = await in_time(interaction, services_of(interaction).search.count(text))
         except QueryTimeout:
@@ -194,12 +200,7 @@ class Subscriptions(commands.Cog):
     @app_commands.describe(value='Words as in /search: survey, "large language model", 综述')
     @per_user_cooldown(5, 60)
     async def exclude(self, interaction: discord.Interaction, value: KeywordValue) -> None:
-        text = " ".join(value.split())
-        try:
-            build_match(text)
-        except EmptyQuery:
-            raise InvalidInput("That exclusion has no letters or digits to look for; try a word or a phrase.") from None
-        await self._add(interaction, "exclude", text)
+        await self._add(interaction, "exclude", searchable_words(value, "That exclusion"))
 
     @subscribe.command(name="author", description="Papers by an author, as the name is written in digests")
     @app_commands.describe(value="The author's name, e.g. Yann LeCun (case and accents do not matter)")

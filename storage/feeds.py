@@ -30,6 +30,7 @@ class ChannelFeed:
     exclude: str = ""
     created_by: int | None = None
     channel_type: str = "text"  # or "forum": each day is one forum post
+    language: str = "en"  # of the posts: en, zh-CN or zh-TW
 
     @property
     def active(self) -> bool:
@@ -54,6 +55,7 @@ class ChannelFeed:
             exclude=row["exclude_filter"],
             created_by=row["created_by"],
             channel_type=row["channel_type"],
+            language=row["language"],
         )
 
 
@@ -66,6 +68,7 @@ class FeedStore:
     async def upsert(
         self, *, guild_id: int, channel_id: int, categories: list[str], post_time: dt.time, timezone: str,
         created_by: int, now: dt.datetime, include: str = "", exclude: str = "", channel_type: str = "text",
+        language: str = "en",
     ) -> tuple[ChannelFeed, bool]:
         """Create the channel's feed, or change it if it exists; return it and whether it is new."""
         async with self._db.transaction() as conn:
@@ -74,16 +77,17 @@ class FeedStore:
             await conn.execute(
                 """
                 INSERT INTO channel_feeds (guild_id, channel_id, categories, post_time, timezone, include_filter,
-                                           exclude_filter, channel_type, created_by, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                           exclude_filter, channel_type, language, created_by, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (channel_id) DO UPDATE SET
                     categories = excluded.categories, post_time = excluded.post_time,
                     timezone = excluded.timezone, include_filter = excluded.include_filter,
                     exclude_filter = excluded.exclude_filter, channel_type = excluded.channel_type,
+                    language = excluded.language,
                     updated_at = excluded.updated_at
                 """,
                 (guild_id, channel_id, json.dumps(categories), post_time.strftime("%H:%M"), timezone, include, exclude,
-                 channel_type, created_by, iso_utc(now), iso_utc(now)),
+                 channel_type, language, created_by, iso_utc(now), iso_utc(now)),
             )
         feed = await self.by_channel(channel_id)
         assert feed is not None

@@ -15,6 +15,7 @@ from bot.delivery.destinations import ChannelDestination, ForumDestination, foru
 from bot.delivery.executor import PostPlan, ShuttingDown, carry_out
 from bot.delivery.failures import Outcome, settle_failure
 from bot.filters import apply_filters, split_filter
+from bot.i18n import ENGLISH
 from bot.render.post import forum_post_title, render_digest_header, render_digest_parts, thread_name
 from bot.schedule import due_at
 from bot.services import Services
@@ -29,17 +30,17 @@ LOOKBACK_DAYS = 8
 
 
 async def plan_for(services: Services, feed_categories: list[str], digest: DigestInfo, include: str = "",
-                   exclude: str = "") -> PostPlan | None:
+                   exclude: str = "", locale: str = ENGLISH) -> PostPlan | None:
     """The post of one digest for a feed following `feed_categories` through its keyword filters; None when nothing is left."""
     entries = await services.papers.digest_entries(digest.date, feed_categories)
     filtered = await asyncio.to_thread(apply_filters, entries, split_filter(include), split_filter(exclude))
     if not filtered.entries:
         return None
     header = render_digest_header(digest.date, filtered.entries, digest.paper_count, feed_categories, digest.source,
-                                  left_out=filtered.left_out if include or exclude else None)
+                                  left_out=filtered.left_out if include or exclude else None, locale=locale)
     sections = tuple(section for section, _ in Counter(e.section for e in filtered.entries).most_common())
-    return PostPlan([header], render_digest_parts(filtered.entries, digest.date), thread_name(digest.date, feed_categories),
-                    forum_title=forum_post_title(digest.date, len(filtered.entries)), categories=sections)
+    return PostPlan([header], render_digest_parts(filtered.entries, digest.date, locale), thread_name(digest.date, feed_categories),
+                    forum_title=forum_post_title(digest.date, len(filtered.entries), locale), categories=sections)
 
 
 class ChannelDeliveries:
@@ -53,15 +54,16 @@ class ChannelDeliveries:
         self._lock = asyncio.Lock()
         # Feeds that follow the same categories get the same post: render it once per digest.
         # The rendering is shared while it runs too: fifty feeds starting at once read and render once.
-        self._plans: dict[tuple[int, int, str, tuple[str, ...], str, str], asyncio.Task[PostPlan | None]] = {}
+        self._plans: dict[tuple[int, int, str, tuple[str, ...], str, str, str], asyncio.Task[PostPlan | None]] = {}
 
     async def _plan(self, feed: ChannelFeed, digest: DigestInfo) -> PostPlan | None:
-        key = (digest.id, digest.paper_count, digest.source, tuple(feed.categories), feed.include, feed.exclude)
+        key = (digest.id, digest.paper_count, digest.source, tuple(feed.categories), feed.include, feed.exclude, feed.language)
         task = self._plans.get(key)
         if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
             if len(self._plans) > 256:
                 self._plans = {k: t for k, t in self._plans.items() if not t.done()}
-            task = self._plans[key] = asyncio.create_task(plan_for(self.services, feed.categories, digest, feed.include, feed.exclude))
+            task = self._plans[key] = asyncio.create_task(plan_for(self.services, feed.categories, digest, feed.include, feed.exclude,
+                                                                    feed.language))
         return await asyncio.shield(task)
 
     async def due(self) -> list[tuple[ChannelFeed, DigestInfo]]:

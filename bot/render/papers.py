@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 
 import discord
@@ -101,7 +100,3 @@ def paper_embed(paper: StoredPaper, locale: str = ENGLISH) -> discord.Embed:
     embed.set_footer(text=f"arXiv:{paper.arxiv_id}")
     return fit_embed(embed)
 
-
-def format_day(day: dt.date) -> str:
-    """`2026-01-29 (Thu)`."""
-    return f"{day.isoformat()} ({day.strftime('%a')})"

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 import discord
 
 from bot.arxiv_categories import category_name
+from bot.i18n import ENGLISH, format_day, t
 from bot.render.limits import DESCRIPTION, EMBED_TOTAL, EMBEDS_PER_MESSAGE, THREAD_NAME, fit_embed
-from bot.render.papers import ARXIV_RED, format_day, linked_title
+from bot.render.papers import ARXIV_RED, linked_title
 from bot.render.text import escape_markdown, one_line, shorten
 from storage.records import DigestEntry, StoredPaper
 from storage.urls import has_credentials, safe_web_link
@@ -40,26 +41,29 @@ class PostPart:
         return encode_embeds(self.embeds)
 
 
-def digest_title(day: dt.date) -> str:
+def digest_title(day: dt.date, locale: str = ENGLISH) -> str:
     """The header's title; unique per day, so a resumed post can recognise its own header."""
-    return f"arXiv digest · {format_day(day)}"
+    return t("arXiv digest · {day}", locale, day=format_day(day, locale))
 
 
 def render_digest_header(day: dt.date, entries: Sequence[DigestEntry], total_in_digest: int,
-                         followed: Sequence[str], source_url: str | None, left_out: int | None = None) -> discord.Embed:
-    """The channel message: date, how many papers, counts per followed category, the source.
+                         followed: Sequence[str], source_url: str | None, left_out: int | None = None,
+                         locale: str = ENGLISH) -> discord.Embed:
+    """The channel message: date, how many papers, counts per followed category, the source (in the feed's `locale`).
 
     `left_out` is set for a feed with keyword filters: how many papers of its categories they dropped.
     """
     counts = Counter(entry.section for entry in entries)
-    if left_out is not None:
-        where = "in the categories this channel follows" if followed else "in the digest"
-        head = (f"**{len(entries)} papers** kept by this channel's filters, of {len(entries) + left_out} {where} "
-                f"({total_in_digest} in the whole digest)")
+    values = {"count": len(entries), "total": len(entries) + (left_out or 0), "all": total_in_digest}
+    if left_out is not None and followed:
+        head = t("**{count} papers** kept by this channel's filters, of {total} in the categories this channel follows "
+                 "({all} in the whole digest)", locale, **values)
+    elif left_out is not None:
+        head = t("**{count} papers** kept by this channel's filters, of {total} in the digest", locale, **values)
     elif followed:
-        head = f"**{len(entries)} papers** in the categories this channel follows ({total_in_digest} in the whole digest)"
+        head = t("**{count} papers** in the categories this channel follows ({all} in the whole digest)", locale, **values)
     else:
-        head = f"**{len(entries)} new papers**"
+        head = t("**{count} new papers**", locale, **values)
     lines = [head, ""]
     for section, count in counts.most_common():
         name = category_name(section)
@@ -68,9 +72,10 @@ def render_digest_header(day: dt.date, entries: Sequence[DigestEntry], total_in_
         name = escape_markdown(source_url.rsplit("/", 1)[-1].split("?", 1)[0])
         # A URL that needs credentials is never posted, not even redacted: only the file name.
         linkable = safe_web_link(source_url, named_host=False) is not None and not has_credentials(source_url)
-        lines += ["", f"Source: [{name}]({source_url})" if linkable else f"Source: {name}"]
-    embed = discord.Embed(title=digest_title(day), description=shorten("\n".join(lines), DESCRIPTION), colour=ARXIV_RED)
-    embed.set_footer(text=f"Linked titles with a one-line TL;DR are in the thread below · /digest date:{day} to browse")
+        lines += ["", t("Source: {link}", locale, link=f"[{name}]({source_url})" if linkable else name)]
+    embed = discord.Embed(title=digest_title(day, locale), description=shorten("\n".join(lines), DESCRIPTION), colour=ARXIV_RED)
+    embed.set_footer(text=t("Linked titles with a one-line TL;DR are in the thread below · /digest date:{day} to browse",
+                            locale, day=day))
     return fit_embed(embed)
 
 
@@ -82,9 +87,11 @@ def thread_name(day: dt.date, followed: Sequence[str]) -> str:
     return shorten(name, THREAD_NAME)
 
 
-def forum_post_title(day: dt.date, papers: int) -> str:
+def forum_post_title(day: dt.date, papers: int, locale: str = ENGLISH) -> str:
     """A forum post's title: `arXiv 2026-01-23 · 213 papers`; unique per day, so a resumed post can find itself."""
-    return f"arXiv {day.isoformat()} · {papers} paper{'s' if papers != 1 else ''}"
+    if papers == 1:
+        return t("arXiv {day} · 1 paper", locale, day=day.isoformat())
+    return t("arXiv {day} · {count} papers", locale, day=day.isoformat(), count=papers)
 
 
 def entry_line(paper: StoredPaper, tldr_width: int = 140) -> str:
@@ -156,15 +163,15 @@ class _Packer:
         return [m for m in self.messages if m]
 
 
-def render_digest_parts(entries: Sequence[DigestEntry], day: dt.date) -> list[PostPart]:
+def render_digest_parts(entries: Sequence[DigestEntry], day: dt.date, locale: str = ENGLISH) -> list[PostPart]:
     """The thread's messages: per category, linked titles with a TL;DR, packed within Discord's limits."""
     packer = _Packer()
     for section, papers in _grouped(entries):
         name = category_name(section)
         packer.start(f"{section} · {name} ({len(papers)})" if name else f"{section} ({len(papers)})")
         for paper in papers:
-            packer.add(entry_line(paper), f"{section} (continued)")
-    return numbered_parts(packer.done(), day.isoformat())
+            packer.add(entry_line(paper), t("{section} (continued)", locale, section=section))
+    return numbered_parts(packer.done(), day.isoformat(), locale)
 
 
 def pack_embeds(embeds: Sequence[discord.Embed], label: str) -> list[PostPart]:
@@ -182,14 +189,14 @@ def pack_embeds(embeds: Sequence[discord.Embed], label: str) -> list[PostPart]:
     return numbered_parts(parts, label)
 
 
-def numbered_parts(parts: list[list[discord.Embed]], label: str) -> list[PostPart]:
+def numbered_parts(parts: list[list[discord.Embed]], label: str, locale: str = ENGLISH) -> list[PostPart]:
     """Footers `2026-01-29 · part 3 of 22` on the last embed of each message (how a resumed post finds its parts)."""
     total = len(parts)
     for number, part in enumerate(parts, start=1):
-        part[-1].set_footer(text=part_footer(label, number, total))
+        part[-1].set_footer(text=part_footer(label, number, total, locale))
     return [PostPart(part) for part in parts]
 
 
-def part_footer(label: str, number: int, total: int) -> str:
+def part_footer(label: str, number: int, total: int, locale: str = ENGLISH) -> str:
     """`2026-01-29 · part 3 of 23`: lets a resumed post recognise a part it already sent."""
-    return f"{label} · part {number} of {total}"
+    return t("{label} · part {number} of {total}", locale, label=label, number=number, total=total)

@@ -6,6 +6,8 @@ ALTER TABLE channel_feeds ADD COLUMN include_filter TEXT NOT NULL DEFAULT '';
 ALTER TABLE channel_feeds ADD COLUMN exclude_filter TEXT NOT NULL DEFAULT '';
 -- A feed posts in a text channel (header + thread) or a forum (one post per day).
 ALTER TABLE channel_feeds ADD COLUMN channel_type TEXT NOT NULL DEFAULT 'text' CHECK (channel_type IN ('text', 'forum'));
+-- The language of a feed's posts (the text around the papers; papers are shown as written).
+ALTER TABLE channel_feeds ADD COLUMN language TEXT NOT NULL DEFAULT 'en' CHECK (language IN ('en', 'zh-CN', 'zh-TW'));
 
 -- A subscription of kind 'exclude' takes papers away: one that matches never reaches the member,
 -- whatever else it matches. SQLite cannot change a CHECK in place, so the table is rebuilt.
