@@ -183,7 +183,7 @@ def train(data: TrainingSet, *, subscription_weight: float = 0.5, background_wei
     ])
     if labels.min() == labels.max():
         return None  # nothing negative at all (an empty corpus): no line to draw
-    classifier = LinearSVC(C=SVM_C, class_weight="balanced", loss="squared_hinge", max_iter=5000, tol=1e-4)
+    classifier = LinearSVC(C=SVM_C, class_weight="balanced", loss="squared_hinge", max_iter=5000, tol=1e-4, random_state=0)
     classifier.fit(rows, labels, sample_weight=weights)
     coef = classifier.coef_.ravel().copy()
     # With a dozen liked papers an SVM alone ranks a little worse than plain closeness to what was

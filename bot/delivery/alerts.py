@@ -15,6 +15,7 @@ import logging
 import discord
 
 from bot.services import Services
+from storage.db import StorageError
 from storage.feeds import ChannelFeed
 from storage.meta import MetaStore
 from storage.sources import PollRun
@@ -99,13 +100,18 @@ class Alerts:
         if await meta.get(_SOURCE_ALERT_KEY) == stretch:
             return  # already told about this stretch of failures
         owner = await self.owner_id()
-        await meta.set(_SOURCE_ALERT_KEY, stretch)
+        try:
+            await meta.set(_SOURCE_ALERT_KEY, stretch)
+        except StorageError as exc:
+            # Remembering the alert comes first, or every poll would send it again: try at a later poll.
+            log.debug("source alert put off until the database can record it (%s)", type(exc).__name__)
+            return
         if owner is None:
             log.warning("the source has failed for %d hours but no owner is known to tell; set DIGESTBOT_OWNER_ID", hours)
             return
         last = "never" if last_good is None else f"<t:{int(since.timestamp())}:f>"
-        text = (f"arxiv-digest-bot: polls of the digest source have failed for more than {hours:g} hours "
-                f"(last success: {last}). Latest poll: {run.warning or run.summary}. "
-                "Check DIGESTBOT_SOURCE_URL (`digestbot config`) and `digestbot status`; the bot keeps polling.")
+        text = (f"arxiv-digest-bot: polls have failed for more than {hours:g} hours (last success: {last}). "
+                f"Latest poll: {run.warning or run.summary}. Check `digestbot status`, and DIGESTBOT_SOURCE_URL "
+                "(`digestbot config`) when the source is what fails; the bot keeps polling.")
         if await self._dm(owner, text):
             log.warning("the source has failed for %g hours; told the operator (user %d) by DM", hours, owner)
