@@ -32,7 +32,7 @@ def sentence_for(error: BaseException, locale: str = ENGLISH) -> str | None:
     if isinstance(error, app_commands.CommandInvokeError | app_commands.TransformerError) and error.__cause__ is not None:
         return sentence_for(error.__cause__, locale)
     if isinstance(error, DigestBotError):
-        return t(error.message, locale)  # a fixed sentence is translated; one built with values stays English
+        return t(error.template, locale, **error.values)
     if isinstance(error, EmptyQuery):
         return t("Type at least one word to search for (a `-word` alone only leaves papers out).", locale)
     if isinstance(error, QueryTooComplex):

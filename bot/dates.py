@@ -22,7 +22,8 @@ def parse_day(text: str, today: dt.date | None = None) -> dt.date:
         return dt.date.fromisoformat(value)
     except ValueError:
         shown = escape_markdown(one_line(text, 20))
-        raise InvalidInput(f"`{shown}` is not a date; use YYYY-MM-DD (for example 2026-01-29), today or yesterday.") from None
+        raise InvalidInput("`{value}` is not a date; use YYYY-MM-DD (for example 2026-01-29), today or yesterday.",
+                           value=shown) from None
 
 
 def parse_time_of_day(text: str) -> dt.time:
@@ -35,7 +36,8 @@ def parse_time_of_day(text: str) -> dt.time:
         return dt.time(int(hour), int(minute))
     except ValueError:
         shown = escape_markdown(one_line(text, 20))
-        raise InvalidInput(f"`{shown}` is not a time; use HH:MM on a 24-hour clock, for example 09:00 or 18:30.") from None
+        raise InvalidInput("`{value}` is not a time; use HH:MM on a 24-hour clock, for example 09:00 or 18:30.",
+                           value=shown) from None
 
 
 @lru_cache(maxsize=1)
@@ -59,8 +61,9 @@ def parse_timezone(text: str) -> ZoneInfo:
     found = known_zone(text)
     if found is None:
         shown = escape_markdown(one_line(text, 40))
-        raise InvalidInput(f"`{shown}` is not a time zone; use an IANA name such as Europe/Berlin, Asia/Shanghai or UTC.")
+        raise InvalidInput("`{value}` is not a time zone; use an IANA name such as Europe/Berlin, Asia/Shanghai or UTC.",
+                           value=shown)
     try:
         return ZoneInfo(found)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise InvalidInput(f"`{found}` is not a time zone this machine knows; use another such as UTC.") from None
+        raise InvalidInput("`{value}` is not a time zone this machine knows; use another such as UTC.", value=found) from None

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 
 class DigestBotError(Exception):
-    """An expected failure whose message is safe and useful to show to a user as is."""
+    """An expected failure whose message is safe and useful to show to a user as is.
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    The message may be a template with `{placeholders}` filled from `values`: the English text is
+    `message`, and the reply is translated from `template` (bot/i18n.py) with the same values.
+    """
+
+    def __init__(self, message: str, **values: object) -> None:
+        self.template = message
+        self.values = values
+        self.message = message.format(**values) if values else message
+        super().__init__(self.message)
 
 
 class DigestError(DigestBotError):

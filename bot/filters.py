@@ -42,16 +42,18 @@ def parse_filter(text: str | None, option: str) -> list[str]:
     """Check a filter as typed; raise InvalidInput naming the option and the term that cannot work."""
     terms = split_filter(text)
     if len(terms) > MAX_FILTER_TERMS:
-        raise InvalidInput(f"`{option}` takes at most {MAX_FILTER_TERMS} terms, comma separated.")
+        raise InvalidInput("`{option}` takes at most {count} terms, comma separated.", option=option, count=MAX_FILTER_TERMS)
     for term in terms:
         if len(term) > MAX_TERM_CHARS:
-            raise InvalidInput(f"A term of `{option}` is longer than {MAX_TERM_CHARS} characters; use a few words.")
+            raise InvalidInput("A term of `{option}` is longer than {count} characters; use a few words.", option=option,
+                               count=MAX_TERM_CHARS)
         try:
             build_match(term)
         except EmptyQuery:
-            raise InvalidInput(f"`{term[:40]}` in `{option}` has nothing to match: use words or \"a phrase\".") from None
+            raise InvalidInput('`{term}` in `{option}` has nothing to match: use words or "a phrase".', term=term[:40],
+                               option=option) from None
         except QueryTooComplex as exc:
-            raise InvalidInput(f"`{term[:40]}` in `{option}`: {exc.message}") from None
+            raise InvalidInput("`{term}` in `{option}`: {problem}", term=term[:40], option=option, problem=exc.message) from None
     return terms
 
 

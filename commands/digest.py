@@ -143,8 +143,8 @@ class Digest(commands.Cog):
             if info is None:
                 dates = await services.papers.digest_dates()
                 nearby = ", ".join(str(d) for d in dates[:5]) or "none yet"
-                raise NotFound(f"There is no digest for {day}. Latest digests: {nearby}.")
-            raise NotFound(f"The digest of {day} has no papers in `{chosen}`.")
+                raise NotFound("There is no digest for {day}. Latest digests: {days}.", day=day, days=nearby)
+            raise NotFound("The digest of {day} has no papers in `{category}`.", day=day, category=chosen)
         locale = await reply_locale(interaction)
         await DigestView(interaction.user, day, chosen, entries, locale).send(interaction, digest_embed(day, chosen, entries, 0, locale))
 
@@ -155,11 +155,14 @@ class Digest(commands.Cog):
             raise NotFound("You follow nothing yet. Subscribe with /subscribe category, /subscribe keyword or /subscribe author.")
         entries = await services.papers.digest_entries(day, [category] if category else [])
         if not entries:
-            raise NotFound(f"There is no digest for {day}." if category is None else f"The digest of {day} has no papers in `{category}`.")
+            if category is None:
+                raise NotFound("There is no digest for {day}.", day=day)
+            raise NotFound("The digest of {day} has no papers in `{category}`.", day=day, category=category)
         found = await in_time(interaction, asyncio.to_thread(match_digest, entries, subscriptions), ephemeral=True)
         matches = found.get(interaction.user.id)
         if matches is None:
-            raise NotFound(f"None of the {len(entries)} papers of {day} match your {len(subscriptions)} subscriptions.")
+            raise NotFound("None of the {count} papers of {day} match your {subscriptions} subscriptions.", count=len(entries),
+                           day=day, subscriptions=len(subscriptions))
         digest = await services.papers.digest_info(day)
         if digest is not None and not category:
             # Best first for a member whose model has learnt enough (the order their DM uses).

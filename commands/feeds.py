@@ -141,9 +141,11 @@ class Feeds(commands.Cog):
         stored = {code.lower(): code for code, _ in await services.categories.items()}
         bad = [c for c in wanted if c.lower() not in stored and not is_category_code(c)]
         if bad:
-            raise InvalidInput(f"`{bad[0][:40]}` is not an arXiv category; use codes like cs.CV or eess.IV (see /categories).")
+            raise InvalidInput("`{value}` is not an arXiv category; use codes like cs.CV or eess.IV (see /categories).",
+                               value=bad[0][:40])
         if len(wanted) > MAX_FEED_CATEGORIES:
-            raise InvalidInput(f"A feed can follow at most {MAX_FEED_CATEGORIES} categories; leave it empty to get all of them.")
+            raise InvalidInput("A feed can follow at most {count} categories; leave it empty to get all of them.",
+                               count=MAX_FEED_CATEGORIES)
         wanted = [stored.get(c.lower()) or canonical_category(c) or c for c in wanted]
         unseen = [c for c in wanted if c.lower() not in stored]
         post_time = parse_time_of_day(time) if time else settings.default_post_time
@@ -154,8 +156,9 @@ class Feeds(commands.Cog):
             lacking = missing_permissions(channel, me)
             if lacking:
                 raise PermissionMissing(
-                    f"I cannot post digests in {channel.mention}: I am missing {', '.join(lacking)} there. "
-                    "Grant them to my role in the channel settings, then run /feed add again."
+                    "I cannot post digests in {channel}: I am missing {permissions} there. "
+                    "Grant them to my role in the channel settings, then run /feed add again.",
+                    channel=channel.mention, permissions=", ".join(lacking),
                 )
         now = services.clock()
         feed, created = await in_time(interaction, services.feeds.upsert(
@@ -208,7 +211,7 @@ class Feeds(commands.Cog):
     async def remove(self, interaction: discord.Interaction, channel: FeedChannel) -> None:
         require_manage_guild(interaction)
         if not await in_time(interaction, services_of(interaction).feeds.remove(channel.id)):
-            raise NotFound(f"{channel.mention} has no feed.")
+            raise NotFound("{channel} has no feed.", channel=channel.mention)
         await answer(interaction, f"Removed the feed of {channel.mention}; nothing more will be posted there.", ephemeral=True)
 
     async def _set_paused(self, interaction: discord.Interaction, channel: FeedChannel, paused: bool) -> None:
@@ -216,7 +219,7 @@ class Feeds(commands.Cog):
         services = services_of(interaction)
         feed = await in_time(interaction, services.feeds.set_paused(channel.id, paused, services.clock()))
         if feed is None:
-            raise NotFound(f"{channel.mention} has no feed.")
+            raise NotFound("{channel} has no feed.", channel=channel.mention)
         if paused:
             await answer(interaction, f"Paused the feed of {channel.mention}. Resume it with /feed resume.", ephemeral=True)
         else:
@@ -250,8 +253,8 @@ class Feeds(commands.Cog):
                                                    feed.exclude if feed else "", feed.language if feed else "en"))
         if plan is None:
             where = ", ".join(categories) or "any category"
-            raise NotFound(f"The digest of {latest.date} has no papers in {where} that pass this feed's filters: "
-                           "that day would post nothing.")
+            raise NotFound("The digest of {day} has no papers in {where} that pass this feed's filters: "
+                           "that day would post nothing.", day=latest.date, where=where)
         first = plan.parts
         embeds = list(plan.header)
         budget = 6000 - sum(len(e) for e in embeds)
@@ -270,7 +273,7 @@ class Feeds(commands.Cog):
         services = services_of(interaction)
         feed = await services.feeds.by_channel(channel.id)
         if feed is None:
-            raise NotFound(f"{channel.mention} has no feed; add one with /feed add first.")
+            raise NotFound("{channel} has no feed; add one with /feed add first.", channel=channel.mention)
         latest = await services.papers.latest_digest()
         if latest is None:
             raise NotFound("No digest is stored yet, so there is nothing to send.")

@@ -88,8 +88,11 @@ class ForYou(commands.Cog):
             raise NotFound("I know nothing of your taste yet. Press 👍 or 🔖 Save under papers (in /paper, /search, "
                            "/digest or your DMs), or subscribe with /subscribe, then try again.") from None
         if not ranked:
-            where = f" in `{chosen}`" if chosen else ""
-            raise NotFound(f"No new papers{where} between {since} and {latest.date} that you have not rated already.")
+            if chosen:
+                raise NotFound("No new papers in `{category}` between {since} and {until} that you have not rated already.",
+                               category=chosen, since=since, until=latest.date)
+            raise NotFound("No new papers between {since} and {until} that you have not rated already.", since=since,
+                           until=latest.date)
         model = await bot.recommender.members.model(interaction.user.id)
         liked = model.positives if model else 0
         learnt = (f"learnt from your {liked} liked or saved papers" if liked >= MIN_POSITIVES else

@@ -49,9 +49,12 @@ class BoundedText(app_commands.Transformer):
     async def transform(self, interaction: discord.Interaction, value: object, /) -> str:
         text = str(value)
         if len(text) > self._max:
-            raise InvalidInput(f"{self.label} can be at most {self._max} characters long ({len(text):,} given).")
+            raise InvalidInput("{label} can be at most {count} characters long ({given} given).", label=self.label,
+                               count=self._max, given=f"{len(text):,}")
         if len(text.strip()) < self._min:
-            raise InvalidInput(f"{self.label} needs at least {self._min} character{'s' if self._min != 1 else ''}.")
+            if self._min == 1:
+                raise InvalidInput("{label} needs at least one character.", label=self.label)
+            raise InvalidInput("{label} needs at least {count} characters.", label=self.label, count=self._min)
         return text
 
 
@@ -79,9 +82,10 @@ class BoundedInt(app_commands.Transformer):
         try:
             number = int(str(value))
         except ValueError:
-            raise InvalidInput(f"{self.label} must be a whole number.") from None
+            raise InvalidInput("{label} must be a whole number.", label=self.label) from None
         if not self._low <= number <= self._high:
-            raise InvalidInput(f"{self.label} must be between {self._low} and {self._high} ({number:,} given).")
+            raise InvalidInput("{label} must be between {low} and {high} ({given} given).", label=self.label, low=self._low,
+                               high=self._high, given=f"{number:,}")
         return number
 
 
@@ -152,4 +156,5 @@ async def known_category(interaction: discord.Interaction, value: str | None) ->
         if code.lower() == wanted.lower():
             return code
     sample = ", ".join(f"`{c}`" for c in stored[:8]) or "none yet"
-    raise InvalidInput(f"No papers in category `{wanted[:40]}` are stored. Stored categories include {sample}; see /categories.")
+    raise InvalidInput("No papers in category `{category}` are stored. Stored categories include {sample}; see /categories.",
+                       category=wanted[:40], sample=sample)

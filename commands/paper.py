@@ -25,14 +25,12 @@ class PaperCommand(commands.Cog):
         arxiv_id = normalize_arxiv_id(id)
         if arxiv_id is None:
             raise InvalidInput(
-                f"`{escape_markdown(one_line(id, 60))}` is not an arXiv id. Use a form like 2601.20911, "
-                "arXiv:2601.20911 or https://arxiv.org/abs/2601.20911."
+                "`{value}` is not an arXiv id. Use a form like 2601.20911, arXiv:2601.20911 or https://arxiv.org/abs/2601.20911.",
+                value=escape_markdown(one_line(id, 60)),
             )
         paper = await services_of(interaction).papers.get(arxiv_id)
         if paper is None:
-            raise NotFound(
-                f"Paper {arxiv_id} is not in any stored digest. It may be on arXiv: https://arxiv.org/abs/{arxiv_id}"
-            )
+            raise NotFound("Paper {id} is not in any stored digest. It may be on arXiv: https://arxiv.org/abs/{id}", id=arxiv_id)
         locale = await reply_locale(interaction)
         await interaction.response.send_message(embed=paper_embed(paper, locale), view=paper_buttons(paper.arxiv_id, locale=locale))
 

@@ -39,7 +39,7 @@ async def act_on_paper(interaction: discord.Interaction, action: str, given_id: 
     arxiv_id = normalize_arxiv_id(given_id)
     paper = await services.papers.get(arxiv_id) if arxiv_id else None
     if paper is None:
-        raise NotFound(f"Paper {escape_markdown(given_id[:40])} is not stored any more.")
+        raise NotFound("Paper {id} is not stored any more.", id=escape_markdown(given_id[:40]))
     user_id, now = interaction.user.id, services.clock()
     locale = await reply_locale(interaction)
     title = f"“{escape_markdown(one_line(paper.title, 80))}”"
@@ -48,7 +48,8 @@ async def act_on_paper(interaction: discord.Interaction, action: str, given_id: 
         try:
             new = await in_time(interaction, reading.save(user_id, paper.arxiv_id, now))
         except ReadingListFull:
-            raise LimitReached(f"Your reading list holds {MAX_SAVED:,} papers, the most allowed; remove some with /saved first.") from None
+            raise LimitReached("Your reading list holds {count} papers, the most allowed; remove some with /saved first.",
+                               count=f"{MAX_SAVED:,}") from None
         count = await reading.count(user_id)
         message = (t("Saved {title} to your reading list ({count} papers). /saved lists them; /saved export:bibtex exports them.",
                      locale, title=title, count=f"{count:,}")

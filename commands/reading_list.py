@@ -87,7 +87,7 @@ class ReadingListCommands(commands.Cog):
     @app_commands.describe(id="An arXiv id or link: 2601.20911, arXiv:2601.20911 or https://arxiv.org/abs/...")
     async def save(self, interaction: discord.Interaction, id: IdText) -> None:
         if normalize_arxiv_id(id) is None:
-            raise InvalidInput(f"`{escape_markdown(one_line(id, 60))}` is not an arXiv id. Use a form like 2601.20911.")
+            raise InvalidInput("`{value}` is not an arXiv id. Use a form like 2601.20911.", value=escape_markdown(one_line(id, 60)))
         await act_on_paper(interaction, "save", id)
 
     @app_commands.command(name="saved", description="Your reading list, newest first; or export it as a file")

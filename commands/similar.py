@@ -31,15 +31,15 @@ class Similar(commands.Cog):
     async def similar(self, interaction: discord.Interaction, id: IdText) -> None:
         arxiv_id = normalize_arxiv_id(id)
         if arxiv_id is None:
-            raise InvalidInput(f"`{escape_markdown(one_line(id, 60))}` is not an arXiv id. Use a form like 2601.20911.")
+            raise InvalidInput("`{value}` is not an arXiv id. Use a form like 2601.20911.", value=escape_markdown(one_line(id, 60)))
         services = services_of(interaction)
         paper = await services.papers.get(arxiv_id)
         if paper is None:
-            raise NotFound(f"Paper {arxiv_id} is not in any stored digest, so I cannot compare it.")
+            raise NotFound("Paper {id} is not in any stored digest, so I cannot compare it.", id=arxiv_id)
         bot: DigestBot = interaction.client  # type: ignore[assignment]
         ranked = await in_time(interaction, bot.recommender.similar(paper), ephemeral=False)
         if not ranked:
-            raise NotFound(f"No stored paper is close to {arxiv_id}.")
+            raise NotFound("No stored paper is close to {id}.", id=arxiv_id)
         intro = f"**{len(ranked)} papers** most like [{escape_markdown(one_line(paper.title, 120))}](https://arxiv.org/abs/{arxiv_id})"
         view = RankedView(interaction.user, "Similar papers", intro, ranked, "by shared words, categories and authors")
         await view.send(interaction, view.first_page())

@@ -20,13 +20,18 @@ ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER = re.compile(r"\{(\w*)\}")
 
 
+# What marks a message for members: t() and N_(), and the errors whose sentence a member reads.
+KEYWORDS = {"t": None, "N_": None, "InvalidInput": None, "NotFound": None, "LimitReached": None, "PermissionMissing": None}
+
+
 def marked_messages() -> set[str]:
-    """Every message passed to t() or N_() in bot/ and commands/."""
+    """Every message marked in bot/ and commands/ (the command line, bot/cli, speaks to operators in English)."""
     found: set[str] = set()
     for folder in ("bot", "commands"):
-        for _, _, message, _, _ in extract_from_dir(ROOT / folder, method_map=[("**.py", "python")],
-                                                      keywords={"t": None, "N_": None}, comment_tags=()):
-            found.add(message[0] if isinstance(message, tuple) else message)
+        for filename, _, message, _, _ in extract_from_dir(ROOT / folder, method_map=[("**.py", "python")],
+                                                             keywords=KEYWORDS, comment_tags=()):
+            if not filename.startswith("cli/"):
+                found.add(message[0] if isinstance(message, tuple) else message)
     return {m for m in found if m}
 
 

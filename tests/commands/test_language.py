@@ -64,3 +64,21 @@ async def test_traditional_chinese_and_a_chosen_language_over_discords(world: Wo
     await world.run(english_discord, "language", {"language": "繁體中文"})
     paper = await world.run(english_discord, "paper", {"id": "2512.22208"})
     assert paper.embeds[0]["fields"][0]["name"] == "研究動機"
+
+
+async def test_sentences_built_around_values_and_subscriptions_are_translated(world: World) -> None:
+    wang = world.fake.add_user("wang", locale="zh-CN")
+    missing = await world.run(wang, "paper", {"id": "2601.99999"})
+    assert missing.content == "论文 2601.99999 不在任何已存储的日报中。可以去 arXiv 查看：https://arxiv.org/abs/2601.99999"
+    bad_day = await world.run(wang, "digest", {"date": "2024-01-01"})
+    assert bad_day.content.startswith("没有 2024-01-01 的日报。最近的日报：2026-02-06")
+    subscribed = await world.run(wang, "subscribe", {"value": "diffusion"}, subcommand="keyword")
+    assert subscribed.content.startswith("已订阅 关键词: diffusion。每份新日报中匹配的论文会在 09:00 UTC 通过私信发送")
+    assert "篇已存论文匹配" in subscribed.content
+    listing = await world.run(wang, "subscriptions")
+    assert listing.embeds[0]["title"] == "你的订阅"
+    assert "**1.** 关键词: diffusion" in listing.embeds[0]["description"]
+    assert listing.button("删除 1")
+    # The same sentence in English for an English Discord.
+    english = await world.run(world.fake.add_user("eve"), "paper", {"id": "2601.99999"})
+    assert english.content.startswith("Paper 2601.99999 is not in any stored digest.")
