@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
@@ -124,7 +123,6 @@ class DigestBot(commands.AutoShardedBot):
         self.dm_deliveries = DirectMessageDeliveries(self, services, self.recommender)
         self.jobs: Jobs | None = None
         self._identify_pacer: IdentifyPacer | None = None
-        self._warm_up: asyncio.Task[None] | None = None
 
     async def setup_hook(self) -> None:
         # A login retried after a network failure runs this again: every step is done once.
@@ -136,18 +134,10 @@ class DigestBot(commands.AutoShardedBot):
         await self.sync_commands()
         await self.dm_deliveries.load()
         if self.jobs is None:
-            # Fit the ranking features now, in the background, so the first /foryou does not wait for it.
-            self._warm_up = asyncio.create_task(self._fit_ranking_features())
             source = build_source(self.services.settings, self.services.source_state)
             self.jobs = Jobs(self.services, Poller(self.services, source) if source else None, self.deliver_due, self.is_ready,
                              after_poll=self.alerts.after_poll)
             self.jobs.start()
-
-    async def _fit_ranking_features(self) -> None:
-        try:
-            await self.recommender.featurizer()
-        except Exception:  # /foryou and /similar try again when used
-            log.exception("fitting the ranking features at start failed")
 
     async def deliver_due(self) -> int:
         """Post every due channel post and DM (the delivery job's work)."""
@@ -162,8 +152,6 @@ class DigestBot(commands.AutoShardedBot):
         """Stop the jobs (letting a post in flight reach a checkpoint), then disconnect."""
         self.channel_deliveries.stopping = True
         self.dm_deliveries.stopping = True
-        if self._warm_up is not None:
-            self._warm_up.cancel()
         if self.jobs is not None:
             await self.jobs.stop()
         await super().close()

@@ -18,15 +18,19 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import numpy as np
-import scipy.sparse as sp
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, HashingVectorizer, TfidfTransformer
-from sklearn.svm import LinearSVC
+from functools import cache
+from typing import TYPE_CHECKING
 
 from storage.records import StoredPaper
 from storage.subscriptions import Subscription
 from storage.text import fold_name, has_cjk, index_text
+
+if TYPE_CHECKING:
+    import numpy as np
+    import scipy.sparse as sp
+
+# numpy, scipy and scikit-learn are imported where they are used, not here: together they weigh
+# about 85 MB, which a bot whose members never use /foryou or /similar should not carry.
 
 N_FEATURES = 2 ** 18
 # A model needs this many liked papers before it orders a member's DMs.
@@ -40,8 +44,15 @@ SVM_C = 0.5
 # How much closeness to the centroid of the liked papers adds to the SVM's score.
 ROCCHIO_WEIGHT = 2.0
 _WORD = re.compile(r"[^\W_]+")
-_STOP = frozenset(ENGLISH_STOP_WORDS) | {"paper", "propose", "proposed", "approach", "method", "methods", "results",
-                                         "based", "using", "novel", "model", "models", "task", "tasks", "show"}
+_MORE_STOP_WORDS = {"paper", "propose", "proposed", "approach", "method", "methods", "results", "based", "using", "novel",
+                    "model", "models", "task", "tasks", "show"}
+
+
+@cache
+def _stop_words() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS) | _MORE_STOP_WORDS
 
 
 def paper_text(paper: StoredPaper) -> str:
@@ -54,7 +65,8 @@ def paper_text(paper: StoredPaper) -> str:
 
 def analyze(text: str) -> list[str]:
     """Words and CJK bigrams of free text, lower case, stop words and one-letter words left out."""
-    return [t for t in _WORD.findall(index_text(text).lower()) if t not in _STOP and (len(t) > 1 or has_cjk(t))
+    stop = _stop_words()
+    return [t for t in _WORD.findall(index_text(text).lower()) if t not in stop and (len(t) > 1 or has_cjk(t))
             and not t.isdigit()]
 
 
@@ -94,12 +106,16 @@ class Featurizer:
     """Hashed TF-IDF features of papers; the IDF fitted on a sample of stored papers."""
 
     def __init__(self) -> None:
+        from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+
         self._hasher = HashingVectorizer(analyzer=_identity, n_features=N_FEATURES, alternate_sign=False, norm=None)
         self._idf = TfidfTransformer(sublinear_tf=True)
         self.fitted_on = 0
 
     def fit(self, papers: Sequence[StoredPaper]) -> Featurizer:
         """Fit the IDF on these papers (a recent sample of the corpus)."""
+        import scipy.sparse as sp
+
         sample = list(papers) or []
         counts = self._hasher.transform(paper_terms(p) for p in sample) if sample else sp.csr_matrix((1, N_FEATURES))
         self._idf.fit(counts)
@@ -108,6 +124,8 @@ class Featurizer:
 
     def transform_terms(self, documents: Sequence[list[str]]) -> sp.csr_matrix:
         """Rows of L2-normalised TF-IDF for documents given as feature lists."""
+        import scipy.sparse as sp
+
         if not documents:
             return sp.csr_matrix((0, N_FEATURES))
         return self._idf.transform(self._hasher.transform(documents)).tocsr()
@@ -138,11 +156,17 @@ class LinearModel:
 
     def vector(self) -> sp.csc_matrix:
         """The weights as an N_FEATURES x 1 sparse column."""
+        import numpy as np
+        import scipy.sparse as sp
+
         return sp.csc_matrix((self.weights.astype(np.float64), (self.features, np.zeros(len(self.features), dtype=np.int32))),
                              shape=(N_FEATURES, 1))
 
     def score(self, rows: sp.csr_matrix) -> np.ndarray:
         """The model's score of each row (higher = more likely liked)."""
+        import numpy as np
+        import scipy.sparse as sp
+
         if rows.shape[0] == 0:
             return np.zeros(0)
         product = rows @ self.vector()
@@ -156,6 +180,8 @@ class LinearModel:
     @classmethod
     def from_bytes(cls, features: bytes, weights: bytes, intercept: float, positives: int, negatives: int) -> LinearModel:
         """Rebuild a stored model."""
+        import numpy as np
+
         return cls(np.frombuffer(features, dtype="<i4").astype(np.int32), np.frombuffer(weights, dtype="<f4").astype(np.float32),
                    intercept, positives, negatives)
 
@@ -172,6 +198,10 @@ class TrainingSet:
 
 def train(data: TrainingSet, *, subscription_weight: float = 0.5, background_weight: float = 0.3) -> LinearModel | None:
     """Fit a member's linear SVM; None when there is nothing positive to learn from."""
+    import numpy as np
+    import scipy.sparse as sp
+    from sklearn.svm import LinearSVC
+
     positives = data.liked.shape[0] + data.subscriptions.shape[0]
     if positives == 0:
         return None
@@ -212,6 +242,8 @@ def strongest_terms(model: LinearModel, row: sp.csr_matrix, names: dict[int, str
 
 def cosine_top(query: sp.csr_matrix, rows: sp.csr_matrix, count: int, skip: set[int] | None = None) -> list[tuple[int, float]]:
     """The `count` rows most similar to the single-row `query` (rows are L2-normalised): (row index, cosine)."""
+    import numpy as np
+
     if rows.shape[0] == 0:
         return []
     similarity = np.asarray((rows @ query.T).todense()).ravel()

@@ -14,9 +14,7 @@ import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import numpy as np
-import scipy.sparse as sp
+from typing import TYPE_CHECKING
 
 from bot.matching import UserMatches
 from bot.ranking import (
@@ -34,10 +32,14 @@ from bot.services import Services
 from storage.members import MemberModel, MemberStore
 from storage.records import DigestEntry, StoredPaper
 
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+
 log = logging.getLogger(__name__)
 
-# Papers the IDF is fitted on and negatives are sampled from: the most recent ones.
-SAMPLE_PAPERS = 20_000
+# Papers the IDF is fitted on and negatives are sampled from: the most recent ones. Only their ids
+# and feature rows (float32) are kept, about 12 MB for 10,000 papers: the bot's idle memory matters.
+SAMPLE_PAPERS = 10_000
 BACKGROUND_NEGATIVES = 400
 # Refit the IDF when the corpus grew by this share, or after this long.
 REFIT_GROWTH = 0.05
@@ -70,7 +72,7 @@ class Recommender:
         self.services = services
         self.members = MemberStore(services.db)
         self._featurizer: Featurizer | None = None
-        self._sample: list[StoredPaper] = []
+        self._sample_ids: list[str] = []
         self._sample_rows: sp.csr_matrix | None = None
         self._sample_index: dict[str, int] = {}
         self._fitted_at = 0.0
@@ -90,16 +92,18 @@ class Recommender:
                     sample = await self.services.papers.recent(SAMPLE_PAPERS)
 
                     def fit() -> tuple[Featurizer, sp.csr_matrix]:
+                        import numpy as np
+
                         featurizer = Featurizer().fit(sample)
-                        return featurizer, featurizer.transform(sample)
+                        return featurizer, featurizer.transform(sample).astype(np.float32)
 
                     started = time.monotonic()
                     self._featurizer, self._sample_rows = await asyncio.to_thread(fit)
-                    self._sample = sample
-                    self._sample_index = {p.arxiv_id: i for i, p in enumerate(sample)}
+                    self._sample_ids = [p.arxiv_id for p in sample]
+                    self._sample_index = {arxiv_id: i for i, arxiv_id in enumerate(self._sample_ids)}
                     self._fitted_at, self._fitted_count = time.monotonic(), count
                     self._day_rows.clear()
-                    log.info("ranking features fitted on %d recent papers (%.1f s)", len(sample), time.monotonic() - started)
+                    log.info("ranking features fitted on %d recent papers (%.1f s)", len(self._sample_ids), time.monotonic() - started)
         assert self._featurizer is not None
         return self._featurizer
 
@@ -117,13 +121,15 @@ class Recommender:
             disliked = await self.services.papers.by_arxiv_ids(labels.disliked)
             subscriptions = [s for s in await self.services.subscriptions.for_user(user_id) if s.kind != "exclude"]
             labelled = {p.arxiv_id for p in liked} | {p.arxiv_id for p in disliked}
-            sample, sample_rows = self._sample, self._sample_rows
+            sample_ids, sample_rows = self._sample_ids, self._sample_rows
             assert sample_rows is not None
             rng = random.Random(user_id)
-            pool = [i for i, p in enumerate(sample) if p.arxiv_id not in labelled]
+            pool = [i for i, arxiv_id in enumerate(sample_ids) if arxiv_id not in labelled]
             background = sorted(rng.sample(pool, min(BACKGROUND_NEGATIVES, len(pool))))
 
             def fit() -> LinearModel | None:
+                import scipy.sparse as sp
+
                 data = TrainingSet(
                     liked=featurizer.transform(liked), disliked=featurizer.transform(disliked),
                     subscriptions=featurizer.transform_terms([t for t in (subscription_terms(s) for s in subscriptions) if t]),
@@ -181,6 +187,8 @@ class Recommender:
         in_sample = self._sample_index
 
         def rank() -> list[Ranked]:
+            import numpy as np
+
             rows = self._rows_for(featurizer, candidates, sample_rows, in_sample)
             scores = model.score(rows)
             order = np.argsort(-scores, kind="stable")[:count]
@@ -224,24 +232,28 @@ class Recommender:
             ids = ranking.ids
             break
         # Older papers come from the search index; the recent sample the features were fitted on is compared whole.
-        sample, sample_rows = self._sample, self._sample_rows
+        sample_ids, sample_rows, in_sample = self._sample_ids, self._sample_rows, self._sample_index
         assert sample_rows is not None
-        in_sample = {p.arxiv_id for p in sample}
         older = [p for p in await self.services.search.papers(ids) if p.arxiv_id not in in_sample]
 
-        def rank() -> list[Ranked]:
-            candidates = [*sample, *older]
-            rows = sp.vstack([sample_rows, featurizer.transform(older)]).tocsr() if older else sample_rows
-            skip = {i for i, p in enumerate(candidates) if p.arxiv_id == paper.arxiv_id}
-            best = cosine_top(row, rows, count, skip)
-            return [Ranked(candidates[i], score, f"{score:.0%} alike") for i, score in best if score > 0]
+        def rank() -> list[tuple[str, float]]:
+            import scipy.sparse as sp
 
-        return await asyncio.to_thread(rank)
+            candidates = [*sample_ids, *(p.arxiv_id for p in older)]
+            rows = sp.vstack([sample_rows, featurizer.transform(older)]).tocsr() if older else sample_rows
+            skip = {i for i, arxiv_id in enumerate(candidates) if arxiv_id == paper.arxiv_id}
+            return [(candidates[i], score) for i, score in cosine_top(row, rows, count, skip) if score > 0]
+
+        best = await asyncio.to_thread(rank)
+        papers = {p.arxiv_id: p for p in await self.services.papers.by_arxiv_ids([arxiv_id for arxiv_id, _ in best])}
+        return [Ranked(papers[arxiv_id], score, f"{score:.0%} alike") for arxiv_id, score in best if arxiv_id in papers]
 
     @staticmethod
     def _rows_for(featurizer: Featurizer, papers: Sequence[StoredPaper], sample_rows: sp.csr_matrix | None,
                   in_sample: dict[str, int]) -> sp.csr_matrix:
         """Feature rows of papers: taken from the fitted sample when there (recent papers), computed otherwise."""
+        import scipy.sparse as sp
+
         if sample_rows is None or not papers:
             return featurizer.transform(papers)
         missing = [p for p in papers if p.arxiv_id not in in_sample]
