@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.i18n import ENGLISH, t
 from bot.matching import UserMatches
 from bot.ranking import (
     MIN_POSITIVES,
@@ -172,7 +173,8 @@ class Recommender:
 
     # Uses
 
-    async def for_you(self, user_id: int, since: dt.date, until: dt.date, category: str | None, count: int = 50) -> list[Ranked]:
+    async def for_you(self, user_id: int, since: dt.date, until: dt.date, category: str | None, count: int = 50,
+                      locale: str = ENGLISH) -> list[Ranked]:
         """The recent papers ranked for the member, best first, each with why."""
         model = await self.model_of(user_id)
         if model is None:
@@ -201,16 +203,16 @@ class Recommender:
                 if liked_rows.shape[0]:
                     best = cosine_top(row, liked_rows, 1)
                     if best and best[0][1] >= SIMILAR_ENOUGH:
-                        why = f"similar to “{liked[best[0][0]].title[:60]}”"
+                        why = t("similar to {title}", locale, title=f"“{liked[best[0][0]].title[:60]}”")
                 if not why:
                     terms = strongest_terms(model, row, names)
-                    why = ", ".join(terms) if terms else "close to what you liked"
+                    why = ", ".join(terms) if terms else t("close to what you liked", locale)
                 ranked.append(Ranked(candidates[int(i)], float(scores[int(i)]), why))
             return ranked
 
         return await asyncio.to_thread(rank)
 
-    async def similar(self, paper: StoredPaper, count: int = 25) -> list[Ranked]:
+    async def similar(self, paper: StoredPaper, count: int = 25, locale: str = ENGLISH) -> list[Ranked]:
         """The stored papers most similar to `paper` (cosine of TF-IDF), best first."""
         featurizer = await self.featurizer()
         query_terms = [t for t in paper_terms(paper) if not t.startswith(("cat:", "au:"))]
@@ -246,7 +248,8 @@ class Recommender:
 
         best = await asyncio.to_thread(rank)
         papers = {p.arxiv_id: p for p in await self.services.papers.by_arxiv_ids([arxiv_id for arxiv_id, _ in best])}
-        return [Ranked(papers[arxiv_id], score, f"{score:.0%} alike") for arxiv_id, score in best if arxiv_id in papers]
+        return [Ranked(papers[arxiv_id], score, t("{percent} alike", locale, percent=f"{score:.0%}"))
+                for arxiv_id, score in best if arxiv_id in papers]
 
     @staticmethod
     def _rows_for(featurizer: Featurizer, papers: Sequence[StoredPaper], sample_rows: sp.csr_matrix | None,

@@ -7,8 +7,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.arxiv_categories import category_name
+from bot.i18n import t
 from bot.render.papers import ARXIV_RED, lines_within
-from commands.options import services_of
+from commands.options import reply_locale, services_of
 
 
 class Categories(commands.Cog):
@@ -17,18 +18,17 @@ class Categories(commands.Cog):
     @app_commands.command(name="categories", description="List the arXiv categories seen, with paper counts")
     async def categories(self, interaction: discord.Interaction) -> None:
         items = await services_of(interaction).categories.items()
+        locale = await reply_locale(interaction)
         if not items:
-            await interaction.response.send_message("No papers are stored yet, so no categories either.", ephemeral=True)
+            await interaction.response.send_message(t("No papers are stored yet, so no categories either.", locale), ephemeral=True)
             return
-        lines = [
-            f"`{code}` {category_name(code) or 'not a known arXiv name'} · **{count:,}**"
-            for code, count in items
-        ]
+        unknown = t("not a known arXiv name", locale)
+        lines = [f"`{code}` {category_name(code) or unknown} · **{count:,}**" for code, count in items]
         body, shown = lines_within(lines, 3900, separator="\n")
         if shown < len(lines):
-            body += f"\n… and {len(lines) - shown} more"
-        embed = discord.Embed(title="Categories", description=body, colour=ARXIV_RED)
-        embed.set_footer(text="Counts include cross-listed papers · use them in /search category: or /digest category:")
+            body += "\n" + t("… and {count} more", locale, count=len(lines) - shown)
+        embed = discord.Embed(title=t("Categories", locale), description=body, colour=ARXIV_RED)
+        embed.set_footer(text=t("Counts include cross-listed papers · use them in /search category: or /digest category:", locale))
         await interaction.response.send_message(embed=embed)
 
 

@@ -66,7 +66,7 @@ class DigestView(PagedView):
 
     def __init__(self, owner: discord.abc.User, day: dt.date, category: str | None, entries: list[DigestEntry],
                  locale: str = ENGLISH) -> None:
-        super().__init__(owner, pages=page_count(len(entries), PAGE_SIZE))
+        super().__init__(owner, pages=page_count(len(entries), PAGE_SIZE), locale=locale)
         self.day = day
         self.category = category
         self.entries = entries
@@ -81,36 +81,40 @@ class DigestView(PagedView):
         return digest_embed(self.day, self.category, self.entries, page, self.locale)
 
 
-def mine_embed(day: dt.date, matches: UserMatches, page: int) -> discord.Embed:
+def mine_embed(day: dt.date, matches: UserMatches, page: int, locale: str = ENGLISH) -> discord.Embed:
     """One page of the caller's matches of a day, each paper with the reasons it matched."""
     pages = page_count(len(matches.papers), PAGE_SIZE)
     start = page * PAGE_SIZE
     lines = [
-        paper_line(paper, number=start + i + 1) + "\n*" + ", ".join(escape_markdown(str(r)) for r in reasons) + "*"
+        paper_line(paper, number=start + i + 1) + "\n*"
+        + ", ".join(f"{t(r.kind, locale)}: {escape_markdown(r.value)}" for r in reasons) + "*"
         for i, (paper, reasons) in enumerate(matches.papers[start:start + PAGE_SIZE])
     ]
     body, _ = lines_within(lines, 3500)
-    embed = discord.Embed(title=f"Your matches in the digest of {format_day(day)}", colour=ARXIV_RED,
-                          description=f"**{len(matches.papers)} papers** match your subscriptions\n\n{body}")
-    embed.set_footer(text=f"Page {page + 1} of {pages} · /subscriptions to change what you follow")
+    embed = discord.Embed(title=t("Your matches in the digest of {day}", locale, day=format_day(day, locale)), colour=ARXIV_RED,
+                          description=t("**{count} papers** match your subscriptions", locale, count=len(matches.papers))
+                          + f"\n\n{body}")
+    embed.set_footer(text=t("Page {page} of {pages} · /subscriptions to change what you follow", locale, page=page + 1,
+                            pages=pages))
     return embed
 
 
 class MineView(PagedView):
     """Pages through the caller's matches of one day."""
 
-    def __init__(self, owner: discord.abc.User, day: dt.date, matches: UserMatches) -> None:
-        super().__init__(owner, pages=page_count(matches.count(), PAGE_SIZE))
+    def __init__(self, owner: discord.abc.User, day: dt.date, matches: UserMatches, locale: str = ENGLISH) -> None:
+        super().__init__(owner, pages=page_count(matches.count(), PAGE_SIZE), locale=locale)
         self.day = day
         self.matches = matches
-        paper_menus(self._page_papers(0), self, first_row=2)
+        self.locale = locale
+        paper_menus(self._page_papers(0), self, first_row=2, locale=locale)
 
     def _page_papers(self, page: int) -> list[StoredPaper]:
         return [paper for paper, _ in self.matches.papers[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]]
 
     async def render(self, page: int) -> discord.Embed:
         set_menu_papers(self, self._page_papers(page))
-        return mine_embed(self.day, self.matches, page)
+        return mine_embed(self.day, self.matches, page, self.locale)
 
 
 class Digest(commands.Cog):
@@ -168,7 +172,8 @@ class Digest(commands.Cog):
             # Best first for a member whose model has learnt enough (the order their DM uses).
             bot: DigestBot = interaction.client  # type: ignore[assignment]
             await in_time(interaction, bot.recommender.order_matches(digest.id, entries, found), ephemeral=True)
-        await MineView(interaction.user, day, matches).send(interaction, mine_embed(day, matches, 0), ephemeral=True)
+        locale = await reply_locale(interaction)
+        await MineView(interaction.user, day, matches, locale).send(interaction, mine_embed(day, matches, 0, locale), ephemeral=True)
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -14,11 +14,11 @@ from bot.dates import parse_time_of_day, parse_timezone
 from bot.delivery.channels import plan_for
 from bot.errors import InvalidInput, NotFound, PermissionMissing
 from bot.filters import join_filter, parse_filter
-from bot.i18n import LANGUAGE_NAMES, normalize
+from bot.i18n import ENGLISH, LANGUAGE_NAMES, N_, normalize, t
 from bot.render.papers import ARXIV_RED
 from bot.render.text import escape_markdown
 from bot.schedule import next_post_time
-from commands.options import BoundedText, TimeText, TimezoneText, services_of
+from commands.options import BoundedText, TimeText, TimezoneText, reply_locale, services_of
 from commands.respond import answer, in_time
 from storage.feeds import ChannelFeed
 
@@ -80,13 +80,13 @@ def missing_permissions(channel: discord.abc.GuildChannel, me: discord.Member) -
             if not getattr(perms, attr) and not (forum and attr == "create_public_threads")]
 
 
-def describe_feed(feed: ChannelFeed, now_text: str = "") -> str:
+def describe_feed(feed: ChannelFeed, now_text: str = "", locale: str = ENGLISH) -> str:
     """One feed as a line for /feed list."""
-    categories = ", ".join(f"`{c}`" for c in feed.categories) or "all categories"
-    state = "paused" if feed.paused else "active"
+    categories = ", ".join(f"`{c}`" for c in feed.categories) or t("all categories", locale)
+    state = t("paused", locale) if feed.paused else t("active", locale)
     if feed.failing_reason:
         since = feed.failing_since.strftime("%Y-%m-%d %H:%M UTC") if feed.failing_since else "?"
-        state = f"**failing since {since}: {feed.failing_reason}**; fix it, then /feed resume"
+        state = t("**failing since {since}: {reason}**; fix it, then /feed resume", locale, since=since, reason=feed.failing_reason)
     filters = "".join(f" · {name}: {escape_markdown(value)}" for name, value in (("include", feed.include), ("exclude", feed.exclude)) if value)
     if feed.language != "en":
         filters += f" · {LANGUAGE_NAMES[feed.language]}"
@@ -169,20 +169,26 @@ class Feeds(commands.Cog):
             language=FEED_LANGUAGES[language] if language else normalize(interaction.guild_locale),
         ))
         upcoming = next_post_time(now, feed.post_time, zone).astimezone(zone)
-        verb = "Added" if created else "Updated"
+        locale = await reply_locale(interaction)
+        followed = ", ".join(f"`{c}`" for c in wanted) or t("all categories", locale)
+        at = f"{feed.post_time:%H:%M} {zone.key}"
         lines = [
-            f"{verb} the feed for {channel.mention}: {', '.join(f'`{c}`' for c in wanted) or 'all categories'}, "
-            f"every day at {feed.post_time:%H:%M} {zone.key}.",
-            f"Each new digest is posted at that time (at once if it arrives later in the day). Next post time: {upcoming:%Y-%m-%d %H:%M} {zone.key}.",
+            t("Added the feed for {channel}: {categories}, every day at {time}.", locale, channel=channel.mention,
+              categories=followed, time=at) if created else
+            t("Updated the feed for {channel}: {categories}, every day at {time}.", locale, channel=channel.mention,
+              categories=followed, time=at),
+            t("Each new digest is posted at that time (at once if it arrives later in the day). Next post time: {next}.", locale,
+              next=f"{upcoming:%Y-%m-%d %H:%M} {zone.key}"),
         ]
         if feed.language != "en":
-            lines.append(f"Posts are written in {LANGUAGE_NAMES[feed.language]} (papers as written).")
+            lines.append(t("Posts are written in {language} (papers as written).", locale, language=LANGUAGE_NAMES[feed.language]))
         if feed.include:
-            lines.append(f"Only papers matching one of: {escape_markdown(feed.include)} (title, TL;DR or abstract).")
+            lines.append(t("Only papers matching one of: {terms} (title, TL;DR or abstract).", locale, terms=escape_markdown(feed.include)))
         if feed.exclude:
-            lines.append(f"Never papers matching any of: {escape_markdown(feed.exclude)}.")
+            lines.append(t("Never papers matching any of: {terms}.", locale, terms=escape_markdown(feed.exclude)))
         if unseen:
-            lines.append(f"No stored paper is in {', '.join(f'`{c}`' for c in unseen)} yet; check the spelling with /categories.")
+            lines.append(t("No stored paper is in {categories} yet; check the spelling with /categories.", locale,
+                           categories=", ".join(f"`{c}`" for c in unseen)))
         await answer(interaction, "\n".join(lines), ephemeral=True)
 
     @feed.command(name="list", description="Show this server's feeds, their state and last delivery")
@@ -191,19 +197,21 @@ class Feeds(commands.Cog):
         services = services_of(interaction)
         assert interaction.guild is not None
         feeds = await services.feeds.in_guild(interaction.guild.id)
+        locale = await reply_locale(interaction)
         if not feeds:
-            await interaction.response.send_message("This server has no feeds yet. Add one with /feed add.", ephemeral=True)
+            await interaction.response.send_message(t("This server has no feeds yet. Add one with /feed add.", locale), ephemeral=True)
             return
         lines = []
         for feed in feeds:
             last = await services.ledger.latest("channel", feed.id)
             detail = ""
             if last is not None:
-                detail = f"\n  last post: digest of {last.date}, {last.state}"
+                detail = "\n  " + t("last post: digest of {day}, {state}", locale, day=last.date, state=last.state)
                 if last.last_error and last.state != "done":
                     detail += f" ({last.last_error})"
-            lines.append(describe_feed(feed) + detail)
-        embed = discord.Embed(title=f"Feeds in {interaction.guild.name}", description="\n\n".join(lines)[:4000], colour=ARXIV_RED)
+            lines.append(describe_feed(feed, locale=locale) + detail)
+        embed = discord.Embed(title=t("Feeds in {server}", locale, server=interaction.guild.name),
+                              description="\n\n".join(lines)[:4000], colour=ARXIV_RED)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @feed.command(name="remove", description="Stop posting digests in a channel")
@@ -212,7 +220,8 @@ class Feeds(commands.Cog):
         require_manage_guild(interaction)
         if not await in_time(interaction, services_of(interaction).feeds.remove(channel.id)):
             raise NotFound("{channel} has no feed.", channel=channel.mention)
-        await answer(interaction, f"Removed the feed of {channel.mention}; nothing more will be posted there.", ephemeral=True)
+        await answer(interaction, t("Removed the feed of {channel}; nothing more will be posted there.", await reply_locale(interaction),
+                                    channel=channel.mention), ephemeral=True)
 
     async def _set_paused(self, interaction: discord.Interaction, channel: FeedChannel, paused: bool) -> None:
         require_manage_guild(interaction)
@@ -220,11 +229,13 @@ class Feeds(commands.Cog):
         feed = await in_time(interaction, services.feeds.set_paused(channel.id, paused, services.clock()))
         if feed is None:
             raise NotFound("{channel} has no feed.", channel=channel.mention)
+        locale = await reply_locale(interaction)
         if paused:
-            await answer(interaction, f"Paused the feed of {channel.mention}. Resume it with /feed resume.", ephemeral=True)
-        else:
-            await answer(interaction, f"Resumed the feed of {channel.mention}; any post it missed while failing is retried now.",
+            await answer(interaction, t("Paused the feed of {channel}. Resume it with /feed resume.", locale, channel=channel.mention),
                          ephemeral=True)
+        else:
+            await answer(interaction, t("Resumed the feed of {channel}; any post it missed while failing is retried now.", locale,
+                                        channel=channel.mention), ephemeral=True)
             bot: DigestBot = interaction.client  # type: ignore[assignment]
             if bot.jobs is not None:
                 bot.loop.create_task(bot.jobs.deliver())
@@ -263,7 +274,8 @@ class Feeds(commands.Cog):
                 break
             embeds.append(embed)
             budget -= len(embed)
-        text = f"Preview: the header goes in the channel, then {len(first)} messages in a thread under it; the first one:"
+        text = t("Preview: the header goes in the channel, then {count} messages in a thread under it; the first one:",
+                 await reply_locale(interaction), count=len(first))
         await answer(interaction, text, embeds=embeds, ephemeral=True)
 
     @feed.command(name="send-now", description="Post the latest digest in a feed's channel now")
@@ -280,20 +292,23 @@ class Feeds(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         bot: DigestBot = interaction.client  # type: ignore[assignment]
         outcome = await bot.channel_deliveries.deliver(feed, latest)
+        locale = await reply_locale(interaction)
+        values = {"day": latest.date, "channel": channel.mention, "detail": outcome.detail}
         sentences = {
-            "done": f"Posted the digest of {latest.date} in {channel.mention}.",
-            "skipped": f"The digest of {latest.date} has no papers in this feed's categories (after its filters); nothing was posted.",
-            "refused": f"Discord refused the post: {outcome.detail}. The feed is marked failing; fix it, then /feed resume.",
-            "retrying": f"Discord had a problem ({outcome.detail}); the post will be retried automatically.",
-            "failed": f"The post failed: {outcome.detail}.",
-            "sending": "The bot is shutting down; the post resumes when it is back.",
+            "done": N_("Posted the digest of {day} in {channel}."),
+            "skipped": N_("The digest of {day} has no papers in this feed's categories (after its filters); nothing was posted."),
+            "refused": N_("Discord refused the post: {detail}. The feed is marked failing; fix it, then /feed resume."),
+            "retrying": N_("Discord had a problem ({detail}); the post will be retried automatically."),
+            "failed": N_("The post failed: {detail}."),
+            "sending": N_("The bot is shutting down; the post resumes when it is back."),
         }
         if outcome.detail == "already finished" and outcome.state == "done":
-            message = f"The digest of {latest.date} was already posted in {channel.mention}; it is never posted twice."
+            template = N_("The digest of {day} was already posted in {channel}; it is never posted twice.")
         elif outcome.detail == "already finished" and outcome.state == "failed":
-            message = f"Posting the digest of {latest.date} failed earlier; run /feed resume to retry it."
+            template = N_("Posting the digest of {day} failed earlier; run /feed resume to retry it.")
         else:
-            message = sentences.get(outcome.state, outcome.state)
+            template = sentences.get(outcome.state, outcome.state)
+        message = t(template, locale, **{k: v for k, v in values.items() if "{" + k + "}" in template})
         await interaction.followup.send(message, ephemeral=True)
 
 

@@ -9,6 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import NotFound
+from bot.i18n import ENGLISH, t
 from bot.ranking import MIN_POSITIVES, days_back
 from bot.recommender import NotEnoughToGoOn, Ranked
 from bot.render.papers import ARXIV_RED, lines_within, paper_line
@@ -18,6 +19,7 @@ from commands.options import (
     category_choices,
     known_category,
     per_user_cooldown,
+    reply_locale,
     services_of,
 )
 from commands.paging import PagedView, page_count
@@ -32,34 +34,36 @@ PAGE_SIZE = 5
 MAX_DAYS = 60
 
 
-def ranked_embed(title: str, intro: str, ranked: list[Ranked], page: int, footer: str) -> discord.Embed:
+def ranked_embed(title: str, intro: str, ranked: list[Ranked], page: int, footer: str, locale: str = ENGLISH) -> discord.Embed:
     """One page of ranked papers, each with why it is there."""
     start = page * PAGE_SIZE
     lines = [paper_line(r.paper, number=start + i + 1, extra=f" · {r.paper.last_seen}") + f"\n*{escape_markdown(r.why)}*"
              for i, r in enumerate(ranked[start:start + PAGE_SIZE])]
     body, _ = lines_within(lines, 3800)
     embed = discord.Embed(title=title, colour=ARXIV_RED, description=f"{intro}\n\n{body}")
-    embed.set_footer(text=f"Page {page + 1} of {page_count(len(ranked), PAGE_SIZE)} · {footer}")
+    embed.set_footer(text=t("Page {page} of {pages} · {note}", locale, page=page + 1, pages=page_count(len(ranked), PAGE_SIZE),
+                            note=footer))
     return embed
 
 
 class RankedView(PagedView):
     """Pages through ranked papers, with Save / 👍 / 👎 menus for the page shown."""
 
-    def __init__(self, owner: discord.abc.User, title: str, intro: str, ranked: list[Ranked], footer: str) -> None:
-        super().__init__(owner, pages=page_count(len(ranked), PAGE_SIZE))
-        self.title, self.intro, self.ranked, self.footer = title, intro, ranked, footer
-        paper_menus(self._papers(0), self, first_row=2)
+    def __init__(self, owner: discord.abc.User, title: str, intro: str, ranked: list[Ranked], footer: str,
+                 locale: str = ENGLISH) -> None:
+        super().__init__(owner, pages=page_count(len(ranked), PAGE_SIZE), locale=locale)
+        self.title, self.intro, self.ranked, self.footer, self.locale = title, intro, ranked, footer, locale
+        paper_menus(self._papers(0), self, first_row=2, locale=locale)
 
     def _papers(self, page: int) -> list[StoredPaper]:
         return [r.paper for r in self.ranked[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]]
 
     def first_page(self) -> discord.Embed:
-        return ranked_embed(self.title, self.intro, self.ranked, 0, self.footer)
+        return ranked_embed(self.title, self.intro, self.ranked, 0, self.footer, self.locale)
 
     async def render(self, page: int) -> discord.Embed:
         set_menu_papers(self, self._papers(page))
-        return ranked_embed(self.title, self.intro, self.ranked, page, self.footer)
+        return ranked_embed(self.title, self.intro, self.ranked, page, self.footer, self.locale)
 
 
 class ForYou(commands.Cog):
@@ -81,8 +85,10 @@ class ForYou(commands.Cog):
             raise NotFound("No digest is stored yet, so there is nothing to rank.")
         bot: DigestBot = interaction.client  # type: ignore[assignment]
         since = days_back(latest.date, days)
+        locale = await reply_locale(interaction)
         try:
-            ranked = await in_time(interaction, bot.recommender.for_you(interaction.user.id, since, latest.date, chosen),
+            ranked = await in_time(interaction, bot.recommender.for_you(interaction.user.id, since, latest.date, chosen,
+                                                                         locale=locale),
                                    ephemeral=True)
         except NotEnoughToGoOn:
             raise NotFound("I know nothing of your taste yet. Press 👍 or 🔖 Save under papers (in /paper, /search, "
@@ -95,10 +101,17 @@ class ForYou(commands.Cog):
                            until=latest.date)
         model = await bot.recommender.members.model(interaction.user.id)
         liked = model.positives if model else 0
-        learnt = (f"learnt from your {liked} liked or saved papers" if liked >= MIN_POSITIVES else
-                  f"learnt mostly from your subscriptions ({liked} liked papers so far; 👍 {MIN_POSITIVES} to sharpen it)")
-        intro = f"**{len(ranked)} papers** of {since} to {latest.date}{f' in `{chosen}`' if chosen else ''}, best first: {learnt}."
-        view = RankedView(interaction.user, "For you", intro, ranked, "👍 / 👎 below teach the ranking · only you see this")
+        learnt = (t("learnt from your {count} liked or saved papers", locale, count=liked) if liked >= MIN_POSITIVES else
+                  t("learnt mostly from your subscriptions ({count} liked papers so far; 👍 {needed} to sharpen it)", locale,
+                    count=liked, needed=MIN_POSITIVES))
+        if chosen:
+            intro = t("**{count} papers** of {since} to {until} in `{category}`, best first: {learnt}.", locale, count=len(ranked),
+                      since=since, until=latest.date, category=chosen, learnt=learnt)
+        else:
+            intro = t("**{count} papers** of {since} to {until}, best first: {learnt}.", locale, count=len(ranked), since=since,
+                      until=latest.date, learnt=learnt)
+        view = RankedView(interaction.user, t("For you", locale), intro, ranked,
+                          t("👍 / 👎 below teach the ranking · only you see this", locale), locale)
         await view.send(interaction, view.first_page(), ephemeral=True)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import discord
 
 from bot.app_errors import reply_with_error
+from bot.i18n import ENGLISH, t
 from commands.respond import answer, in_time, update_message
 
 log = logging.getLogger(__name__)
@@ -60,10 +61,12 @@ class OwnedView(discord.ui.View):
 class PagedView(OwnedView):
     """Previous / Next over `pages` pages; subclasses render a page with `render(page)`."""
 
-    def __init__(self, owner: discord.abc.User, pages: int, *, timeout: float = PAGE_TIMEOUT) -> None:
+    def __init__(self, owner: discord.abc.User, pages: int, *, timeout: float = PAGE_TIMEOUT, locale: str = ENGLISH) -> None:
         super().__init__(owner, timeout=timeout)
         self.page = 0
         self.pages = max(1, pages)
+        self.previous_page.label = t("Previous", locale)
+        self.next_page.label = t("Next", locale)
         self._sync_buttons()
 
     def _sync_buttons(self) -> None:

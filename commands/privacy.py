@@ -8,19 +8,27 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from commands.options import services_of
+from bot.i18n import ENGLISH, N_, t
+from commands.options import reply_locale, services_of
 from commands.paging import OwnedView
 from commands.respond import in_time, update_message
 from storage.members import MemberStore
 
 CONFIRM_SECONDS = 120.0
+# What MemberStore.forget reports deleting, as members read it.
+DELETED_NAMES = {"subscriptions": N_("subscriptions"), "settings": N_("settings"), "saved papers": N_("saved papers"),
+                 "feedback": N_("feedback"), "model": N_("model"), "pending model": N_("pending model"),
+                 "language": N_("language"), "DM records": N_("DM records")}
 
 
 class ForgetView(OwnedView):
     """Delete / Keep, for the member who asked only."""
 
-    def __init__(self, owner: discord.abc.User) -> None:
+    def __init__(self, owner: discord.abc.User, locale: str = ENGLISH) -> None:
         super().__init__(owner, timeout=CONFIRM_SECONDS)
+        self.locale = locale
+        self.delete.label = t("Delete everything", locale)
+        self.keep.label = t("Keep my data", locale)
 
     @discord.ui.button(label="Delete everything", style=discord.ButtonStyle.danger)
     async def delete(self, interaction: discord.Interaction, button: discord.ui.Button[Any]) -> None:
@@ -31,14 +39,16 @@ class ForgetView(OwnedView):
         if deliveries is not None:
             deliveries.failing.discard(interaction.user.id)
             deliveries.cleared.pop(interaction.user.id, None)
-        gone = ", ".join(f"{count} {label}" for label, count in deleted.items() if count) or "nothing (nothing was stored)"
+        gone = ", ".join(f"{count} {t(DELETED_NAMES.get(label, label), self.locale)}" for label, count in deleted.items() if count)
         self.stop()
-        await update_message(interaction, content=f"Done. Deleted: {gone}. I keep nothing else about you.", view=discord.ui.View())
+        await update_message(interaction, content=t("Done. Deleted: {what}. I keep nothing else about you.", self.locale,
+                                                    what=gone or t("nothing (nothing was stored)", self.locale)),
+                             view=discord.ui.View())
 
     @discord.ui.button(label="Keep my data", style=discord.ButtonStyle.secondary)
     async def keep(self, interaction: discord.Interaction, button: discord.ui.Button[Any]) -> None:
         self.stop()
-        await update_message(interaction, content="Nothing was deleted.", view=discord.ui.View())
+        await update_message(interaction, content=t("Nothing was deleted.", self.locale), view=discord.ui.View())
 
 
 class Privacy(commands.Cog):
@@ -49,11 +59,12 @@ class Privacy(commands.Cog):
 
     @forget.command(name="me", description="Delete your subscriptions, settings, reading list, feedback and ranking model")
     async def me(self, interaction: discord.Interaction) -> None:
-        view = ForgetView(interaction.user)
+        locale = await reply_locale(interaction)
+        view = ForgetView(interaction.user, locale)
         await interaction.response.send_message(
-            "This deletes everything I store about you: your subscriptions and DM settings, your reading list, "
-            "your 👍 / 👎 and your ranking model, and the records of DMs sent to you. It cannot be undone "
-            "(export your list first with /saved export:bibtex).",
+            t("This deletes everything I store about you: your subscriptions and DM settings, your reading list, your 👍 / 👎 "
+              "and your ranking model, and the records of DMs sent to you. It cannot be undone (export your list first with "
+              "/saved export:bibtex).", locale),
             view=view, ephemeral=True,
         )
         view.origin = interaction

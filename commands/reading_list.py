@@ -10,11 +10,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import InvalidInput, NotFound
+from bot.i18n import ENGLISH, t
 from bot.ingest.paper import normalize_arxiv_id
 from bot.render.export import export_list
 from bot.render.papers import ARXIV_RED, lines_within, paper_line
 from bot.render.text import escape_markdown, one_line
-from commands.options import BoundedText, per_user_cooldown, services_of
+from commands.options import BoundedText, per_user_cooldown, reply_locale, services_of
 from commands.paging import PagedView, page_count
 from commands.paper_actions import act_on_paper
 from commands.respond import answer, in_time
@@ -25,24 +26,26 @@ PAGE_SIZE = 5
 IdText = app_commands.Transform[str, BoundedText("The paper id", 200)]
 
 
-def saved_embed(papers: list[tuple[StoredPaper, Any]], total: int, page: int) -> discord.Embed:
+def saved_embed(papers: list[tuple[StoredPaper, Any]], total: int, page: int, locale: str = ENGLISH) -> discord.Embed:
     """One page of the reading list, newest first."""
-    lines = [paper_line(paper, number=page * PAGE_SIZE + i + 1, extra=f" · saved {saved:%Y-%m-%d}")
+    lines = [paper_line(paper, number=page * PAGE_SIZE + i + 1, extra=" · " + t("saved {day}", locale, day=f"{saved:%Y-%m-%d}"))
              for i, (paper, saved) in enumerate(papers)]
     body, _ = lines_within(lines, 3800)
-    embed = discord.Embed(title="Your reading list", colour=ARXIV_RED,
-                          description=f"**{total:,} papers**, newest first\n\n{body}" if total else
-                          "Your reading list is empty. Press 🔖 Save under a paper, or use /save id.")
-    embed.set_footer(text=f"Page {page + 1} of {page_count(total, PAGE_SIZE)} · only you see this list · "
-                          "/saved export:bibtex for Zotero, JabRef or Overleaf")
+    embed = discord.Embed(title=t("Your reading list", locale), colour=ARXIV_RED,
+                          description=t("**{count} papers**, newest first", locale, count=f"{total:,}") + f"\n\n{body}" if total
+                          else t("Your reading list is empty. Press 🔖 Save under a paper, or use /save id.", locale))
+    embed.set_footer(text=t("Page {page} of {pages} · only you see this list · /saved export:bibtex for Zotero, JabRef or Overleaf",
+                            locale, page=page + 1, pages=page_count(total, PAGE_SIZE)))
     return embed
 
 
 class SavedView(PagedView):
     """Pages through the member's list, with a Remove button per paper shown."""
 
-    def __init__(self, owner: discord.abc.User, reading: ReadingList, total: int, first: list[tuple[StoredPaper, Any]]) -> None:
-        super().__init__(owner, pages=page_count(total, PAGE_SIZE))
+    def __init__(self, owner: discord.abc.User, reading: ReadingList, total: int, first: list[tuple[StoredPaper, Any]],
+                 locale: str = ENGLISH) -> None:
+        super().__init__(owner, pages=page_count(total, PAGE_SIZE), locale=locale)
+        self.locale = locale
         self.reading = reading
         self.total = total
         self.shown = first
@@ -56,7 +59,7 @@ class SavedView(PagedView):
 
     def _sync_removers(self) -> None:
         for slot, button in enumerate(self._removers):
-            button.label = f"Remove {self.page * PAGE_SIZE + slot + 1}"
+            button.label = t("Remove {number}", self.locale, number=self.page * PAGE_SIZE + slot + 1)
             button.disabled = slot >= len(self.shown)
 
     def _remover(self, slot: int) -> Any:
@@ -69,14 +72,14 @@ class SavedView(PagedView):
             self.total = await self.reading.count(interaction.user.id)
             self.pages = page_count(self.total, PAGE_SIZE)
             await self.show(interaction, min(self.page, self.pages - 1))
-            await interaction.followup.send(f"Removed “{escape_markdown(one_line(paper.title, 80))}” from your reading list.",
-                                            ephemeral=True)
+            await interaction.followup.send(t("Removed {title} from your reading list.", self.locale,
+                                              title=f"“{escape_markdown(one_line(paper.title, 80))}”"), ephemeral=True)
         return remove
 
     async def render(self, page: int) -> discord.Embed:
         self.shown = await self.reading.page(self.owner_id, page * PAGE_SIZE, PAGE_SIZE)
         self._sync_removers()
-        return saved_embed(self.shown, self.total, page)
+        return saved_embed(self.shown, self.total, page, self.locale)
 
 
 class ReadingListCommands(commands.Cog):
@@ -104,13 +107,15 @@ class ReadingListCommands(commands.Cog):
             if not papers:
                 raise NotFound("Your reading list is empty, so there is nothing to export. Press 🔖 Save under a paper first.")
             name, data = export_list(papers, export)
-            await answer(interaction, f"Your reading list, {len(papers):,} papers, as {export}.",
+            await answer(interaction, t("Your reading list, {count} papers, as {format}.", await reply_locale(interaction),
+                                        count=f"{len(papers):,}", format=export),
                          file=discord.File(io.BytesIO(data), filename=name), ephemeral=True)
             return
         total = await reading.count(user_id)
         first = await reading.page(user_id, 0, PAGE_SIZE)
-        view = SavedView(interaction.user, reading, total, first)
-        await view.send(interaction, saved_embed(first, total, 0), ephemeral=True)
+        locale = await reply_locale(interaction)
+        view = SavedView(interaction.user, reading, total, first, locale)
+        await view.send(interaction, saved_embed(first, total, 0, locale), ephemeral=True)
 
 
 async def setup(bot: commands.Bot) -> None:

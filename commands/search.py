@@ -103,7 +103,7 @@ class SearchView(PagedView):
 
     def __init__(self, owner: discord.abc.User, index: SearchIndex, query: str, filters: SearchFilters,
                  ranking: Ranking, first: list[StoredPaper], locale: str = ENGLISH) -> None:
-        super().__init__(owner, pages=page_count(ranking.total, PAGE_SIZE))
+        super().__init__(owner, pages=page_count(ranking.total, PAGE_SIZE), locale=locale)
         self.locale = locale
         self.index = index
         self.query = query

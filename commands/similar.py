@@ -9,10 +9,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import InvalidInput, NotFound
+from bot.i18n import t
 from bot.ingest.paper import normalize_arxiv_id
 from bot.render.text import escape_markdown, one_line
 from commands.foryou import RankedView
-from commands.options import BoundedText, per_user_cooldown, services_of
+from commands.options import BoundedText, per_user_cooldown, reply_locale, services_of
 from commands.respond import in_time
 
 if TYPE_CHECKING:
@@ -37,11 +38,15 @@ class Similar(commands.Cog):
         if paper is None:
             raise NotFound("Paper {id} is not in any stored digest, so I cannot compare it.", id=arxiv_id)
         bot: DigestBot = interaction.client  # type: ignore[assignment]
-        ranked = await in_time(interaction, bot.recommender.similar(paper), ephemeral=False)
+        locale = await reply_locale(interaction)
+        ranked = await in_time(interaction, bot.recommender.similar(paper, locale=locale), ephemeral=False)
         if not ranked:
             raise NotFound("No stored paper is close to {id}.", id=arxiv_id)
-        intro = f"**{len(ranked)} papers** most like [{escape_markdown(one_line(paper.title, 120))}](https://arxiv.org/abs/{arxiv_id})"
-        view = RankedView(interaction.user, "Similar papers", intro, ranked, "by shared words, categories and authors")
+        locale = await reply_locale(interaction)
+        intro = t("**{count} papers** most like {paper}", locale, count=len(ranked),
+                  paper=f"[{escape_markdown(one_line(paper.title, 120))}](https://arxiv.org/abs/{arxiv_id})")
+        view = RankedView(interaction.user, t("Similar papers", locale), intro, ranked,
+                          t("by shared words, categories and authors", locale), locale)
         await view.send(interaction, view.first_page())
 
 

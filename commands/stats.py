@@ -11,6 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.charts import chart_data, render_chart
+from bot.i18n import t
 from bot.render.papers import ARXIV_RED
 from commands.options import (
     BoundedInt,
@@ -18,6 +19,7 @@ from commands.options import (
     category_choices,
     known_category,
     per_user_cooldown,
+    reply_locale,
     services_of,
 )
 
@@ -35,9 +37,10 @@ class Stats(commands.Cog):
                     category: CategoryText | None = None) -> None:
         services = services_of(interaction)
         chosen = await known_category(interaction, category)
+        locale = await reply_locale(interaction)
         latest = await services.papers.latest_digest()
         if latest is None:
-            await interaction.response.send_message("No digests are stored yet, so there is nothing to chart.", ephemeral=True)
+            await interaction.response.send_message(t("No digests are stored yet, so there is nothing to chart.", locale), ephemeral=True)
             return
         await interaction.response.defer(thinking=True)
         until = latest.date
@@ -46,18 +49,27 @@ class Stats(commands.Cog):
         titles = await services.papers.titles_between(since, until, chosen)
         data = chart_data(rows, titles, since, until)
         if data.total == 0:
-            where = f" in {chosen}" if chosen else ""
-            await interaction.followup.send(f"No papers{where} between {since} and {until}; try more days.", ephemeral=True)
+            if chosen:
+                message = t("No papers in {category} between {since} and {until}; try more days.", locale, category=chosen,
+                            since=since, until=until)
+            else:
+                message = t("No papers between {since} and {until}; try more days.", locale, since=since, until=until)
+            await interaction.followup.send(message, ephemeral=True)
             return
-        title = f"Papers per day, {since} to {until}" + (f", {chosen}" if chosen else "")
-        png = await asyncio.to_thread(render_chart, data, title)
-        words = " · ".join(f"{word} ({count})" for word, count in data.keywords) or "none"
+        # The picture keeps English labels: a machine without CJK fonts would draw Chinese as empty boxes.
+        chart_title = f"Papers per day, {since} to {until}" + (f", {chosen}" if chosen else "")
+        png = await asyncio.to_thread(render_chart, data, chart_title)
+        title = t("Papers per day, {since} to {until}", locale, since=since, until=until) + (f", {chosen}" if chosen else "")
+        words = " · ".join(f"{word} ({count})" for word, count in data.keywords) or t("none", locale)
         # Distinct papers, as /about counts them; a paper listed on several days is one paper.
-        listings = f" ({data.total:,} listings)" if data.total != len(titles) else ""
+        if data.total != len(titles):
+            counted = t("**{papers} papers** ({listings} listings) in {digests} digests", locale, papers=f"{len(titles):,}",
+                        listings=f"{data.total:,}", digests=data.days_with_papers)
+        else:
+            counted = t("**{papers} papers** in {digests} digests", locale, papers=f"{len(titles):,}", digests=data.days_with_papers)
         embed = discord.Embed(
             title=title, colour=ARXIV_RED,
-            description=f"**{len(titles):,} papers**{listings} in {data.days_with_papers} digests\n\n"
-                        f"**Top words in titles:** {words}",
+            description=counted + "\n\n" + t("**Top words in titles:** {words}", locale, words=words),
         )
         embed.set_image(url="attachment://stats.png")
         await interaction.followup.send(embed=embed, file=discord.File(io.BytesIO(png), filename="stats.png"))

@@ -9,23 +9,24 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.i18n import ENGLISH, N_, t
 from bot.render.papers import ARXIV_RED
 from bot.render.text import shorten
 from bot.services import Services
 from commands.feeds import describe_feed, require_manage_guild
-from commands.options import per_user_cooldown, services_of
+from commands.options import per_user_cooldown, reply_locale, services_of
 from commands.respond import answer, in_time
 
 if TYPE_CHECKING:
     from bot.client import DigestBot
 
 
-async def database_line(services: Services) -> str:
+async def database_line(services: Services, locale: str = ENGLISH) -> str:
     """Where the database is, since when, and anything wrong with its file."""
     created = await services.db.created_at()
-    line = f"`{services.db.path.name}`" + (f", created {_when(created)}" if created else "")
+    line = f"`{services.db.path.name}`" + (t(", created {when}", locale, when=_when(created)) if created else "")
     if services.db.created:
-        line += " **by this start: it was new and empty**"
+        line += " " + t("**by this start: it was new and empty**", locale)
     problem = services.db_problem
     if problem:
         line += f"\n**{problem}**"
@@ -51,6 +52,7 @@ class Status(commands.Cog):
 
     async def _status_embed(self, interaction: discord.Interaction) -> discord.Embed:
         services = services_of(interaction)
+        locale = await reply_locale(interaction)
         bot: DigestBot = interaction.client  # type: ignore[assignment]
         assert interaction.guild is not None
         sources = services.source_state
@@ -60,36 +62,42 @@ class Status(commands.Cog):
         poller = bot.jobs.poller if bot.jobs is not None else None
         polling = f"{poller.source.describe()}\n" if poller is not None else ""
         if last is None:
-            polling += "No poll yet." if poller is not None else "Polling is off (no source configured)."
+            polling += t("No poll yet.", locale) if poller is not None else t("Polling is off (no source configured).", locale)
         else:
-            state = "ok" if last.ok else ("**warning**" if last.warning and "problems:" not in last.summary else "**failed**")
-            polling += f"Last poll {_when(last.finished_at)}: {state}, {last.summary}"
+            state = N_("ok") if last.ok else (N_("**warning**") if last.warning and "problems:" not in last.summary else N_("**failed**"))
+            polling += t("Last poll {when}: {state}, {summary}", locale, when=_when(last.finished_at), state=t(state, locale),
+                         summary=last.summary)
             if last.warning:
                 polling += f"\n**{last.warning}**"
             if not last.ok and last_good is not None:
-                polling += f"\nLast successful poll {_when(last_good.finished_at)}."
+                polling += "\n" + t("Last successful poll {when}.", locale, when=_when(last_good.finished_at))
         if next_poll is not None:
-            polling += f"\nNext poll {_when(next_poll)}."
+            polling += "\n" + t("Next poll {when}.", locale, when=_when(next_poll))
         latest = await services.papers.latest_digest()
-        digest = (f"{latest.date}: {latest.paper_count} papers, arrived {_when(latest.ingested_at)}" if latest else "none yet")
+        digest = (t("{day}: {count} papers, arrived {when}", locale, day=latest.date, count=latest.paper_count,
+                    when=_when(latest.ingested_at)) if latest else t("none yet", locale))
         feeds = await services.feeds.in_guild(interaction.guild.id)
         lines = []
         for feed in feeds:
-            line = describe_feed(feed)
+            line = describe_feed(feed, locale=locale)
             summary = await services.ledger.latest("channel", feed.id)
             if summary is not None:
-                line += f"\n  last delivery: digest of {summary.date}, {summary.state}, {_when(summary.updated_at)}"
+                line += "\n  " + t("last delivery: digest of {day}, {state}, {when}", locale, day=summary.date, state=summary.state,
+                                    when=_when(summary.updated_at))
                 if summary.last_error and summary.state != "done":
                     line += f": {summary.last_error}"
             lines.append(line)
         dm_failures = await services.subscriptions.dm_failure_count()
-        database = await database_line(services)
+        database = await database_line(services, locale)
         embed = discord.Embed(title="arxiv-digest-bot status", colour=ARXIV_RED)
-        embed.add_field(name="Source", value=shorten(polling, 1024), inline=False)
-        embed.add_field(name="Database", value=shorten(database, 1024), inline=False)
-        embed.add_field(name="Latest digest", value=digest, inline=False)
-        embed.add_field(name=f"Feeds in this server ({len(feeds)})", value="\n".join(lines)[:1024] or "none; add one with /feed add", inline=False)
-        embed.add_field(name="Direct messages", value=f"{dm_failures} member(s) cannot receive DMs (closed DMs); they are skipped until they use a command.", inline=False)
+        embed.add_field(name=t("Source", locale), value=shorten(polling, 1024), inline=False)
+        embed.add_field(name=t("Database", locale), value=shorten(database, 1024), inline=False)
+        embed.add_field(name=t("Latest digest", locale), value=digest, inline=False)
+        embed.add_field(name=t("Feeds in this server ({count})", locale, count=len(feeds)),
+                        value="\n".join(lines)[:1024] or t("none; add one with /feed add", locale), inline=False)
+        embed.add_field(name=t("Direct messages", locale), value=t(
+            "{count} member(s) cannot receive DMs (closed DMs); they are skipped until they use a command.", locale,
+            count=dm_failures), inline=False)
         return embed
 
 

@@ -82,3 +82,31 @@ async def test_sentences_built_around_values_and_subscriptions_are_translated(wo
     # The same sentence in English for an English Discord.
     english = await world.run(world.fake.add_user("eve"), "paper", {"id": "2601.99999"})
     assert english.content.startswith("Paper 2601.99999 is not in any stored digest.")
+
+
+async def test_the_other_commands_answer_in_the_chosen_language(world: World) -> None:
+    zhao = world.fake.add_user("zhao", locale="zh-CN")
+    await world.run(zhao, "save", {"id": "2512.22208"})
+    saved = await world.run(zhao, "saved")
+    assert saved.embeds[0]["title"] == "你的阅读清单" and saved.button("删除 1")
+    about = await world.run(zhao, "about")
+    assert "每日 arXiv 新论文" in about.embeds[0]["description"] and "搜索所有已存储的论文" in about.embeds[0]["description"]
+    categories = await world.run(zhao, "categories")
+    assert categories.embeds[0]["title"] == "分类"
+    similar = await world.run(zhao, "similar", {"id": "2601.20911"})
+    assert similar.embeds[0]["title"] == "相似论文" and "相似度" in similar.embeds[0]["description"]
+    assert similar.button("下一页")
+    forget = await world.run(zhao, "forget", subcommand="me")
+    assert forget.content.startswith("这会删除我存储的所有关于你的数据") and forget.button("全部删除")
+    kept = await world.click(zhao, forget, forget.button("保留我的数据"))
+    assert kept.content == "没有删除任何内容。"
+
+    # An administrator who chose Chinese reads /feed and /status in Chinese.
+    await world.run(world.owner, "language", {"language": "简体中文"})
+    try:
+        feeds = await world.run(world.owner, "feed", subcommand="list")
+        assert feeds.content == "本服务器还没有推送。用 /feed add 添加一个。" or feeds.embeds[0]["title"].endswith("的推送")
+        status = await world.run(world.owner, "status")
+        assert [f["name"] for f in status.embeds[0]["fields"]][:3] == ["来源", "数据库", "最新日报"]
+    finally:
+        await world.run(world.owner, "language", {"language": "auto"})
