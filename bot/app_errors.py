@@ -10,7 +10,7 @@ import discord
 from discord import app_commands
 
 from bot.errors import DigestBotError
-from bot.i18n import ENGLISH, N_, normalize, t
+from bot.i18n import ENGLISH, N_, has_translation, normalize, t
 from storage.db import DatabaseBusy, DatabaseFull, DatabaseReadOnly, QueryTimeout
 from storage.fts_query import EmptyQuery, QueryTooComplex
 from storage.members import MemberStore
@@ -27,16 +27,22 @@ CANNOT_SAVE = N_("The bot cannot save anything right now: its disk is full or re
                  "the operator sees the reason in the log. Please try again later.")
 
 
+def _translated(values: dict[str, object], locale: str) -> dict[str, object]:
+    """Values that are themselves catalog messages (an option's label such as `The keyword`) in `locale`; others as they are."""
+    return {key: t(value, locale) if isinstance(value, str) and has_translation(value, locale) else value
+            for key, value in values.items()}
+
+
 def sentence_for(error: BaseException, locale: str = ENGLISH) -> str | None:
     """Return the sentence a user should read for an expected error (in `locale`), or None for a bug."""
     if isinstance(error, app_commands.CommandInvokeError | app_commands.TransformerError) and error.__cause__ is not None:
         return sentence_for(error.__cause__, locale)
     if isinstance(error, DigestBotError):
-        return t(error.template, locale, **error.values)
+        return t(error.template, locale, **_translated(error.values, locale))
     if isinstance(error, EmptyQuery):
         return t("Type at least one word to search for (a `-word` alone only leaves papers out).", locale)
     if isinstance(error, QueryTooComplex):
-        return t(error.message, locale)
+        return t(error.template, locale, **error.values)
     if isinstance(error, QueryTimeout):
         return t(TOO_BROAD, locale)
     if isinstance(error, DatabaseBusy):

@@ -37,11 +37,16 @@ class EmptyQuery(ValueError):
 
 
 class QueryTooComplex(ValueError):
-    """The query is over its budget; the message says which limit and what to do."""
+    """The query is over its budget; the message says which limit and what to do.
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    The message is a template with `{placeholders}` filled from `values`, so the bot can translate it.
+    """
+
+    def __init__(self, message: str, **values: object) -> None:
+        self.template = message
+        self.values = values
+        self.message = message.format(**values) if values else message
+        super().__init__(self.message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +66,8 @@ def _phrase(text: str, prefix: bool) -> tuple[str, int, bool] | None:
     last = tokens[-1]
     if prefix and len(last) < MIN_PREFIX_CHARS and not has_cjk(last):
         raise QueryTooComplex(
-            f"A prefix search needs at least {MIN_PREFIX_CHARS} letters before the * (`{last}*` matches almost "
-            f"everything); try `{(last + 'xyz')[:MIN_PREFIX_CHARS]}*` or a whole word."
+            "A prefix search needs at least {count} letters before the * (`{prefix}*` matches almost everything); "
+            "try `{longer}*` or a whole word.", count=MIN_PREFIX_CHARS, prefix=last, longer=(last + "xyz")[:MIN_PREFIX_CHARS],
         )
     # A lone CJK character only exists inside bigrams in the index, so match it as a prefix.
     if prefix or (len(tokens) == 1 and len(last) == 1 and has_cjk(last)):
@@ -102,16 +107,16 @@ def _terms(text: str) -> list[_Term | str]:
 
 def _check_budget(terms: list[_Term]) -> None:
     if len(terms) > MAX_TERMS:
-        raise QueryTooComplex(f"Search for at most {MAX_TERMS} words or phrases at a time ({len(terms)} here); "
-                              "keep the most telling ones.")
+        raise QueryTooComplex("Search for at most {most} words or phrases at a time ({count} here); keep the most telling ones.",
+                              most=MAX_TERMS, count=len(terms))
     prefixes = sum(1 for t in terms if t.prefix)
     if prefixes > MAX_PREFIX_TERMS:
-        raise QueryTooComplex(f"Use at most {MAX_PREFIX_TERMS} prefix searches (word*) in one search "
-                              f"({prefixes} here); write the other words in full.")
+        raise QueryTooComplex("Use at most {most} prefix searches (word*) in one search ({count} here); write the other "
+                              "words in full.", most=MAX_PREFIX_TERMS, count=prefixes)
     tokens = sum(t.tokens for t in terms)
     if tokens > MAX_TOKENS:
-        raise QueryTooComplex(f"That search is too long ({tokens} words, counting each pair of Chinese characters); "
-                              f"use at most {MAX_TOKENS}.")
+        raise QueryTooComplex("That search is too long ({count} words, counting each pair of Chinese characters); use at "
+                              "most {most}.", count=tokens, most=MAX_TOKENS)
 
 
 def build_match(text: str, *, author: str | None = None, category: str | None = None) -> str:

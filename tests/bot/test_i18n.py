@@ -21,13 +21,14 @@ PLACEHOLDER = re.compile(r"\{(\w*)\}")
 
 
 # What marks a message for members: t() and N_(), and the errors whose sentence a member reads.
-KEYWORDS = {"t": None, "N_": None, "InvalidInput": None, "NotFound": None, "LimitReached": None, "PermissionMissing": None}
+KEYWORDS = {"t": None, "N_": None, "InvalidInput": None, "NotFound": None, "LimitReached": None, "PermissionMissing": None,
+            "BoundedText": None, "BoundedInt": None, "QueryTooComplex": None}
 
 
 def marked_messages() -> set[str]:
     """Every message marked in bot/ and commands/ (the command line, bot/cli, speaks to operators in English)."""
     found: set[str] = set()
-    for folder in ("bot", "commands"):
+    for folder in ("bot", "commands", "storage"):
         for filename, _, message, _, _ in extract_from_dir(ROOT / folder, method_map=[("**.py", "python")],
                                                              keywords=KEYWORDS, comment_tags=()):
             if not filename.startswith("cli/"):

@@ -110,3 +110,11 @@ async def test_the_other_commands_answer_in_the_chosen_language(world: World) ->
         assert [f["name"] for f in status.embeds[0]["fields"]][:3] == ["来源", "数据库", "最新日报"]
     finally:
         await world.run(world.owner, "language", {"language": "auto"})
+
+
+async def test_option_labels_and_search_budgets_read_in_chinese(world: World) -> None:
+    qian = world.fake.add_user("qian", locale="zh-CN")
+    too_long = await world.run(qian, "subscribe", {"value": "x" * 6000}, subcommand="keyword")
+    assert too_long.content == "关键词最多 100 个字符（你输入了 6,000 个）。"
+    prefix = await world.run(qian, "search", {"query": "ab*"})
+    assert prefix.content.startswith("前缀搜索在 * 前至少需要 3 个字母")
