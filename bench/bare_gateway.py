@@ -6,7 +6,10 @@ It connects every shard Discord (the fake) recommends, and when all are ready pr
 `<seconds from process start to ready> <VmRSS KiB> <guilds>`, then exits. No commands, no
 database, no jobs: what any bot with these intents holds for the same servers. Given a corpus,
 it then runs the memory bench's searches as bare bm25 top-10 queries on one plain sqlite3
-connection (the readers' cache size) and prints a second line: `<VmRSS KiB after them>`.
+connection (the readers' cache size) and prints a second line: `<VmRSS KiB after them>`; then it
+fits what /similar needs with scikit-learn as plainly as it can be done (hashed TF-IDF of the
+10,000 most recent papers' title, TL;DR and abstract, rows kept as float32) and prints a third
+line: `<VmRSS KiB with those features held>`.
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ class Bare(discord.AutoShardedClient):
         if self.corpus is not None:
             search_like_the_bench(self.corpus)
             print(rss_kib(), flush=True)
+            held = rank_like_the_bot(self.corpus)
+            print(rss_kib(), held.shape[0], flush=True)
         await self.close()
 
 
@@ -55,6 +60,19 @@ def search_like_the_bench(corpus: str) -> None:
     for query, filters in SESSION:
         floor_top10(conn, query, filters)
     conn.close()
+
+
+def rank_like_the_bot(corpus: str) -> object:
+    import sqlite3
+
+    from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+
+    conn = sqlite3.connect(f"file:{corpus}?mode=ro", uri=True)
+    texts = [f"{r[0]}\n{r[0]}\n{r[1]}\n{r[2]}" for r in conn.execute(
+        "SELECT title, tldr, abstract FROM papers ORDER BY id DESC LIMIT 10000")]
+    conn.close()
+    counts = HashingVectorizer(n_features=2 ** 18, alternate_sign=False, norm=None, stop_words="english").transform(texts)
+    return TfidfTransformer(sublinear_tf=True).fit_transform(counts).astype("float32")
 
 
 async def main(api_base: str, gateway_url: str, token: str, corpus: str | None) -> None:

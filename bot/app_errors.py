@@ -10,10 +10,9 @@ import discord
 from discord import app_commands
 
 from bot.errors import DigestBotError
-from bot.i18n import ENGLISH, N_, has_translation, normalize, t
+from bot.i18n import ENGLISH, N_, has_translation, member_locale, normalize, t
 from storage.db import DatabaseBusy, DatabaseFull, DatabaseReadOnly, QueryTimeout
 from storage.fts_query import EmptyQuery, QueryTooComplex
-from storage.members import MemberStore
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +68,11 @@ async def _locale_of(interaction: discord.Interaction) -> str:
     """The member's language; their Discord's when the database cannot say (it may be the problem)."""
     services = getattr(interaction.client, "services", None)
     try:
-        chosen = await MemberStore(services.db).language(interaction.user.id) if services is not None else None
+        if services is not None:
+            return await member_locale(services.db, interaction.user.id, interaction.locale)
     except Exception:
-        chosen = None
-    return chosen or normalize(interaction.locale)
+        log.debug("the member's language could not be read; answering in their Discord's", exc_info=True)
+    return normalize(interaction.locale)
 
 
 async def reply_with_error(interaction: discord.Interaction, error: BaseException) -> None:

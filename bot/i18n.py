@@ -23,6 +23,9 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from discord import app_commands
 
+from storage.db import Database
+from storage.members import MemberStore
+
 log = logging.getLogger(__name__)
 
 DOMAIN = "digestbot"
@@ -45,6 +48,11 @@ def normalize(locale: discord.Locale | str | None) -> str:
     if code.lower().startswith("zh"):
         return "zh-CN"
     return ENGLISH
+
+
+async def member_locale(db: Database, user_id: int, discord_locale: discord.Locale | str | None) -> str:
+    """The language to answer a member in: their /language choice, else their Discord's."""
+    return await MemberStore(db).language(user_id) or normalize(discord_locale)
 
 
 def po_path(locale: str) -> Path:

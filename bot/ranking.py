@@ -110,16 +110,14 @@ class Featurizer:
 
         self._hasher = HashingVectorizer(analyzer=_identity, n_features=N_FEATURES, alternate_sign=False, norm=None)
         self._idf = TfidfTransformer(sublinear_tf=True)
-        self.fitted_on = 0
 
     def fit(self, papers: Sequence[StoredPaper]) -> Featurizer:
         """Fit the IDF on these papers (a recent sample of the corpus)."""
         import scipy.sparse as sp
 
-        sample = list(papers) or []
+        sample = list(papers)
         counts = self._hasher.transform(paper_terms(p) for p in sample) if sample else sp.csr_matrix((1, N_FEATURES))
         self._idf.fit(counts)
-        self.fitted_on = len(sample)
         return self
 
     def transform_terms(self, documents: Sequence[list[str]]) -> sp.csr_matrix:

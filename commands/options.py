@@ -16,9 +16,10 @@ from discord import app_commands
 from bot.arxiv_categories import category_name
 from bot.dates import parse_day
 from bot.errors import InvalidInput
-from bot.i18n import normalize
+from bot.i18n import member_locale
+from bot.ingest.paper import normalize_arxiv_id
+from bot.render.text import escape_markdown, one_line
 from bot.services import Services
-from storage.members import MemberStore
 
 if TYPE_CHECKING:
     from bot.client import DigestBot
@@ -95,6 +96,18 @@ DayText = app_commands.Transform[str, BoundedText("The date", 20)]
 TimeText = app_commands.Transform[str, BoundedText("The time", 5)]
 TimezoneText = app_commands.Transform[str, BoundedText("The time zone", 64)]
 AuthorText = app_commands.Transform[str, BoundedText("The author", 100)]
+PaperIdText = app_commands.Transform[str, BoundedText("The paper id", 200)]
+
+
+def arxiv_id_option(text: str) -> str:
+    """The bare arXiv id in what a member typed (an id, `arXiv:` reference or abs/pdf URL), or InvalidInput saying the forms."""
+    arxiv_id = normalize_arxiv_id(text)
+    if arxiv_id is None:
+        raise InvalidInput(
+            "`{value}` is not an arXiv id. Use a form like 2601.20911, arXiv:2601.20911 or https://arxiv.org/abs/2601.20911.",
+            value=escape_markdown(one_line(text, 60)),
+        )
+    return arxiv_id
 
 
 def per_user_cooldown(rate: int, seconds: float) -> Callable[[T], T]:
@@ -111,8 +124,7 @@ def per_user_cooldown(rate: int, seconds: float) -> Callable[[T], T]:
 
 async def reply_locale(interaction: discord.Interaction) -> str:
     """The language to answer in: the member's /language choice, else their Discord's (zh-CN, zh-TW or en)."""
-    chosen = await MemberStore(services_of(interaction).db).language(interaction.user.id)
-    return chosen or normalize(interaction.locale)
+    return await member_locale(services_of(interaction).db, interaction.user.id, interaction.locale)
 
 
 def services_of(interaction: discord.Interaction) -> Services:

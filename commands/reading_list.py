@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from typing import Any, Literal
 
@@ -9,13 +10,18 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.errors import InvalidInput, NotFound
+from bot.errors import NotFound
 from bot.i18n import ENGLISH, t
-from bot.ingest.paper import normalize_arxiv_id
 from bot.render.export import export_list
 from bot.render.papers import ARXIV_RED, lines_within, paper_line
 from bot.render.text import escape_markdown, one_line
-from commands.options import BoundedText, per_user_cooldown, reply_locale, services_of
+from commands.options import (
+    PaperIdText,
+    arxiv_id_option,
+    per_user_cooldown,
+    reply_locale,
+    services_of,
+)
 from commands.paging import PagedView, page_count
 from commands.paper_actions import act_on_paper
 from commands.respond import answer, in_time
@@ -23,7 +29,6 @@ from storage.reading_list import ReadingList
 from storage.records import StoredPaper
 
 PAGE_SIZE = 5
-IdText = app_commands.Transform[str, BoundedText("The paper id", 200)]
 
 
 def saved_embed(papers: list[tuple[StoredPaper, Any]], total: int, page: int, locale: str = ENGLISH) -> discord.Embed:
@@ -88,10 +93,8 @@ class ReadingListCommands(commands.Cog):
     @app_commands.command(name="save", description="Save a paper to your reading list")
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     @app_commands.describe(id="An arXiv id or link: 2601.20911, arXiv:2601.20911 or https://arxiv.org/abs/...")
-    async def save(self, interaction: discord.Interaction, id: IdText) -> None:
-        if normalize_arxiv_id(id) is None:
-            raise InvalidInput("`{value}` is not an arXiv id. Use a form like 2601.20911.", value=escape_markdown(one_line(id, 60)))
-        await act_on_paper(interaction, "save", id)
+    async def save(self, interaction: discord.Interaction, id: PaperIdText) -> None:
+        await act_on_paper(interaction, "save", arxiv_id_option(id))
 
     @app_commands.command(name="saved", description="Your reading list, newest first; or export it as a file")
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
@@ -106,7 +109,8 @@ class ReadingListCommands(commands.Cog):
             papers = await in_time(interaction, reading.everything(user_id))
             if not papers:
                 raise NotFound("Your reading list is empty, so there is nothing to export. Press 🔖 Save under a paper first.")
-            name, data = export_list(papers, export)
+            # Up to 2,000 entries to write: off the event loop, as every member's commands share it.
+            name, data = await asyncio.to_thread(export_list, papers, export)
             await answer(interaction, t("Your reading list, {count} papers, as {format}.", await reply_locale(interaction),
                                         count=f"{len(papers):,}", format=export),
                          file=discord.File(io.BytesIO(data), filename=name), ephemeral=True)

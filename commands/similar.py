@@ -8,18 +8,22 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.errors import InvalidInput, NotFound
+from bot.errors import NotFound
 from bot.i18n import t
-from bot.ingest.paper import normalize_arxiv_id
 from bot.render.text import escape_markdown, one_line
 from commands.foryou import RankedView
-from commands.options import BoundedText, per_user_cooldown, reply_locale, services_of
+from commands.options import (
+    PaperIdText,
+    arxiv_id_option,
+    per_user_cooldown,
+    reply_locale,
+    services_of,
+)
 from commands.respond import in_time
 
 if TYPE_CHECKING:
     from bot.client import DigestBot
 
-IdText = app_commands.Transform[str, BoundedText("The paper id", 200)]
 
 
 class Similar(commands.Cog):
@@ -29,10 +33,8 @@ class Similar(commands.Cog):
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     @app_commands.describe(id="An arXiv id or link: 2601.20911, arXiv:2601.20911 or https://arxiv.org/abs/...")
     @per_user_cooldown(6, 60)
-    async def similar(self, interaction: discord.Interaction, id: IdText) -> None:
-        arxiv_id = normalize_arxiv_id(id)
-        if arxiv_id is None:
-            raise InvalidInput("`{value}` is not an arXiv id. Use a form like 2601.20911.", value=escape_markdown(one_line(id, 60)))
+    async def similar(self, interaction: discord.Interaction, id: PaperIdText) -> None:
+        arxiv_id = arxiv_id_option(id)
         services = services_of(interaction)
         paper = await services.papers.get(arxiv_id)
         if paper is None:
@@ -42,7 +44,6 @@ class Similar(commands.Cog):
         ranked = await in_time(interaction, bot.recommender.similar(paper, locale=locale), ephemeral=False)
         if not ranked:
             raise NotFound("No stored paper is close to {id}.", id=arxiv_id)
-        locale = await reply_locale(interaction)
         intro = t("**{count} papers** most like {paper}", locale, count=len(ranked),
                   paper=f"[{escape_markdown(one_line(paper.title, 120))}](https://arxiv.org/abs/{arxiv_id})")
         view = RankedView(interaction.user, t("Similar papers", locale), intro, ranked,

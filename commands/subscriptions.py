@@ -253,9 +253,9 @@ class Subscriptions(commands.Cog):
         if chosen is None:
             raise NotFound("You do not follow that; pick one of yours from the list, or see /subscriptions.")
         await in_time(interaction, services.subscriptions.remove(interaction.user.id, chosen.id))
-        await answer(interaction, t("Unsubscribed from {subscription}.", await reply_locale(interaction),
-                                    subscription=kind_label(chosen.kind, chosen.value, await reply_locale(interaction))),
-                     ephemeral=True)
+        locale = await reply_locale(interaction)
+        await answer(interaction, t("Unsubscribed from {subscription}.", locale,
+                                    subscription=kind_label(chosen.kind, chosen.value, locale)), ephemeral=True)
 
     @app_commands.command(name="subscriptions", description="List your subscriptions and DM settings, with remove buttons")
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)

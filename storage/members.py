@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from dataclasses import dataclass
 
 from storage.db import Database
 from storage.records import iso_utc
 
 # Every change to what a member's model learns from (feedback, reading list, subscriptions) runs this.
+# Most labelled papers a member's model learns from (the latest).
+MAX_LABELS = 1000
 MARK_MODEL_STALE = ("INSERT INTO member_models_stale (user_id, since) VALUES (?, ?) "
                     "ON CONFLICT (user_id) DO UPDATE SET changes = changes + 1")
 
@@ -65,21 +68,20 @@ class MemberStore:
         rows = await self._db.fetchall("SELECT arxiv_id, vote FROM feedback WHERE user_id = ?", (user_id,))
         return {str(r[0]): int(r[1]) for r in rows}
 
-    async def labels(self, user_id: int) -> Labels:
-        """Liked = 👍 or saved (and not 👎); disliked = 👎."""
-        rows = await self._db.fetchall(
-            "SELECT arxiv_id, vote FROM feedback WHERE user_id = ? "
-            "UNION ALL SELECT arxiv_id, 1 FROM saved_papers WHERE user_id = ? "
-            "AND arxiv_id NOT IN (SELECT arxiv_id FROM feedback WHERE user_id = ? AND vote = -1)",
-            (user_id, user_id, user_id))
-        liked = sorted({str(r[0]) for r in rows if int(r[1]) == 1})
-        disliked = sorted({str(r[0]) for r in rows if int(r[1]) == -1})
-        return Labels(liked, disliked)
+    async def labels(self, user_id: int, limit: int = MAX_LABELS) -> Labels:
+        """Liked = 👍 or saved (and not 👎); disliked = 👎; the latest `limit` of them, newest first.
 
-    async def mark_stale(self, user_id: int, now: dt.datetime) -> None:
-        """The member's model must learn again (their subscriptions changed)."""
-        async with self._db.transaction() as conn:
-            await conn.execute(MARK_MODEL_STALE, (user_id, iso_utc(now)))
+        The cap bounds what one member's training reads, however many papers they pressed.
+        """
+        rows = await self._db.fetchall(
+            "SELECT arxiv_id, vote, voted_at AS at FROM feedback WHERE user_id = ? "
+            "UNION ALL SELECT arxiv_id, 1, saved_at FROM saved_papers WHERE user_id = ? "
+            "AND arxiv_id NOT IN (SELECT arxiv_id FROM feedback WHERE user_id = ? AND vote = -1) "
+            "ORDER BY at DESC LIMIT ?",
+            (user_id, user_id, user_id, limit))
+        liked = list(dict.fromkeys(str(r[0]) for r in rows if int(r[1]) == 1))
+        disliked = list(dict.fromkeys(str(r[0]) for r in rows if int(r[1]) == -1))
+        return Labels(liked, disliked)
 
     async def stale_members(self, limit: int) -> list[int]:
         """Members whose model is out of date, oldest change first."""
@@ -161,7 +163,6 @@ class MemberStore:
         return deleted
 
 
-def _model(row: object) -> MemberModel:
-    r = row  # sqlite3.Row
-    return MemberModel(r["user_id"], bytes(r["features"]), bytes(r["weights"]), float(r["intercept"]),  # type: ignore[index]
-                       int(r["positives"]), int(r["negatives"]), dt.datetime.fromisoformat(r["trained_at"]))  # type: ignore[index]
+def _model(row: sqlite3.Row) -> MemberModel:
+    return MemberModel(row["user_id"], bytes(row["features"]), bytes(row["weights"]), float(row["intercept"]),
+                       int(row["positives"]), int(row["negatives"]), dt.datetime.fromisoformat(row["trained_at"]))

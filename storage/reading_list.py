@@ -52,11 +52,6 @@ class ReadingList:
         rows = await self._db.fetchall("SELECT count(*) FROM saved_papers WHERE user_id = ?", (user_id,))
         return int(rows[0][0])
 
-    async def contains(self, user_id: int, arxiv_id: str) -> bool:
-        """Whether the paper is on the member's list."""
-        rows = await self._db.fetchall("SELECT 1 FROM saved_papers WHERE user_id = ? AND arxiv_id = ?", (user_id, arxiv_id))
-        return bool(rows)
-
     async def page(self, user_id: int, offset: int, limit: int) -> list[tuple[StoredPaper, dt.datetime]]:
         """Saved papers, newest first, with when each was saved."""
         rows = await self._db.fetchall(
@@ -69,9 +64,3 @@ class ReadingList:
     async def everything(self, user_id: int) -> list[tuple[StoredPaper, dt.datetime]]:
         """The whole list, newest first (for exports)."""
         return await self.page(user_id, 0, MAX_SAVED)
-
-    async def saved_ids(self, user_id: int) -> list[str]:
-        """The arXiv ids on the list, newest first."""
-        rows = await self._db.fetchall(
-            "SELECT arxiv_id FROM saved_papers WHERE user_id = ? ORDER BY saved_at DESC", (user_id,))
-        return [str(r[0]) for r in rows]

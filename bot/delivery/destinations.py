@@ -103,10 +103,11 @@ class ForumDestination(ChannelDestination):
 
     async def send_header(self, plan: PostPlan, nonce: str) -> int:
         # Discord takes no nonce for a new forum post: a post cut short by a crash is found by its title instead.
-        body = json.dumps({"name": self.title, "auto_archive_duration": 1440, "applied_tags": [str(t) for t in self.tags]},
-                          separators=(",", ":"))
-        message = f'{{"embeds":{plan.header_json},"allowed_mentions":{_NO_MENTIONS}}}'
-        payload = body[:-1] + f',"message":{message}}}'
+        payload = json.dumps({
+            "name": self.title, "auto_archive_duration": 1440, "applied_tags": [str(tag) for tag in self.tags],
+            "message": {"embeds": [embed.to_dict() for embed in plan.header],
+                        "allowed_mentions": discord.AllowedMentions.none().to_dict()},
+        }, separators=(",", ":"))
         route = discord.http.Route("POST", "/channels/{channel_id}/threads", channel_id=self.channel.id)
         data = await self.client.http.request(route, data=aiohttp.BytesPayload(payload.encode(), content_type="application/json"))
         return int(data["id"])  # the post's first message has the thread's id

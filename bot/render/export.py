@@ -9,9 +9,6 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from bibtexparser.bibdatabase import BibDatabase
-from bibtexparser.bwriter import BibTexWriter
-
 from storage.records import StoredPaper
 
 FORMATS = {"bibtex": "bib", "csv": "csv", "markdown": "md"}
@@ -72,6 +69,10 @@ def citation_key(paper: StoredPaper, taken: set[str]) -> str:
 
 def to_bibtex(papers: Sequence[StoredPaper]) -> str:
     """@misc entries as arXiv itself exports them: eprint, archivePrefix, primaryClass, url."""
+    # Imported on the first export (about 4 MB), not by every bot at start.
+    from bibtexparser.bibdatabase import BibDatabase
+    from bibtexparser.bwriter import BibTexWriter
+
     database = BibDatabase()
     taken: set[str] = set()
     for paper in papers:

@@ -174,21 +174,6 @@ def render_digest_parts(entries: Sequence[DigestEntry], day: dt.date, locale: st
     return numbered_parts(packer.done(), day.isoformat(), locale)
 
 
-def pack_embeds(embeds: Sequence[discord.Embed], label: str) -> list[PostPart]:
-    """Put ready-made embeds into as few messages as fit (10 embeds, 6000 characters each), numbered in footers."""
-    parts: list[list[discord.Embed]] = []
-    size = 0
-    for embed in embeds:
-        fit_embed(embed, _MESSAGE_BUDGET)
-        if parts and len(parts[-1]) < EMBEDS_PER_MESSAGE and size + len(embed) <= _MESSAGE_BUDGET:
-            parts[-1].append(embed)
-            size += len(embed)
-        else:
-            parts.append([embed])
-            size = len(embed)
-    return numbered_parts(parts, label)
-
-
 def numbered_parts(parts: list[list[discord.Embed]], label: str, locale: str = ENGLISH) -> list[PostPart]:
     """Footers `2026-01-29 · part 3 of 22` on the last embed of each message (how a resumed post finds its parts)."""
     total = len(parts)
