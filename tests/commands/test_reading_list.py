@@ -9,6 +9,7 @@ import bibtexparser
 import pytest
 
 from tests.botworld import World, query
+from tests.readback import latex_decoded
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -79,7 +80,7 @@ async def test_save_saved_pages_remove_and_exports_round_trip(world: World) -> N
         assert entry["primaryclass"] == primary and entry["url"] == f"https://arxiv.org/abs/{arxiv_id}"
         assert entry["year"] == f"20{arxiv_id[:2]}"
         assert entry["month"] == ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")[int(arxiv_id[2:4]) - 1]
-        assert entry["title"].replace("\\", "") == " ".join(str(title).split()).replace("\\", "")
+        assert latex_decoded(entry["title"]) == " ".join(str(title).split())
         first_author = __import__("json").loads(authors)[0].split()
         assert entry["author"].startswith(f"{first_author[-1]}, ")  # `Last, First and ...`
         assert entry["author"].count(" and ") == len(__import__("json").loads(authors)) - 1
