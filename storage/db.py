@@ -154,6 +154,65 @@ class ProcessLock:
             self._fd = None
 
 
+class RunLockHeld(StorageError):
+    """Another `digestbot run` serves this database already (it holds the run lock)."""
+
+
+class RunLock:
+    """`<db>.run.lock`, held exclusively by the one `digestbot run` serving a database, with its PID inside.
+
+    SQLite gives one database one poller and one deliverer only if one bot process uses it: a second
+    `run` would fetch and post every day twice over the same delivery ledger. Only `run` takes this
+    lock (ingest, backfill, status and the rest work beside a running bot: they hold ProcessLock
+    shared), and only on an engine that cannot coordinate several processes itself
+    (`Database.SEVERAL_PROCESSES`). flock ends with the process, so a crashed bot leaves no stale lock.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.database = Path(path)
+        self.path = Path(f"{path}.run.lock")
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        """Take the lock without waiting, or raise RunLockHeld naming the file and the PID that holds it."""
+        folder = self.database.parent
+        if not folder.exists():
+            raise StorageError(f"cannot open database {self.database}: folder {folder} does not exist")
+        problem = _write_problem(self.database)
+        if problem is not None:
+            raise DatabaseReadOnly(problem)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise StorageError(f"cannot open the run lock {self.path}: {exc.strerror or exc}") from exc
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            try:
+                written = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+            finally:
+                os.close(fd)
+            pid = f" (PID {written})" if written.isdigit() else ""
+            raise RunLockHeld(
+                f"another `digestbot run`{pid} is already serving {self.database} (it holds {self.path}); two bots on "
+                "one SQLite database would both poll and both deliver. Stop that one first; ingest, backfill and "
+                "status work beside it."
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        self._fd = fd
+
+    def release(self) -> None:
+        """Let go: empty the file (no PID of a bot that stopped) and close it, which releases the lock."""
+        if self._fd is not None:
+            try:
+                os.ftruncate(self._fd, 0)
+            except OSError:
+                pass
+            os.close(self._fd)
+            self._fd = None
+
+
 class _Deadline:
     """A read's deadline, looked at by SQLite's progress handler from the connection's thread."""
 
@@ -187,6 +246,11 @@ async def _connect(path: Path, *, readonly: bool = False) -> aiosqlite.Connectio
 
 class Database:
     """An open digest database: one writer connection and a pool of reader connections."""
+
+    # Whether several bot processes may serve this engine at once. SQLite: no, nothing here shares the
+    # poll or the delivery ledger between processes, so `digestbot run` holds a RunLock. An engine
+    # that coordinates processes itself (PostgreSQL, docs/scaling.md) says True and needs no run lock.
+    SEVERAL_PROCESSES = False
 
     def __init__(self, path: Path, writer: aiosqlite.Connection, readers: list[_Reader], *,
                  write_wait: float, created: bool) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+from dataclasses import dataclass, field
 
-from bot.cli.ingest_cmd import describe
+from bot.cli.ingest_cmd import STRICT_HELP, describe
 from bot.cli.progress import ProgressBar, wrap
 from bot.dates import parse_day
 from bot.errors import InvalidInput
@@ -31,10 +32,15 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "branch (the raw JSONL, the markdown and the AI JSONL, as a folder ingest of a clone reads them) and ingest "
         "them. Days with no file (404, e.g. weekends) are listed. Days fetched this way are stored and searchable but "
         "never posted to feeds or DMs, even while the bot runs, even today's (use /feed send-now for that). "
-        "Exit code 1 when a day failed, or when no day of the range exists at the source at all (check the URL).",
+        "A day failed when one of its files could not be fetched or parsed. Exit code 0 when every paper of every "
+        "file fetched was stored: repairs (a malformed category or code link dropped, undecodable bytes replaced) are "
+        "printed as warnings, repeated entries of one paper are merged into one. Exit code 1 when a day failed, when a "
+        "paper was lost (an entry that could not become a paper was skipped), when the database failed, or when no "
+        "day of the range exists at the source at all (check the URL). With --strict, repairs give 1 too.",
     )
     parser.add_argument("--since", required=True, help="first day, YYYY-MM-DD")
     parser.add_argument("--until", help="last day, YYYY-MM-DD (default: today)")
+    parser.add_argument("--strict", action="store_true", help=STRICT_HELP)
     parser.set_defaults(handler=run)
 
 
@@ -52,8 +58,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         raise InvalidInput("backfill needs a data branch: set DIGESTBOT_SOURCE_URL (for a local folder use `digestbot ingest FOLDER`).")
     limits = DigestLimits(max_bytes=settings.max_digest_bytes, max_papers=settings.max_papers_per_digest)
     db = await Database.open(settings.db_path, write_wait=settings.db_write_wait_seconds)
-    failures = stored = missing = files = 0
-    papers: set[str] = set()
+    missing = 0
     stopped: str | None = None
     fetch_failed: set[dt.date] = set()
     day_reports: dict[dt.date, list[IngestReport]] = {}
@@ -95,25 +100,52 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         progress.clear()
     finally:
         await db.close()
-    for day, reports in day_reports.items():
-        files += sum(r.landed for r in reports)
-        for report in reports:
-            papers |= report.paper_ids
-        if day in fetch_failed or not all(r.complete for r in reports):
-            fetch_failed.add(day)
-        else:
-            stored += 1
-    failures = len(fetch_failed)
     where = source.describe()
     if stopped is not None:
         for line in wrap(f"FAILED   {stopped}; backfill stopped"):
             print(line, file=sys.stderr)
         return 1
-    print(f"{stored} days ingested ({files} files, {len(papers):,} distinct papers), {missing} not published, "
-          f"{failures} failed, from {where} into {settings.db_path}")
+    tally = _tally(day_reports, fetch_failed)
+    print(f"{tally.stored} days stored ({tally.exact} exactly as written, {tally.repaired} with repairs, "
+          f"{tally.lost} with papers lost), {len(tally.failed)} failed, {missing} not published; {tally.files} files, "
+          f"{len(tally.papers):,} distinct papers, from {where} into {settings.db_path}")
     if missing == days:
         print(f"nothing exists at {where} for any day from {since} to {until}: check DIGESTBOT_SOURCE_URL "
               f"(the raw base URL of a fork's data branch) and DIGESTBOT_SOURCE_LANGUAGE ({settings.source_language})",
               file=sys.stderr)
         return 1
-    return 0 if failures == 0 else 1
+    faulty = tally.failed or tally.lost or (args.strict and tally.repaired)
+    return 1 if faulty else 0
+
+
+@dataclass(slots=True)
+class _Tally:
+    """The days of a backfill by what happened to them; each day published is in exactly one count."""
+
+    exact: int = 0  # every file stored as written
+    repaired: int = 0  # every paper stored, something repaired (a category, link or byte)
+    lost: int = 0  # every file stored, but entries that could not become papers were skipped
+    failed: set[dt.date] = field(default_factory=set)  # a file could not be fetched or parsed
+    files: int = 0
+    papers: set[str] = field(default_factory=set)
+
+    @property
+    def stored(self) -> int:
+        return self.exact + self.repaired + self.lost
+
+
+def _tally(day_reports: dict[dt.date, list[IngestReport]], fetch_failed: set[dt.date]) -> _Tally:
+    tally = _Tally(failed=set(fetch_failed))
+    for day, reports in day_reports.items():
+        tally.files += sum(r.landed for r in reports)
+        for report in reports:
+            tally.papers |= report.paper_ids
+        if day in fetch_failed or any(not r.landed for r in reports):
+            tally.failed.add(day)
+        elif any(r.lost for r in reports):
+            tally.lost += 1
+        elif any(r.repaired for r in reports):
+            tally.repaired += 1
+        else:
+            tally.exact += 1
+    return tally

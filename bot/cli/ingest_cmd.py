@@ -18,6 +18,10 @@ from bot.settings import Settings
 from storage.db import Database, StorageError
 from storage.papers import PaperStore
 
+# What --strict adds to the exit-code rule of `ingest` and `backfill`.
+STRICT_HELP = ("exit 1 on repairs too (the warnings: a category or code link dropped, bytes replaced); repeated "
+               "entries of one paper, merged into one, never count: they lose nothing")
+
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the ingest command."""
@@ -27,11 +31,15 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         description="Parse digest files, or folders of them, and store their papers. In a folder only files named as "
         "the pipeline names them count (2026-01-23.md, 2026-01-23.jsonl, 2026-01-23_AI_enhanced_Chinese.jsonl). "
         "Each file is one transaction: a broken file is reported and skipped, the rest still land. Days ingested "
-        "this way are searchable but never posted to feeds or DMs. Exit code 0 only when every file was ingested "
-        "exactly as written (nothing skipped, dropped or repaired).",
+        "this way are searchable but never posted to feeds or DMs. Exit code 0 when every paper of every file was "
+        "stored: repairs (a malformed category or code link dropped, undecodable bytes replaced) are printed as "
+        "warnings, repeated entries of one paper are merged into one. Exit code 1 when a file failed (could not be "
+        "read or parsed: nothing of it stored), when a paper was lost (an entry that could not become a paper was "
+        "skipped) or when the database failed. With --strict, repairs give 1 too.",
     )
     parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="digest files or folders")
     parser.add_argument("--date", help="the digest date (YYYY-MM-DD) of files whose names carry none")
+    parser.add_argument("--strict", action="store_true", help=STRICT_HELP)
     parser.set_defaults(handler=run)
 
 
@@ -127,14 +135,15 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
                          "stored (run the same command again)"):
             print(line, file=sys.stderr)
     print(_summary(reports, len(found.files), found.ignored, settings.db_path))
-    everything = not found.problems and stopped is None and all(r.complete for r in reports)
-    return 0 if everything else 1
+    faulty = bool(found.problems) or stopped is not None or any(r.at_fault(strict=args.strict) for r in reports)
+    return 1 if faulty else 0
 
 
 def _summary(reports: list[IngestReport], total: int, ignored: int, db_path: Path) -> str:
     landed = [r for r in reports if r.landed]
     complete = sum(1 for r in reports if r.complete)
-    partial = len(landed) - complete
+    repaired = sum(1 for r in reports if r.repaired)
+    lost = sum(1 for r in reports if r.lost)
     failed = total - len(landed)
     days = sorted({r.date for r in landed if r.date is not None})
     papers: set[str] = set()
@@ -143,8 +152,10 @@ def _summary(reports: list[IngestReport], total: int, ignored: int, db_path: Pat
     new = sum(r.result.new for r in landed if r.result is not None)
     span = f" ({days[0]} to {days[-1]})" if len(days) > 1 else (f" ({days[0]})" if days else "")
     parts = [f"{total} files: {complete} ingested completely"]
-    if partial:
-        parts.append(f"{partial} with lines skipped or repaired")
+    if repaired:
+        parts.append(f"{repaired} with repairs")
+    if lost:
+        parts.append(f"{lost} with papers lost")
     parts.append(f"{failed} failed")
     summary = ", ".join(parts)
     summary += f"; {len(days)} days{span}; {len(papers):,} distinct papers ({new:,} new) into {db_path}"

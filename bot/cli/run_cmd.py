@@ -14,6 +14,7 @@ import discord
 from bot.client import DigestBot, point_at_api
 from bot.services import Services
 from bot.settings import TOKEN_HELP, Settings
+from storage.db import Database, RunLock
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "run",
         help="start the Discord bot (needs DISCORD_TOKEN)",
         description="Connect to Discord, register the slash commands and serve them until stopped "
-        "with Ctrl-C or SIGTERM. The database (DIGESTBOT_DB) is created if missing.",
+        "with Ctrl-C or SIGTERM. The database (DIGESTBOT_DB) is created if missing. One bot serves one "
+        "SQLite database: a second `run` on the same file is refused with exit code 1 while the first holds the "
+        "lock file beside it (bot.sqlite3.run.lock for bot.sqlite3); ingest, backfill, status and the other "
+        "commands work beside a running bot. Exit code 0 after a signal, 2 when DISCORD_TOKEN is missing or refused.",
     )
     parser.set_defaults(handler=run)
 
@@ -54,9 +58,21 @@ async def login_until_reachable(bot: DigestBot, token: str, stop: asyncio.Event)
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
-    """Run the bot until a signal arrives or Discord refuses us."""
+    """Run the bot until a signal arrives or Discord refuses us; refuse when another bot serves the database."""
     token = settings.require_token()
     point_at_api(settings)
+    # Before the database is even opened: a second bot on a SQLite file would poll and deliver twice.
+    lock = None if Database.SEVERAL_PROCESSES else RunLock(settings.db_path)
+    if lock is not None:
+        lock.acquire()  # RunLockHeld says who holds it; the command line prints it and exits 1
+    try:
+        return await _serve(token, settings)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+async def _serve(token: str, settings: Settings) -> int:
     services = await Services.open(settings)
     if services.db.created:
         log.warning(

@@ -44,8 +44,25 @@ class IngestReport:
 
     @property
     def complete(self) -> bool:
-        """True when every byte was ingested as written: nothing skipped, dropped or repaired."""
+        """True when every byte was ingested as written: nothing skipped, dropped or repaired.
+
+        Repeated entries of one paper, merged into one, do not count: no paper is lost.
+        """
         return self.landed and not self.skipped and not self.warnings
+
+    @property
+    def lost(self) -> bool:
+        """True when the file landed but entries that could not become papers were skipped: papers (or lines) lost."""
+        return self.landed and bool(self.skipped)
+
+    @property
+    def repaired(self) -> bool:
+        """True when the file landed with every paper but something was repaired (a category, link or byte dropped)."""
+        return self.landed and not self.skipped and bool(self.warnings)
+
+    def at_fault(self, *, strict: bool = False) -> bool:
+        """Whether this file makes `ingest` or `backfill` exit 1: it failed or lost papers (with `strict`, or was repaired)."""
+        return not self.landed or self.lost or (strict and self.repaired)
 
 
 @dataclass(slots=True)

@@ -11,12 +11,15 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from tests.bot.cli.test_cli import digestbot
 from tests.botworld import ROOT, World, build_world, eventually
+from tests.conftest import DIGESTS
 from tests.fakediscord import FakeDiscord
 
 
@@ -213,3 +216,56 @@ async def test_a_signal_while_discord_is_unreachable_stops_at_once(tmp_path: Pat
     process.send_signal(signal.SIGTERM)
     _, rest = await asyncio.wait_for(process.communicate(), 10)
     assert process.returncode == 0 and b"Traceback" not in rest
+
+
+async def test_a_second_run_on_the_same_database_is_refused_and_the_first_keeps_serving(tmp_path: Path,
+                                                                                         sample_db_file: Path) -> None:
+    async with running_bot(tmp_path, sample_db_file) as world:
+        first = world.bot.process
+        assert first is not None
+        db_path = world.bot.db_path
+        started = time.monotonic()
+        second = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", cwd=str(ROOT),
+                                                      env=world.bot.environment(), stdout=asyncio.subprocess.PIPE,
+                                                      stderr=asyncio.subprocess.PIPE)
+        try:
+            _, err = await asyncio.wait_for(second.communicate(), 30)
+        finally:
+            if second.returncode is None:  # a second bot that started after all: never leave it running
+                second.kill()
+                await second.wait()
+        assert second.returncode == 1 and time.monotonic() - started < 20
+        refusal = err.decode()
+        assert (f"digestbot run: another `digestbot run` (PID {first.pid}) is already serving {db_path} "
+                f"(it holds {db_path}.run.lock)") in refusal
+        assert "Traceback" not in refusal
+        assert world.fake.gateway.identifies == 1  # the second never reached Discord
+        # The first keeps answering, and the other commands work beside it.
+        reply = await world.run(world.member, "paper", {"id": "2601.20911"})
+        assert reply.embeds[0]["footer"]["text"] == "arXiv:2601.20911"
+        day = tmp_path / "2026-01-03.jsonl"
+        shutil.copyfile(DIGESTS / "2025-12-31_AI_enhanced_Chinese.jsonl", day)
+        ingest = await asyncio.to_thread(digestbot, "ingest", str(day), db=db_path)
+        assert ingest.returncode == 0, ingest.stdout + ingest.stderr
+        status = await asyncio.to_thread(digestbot, "status", db=db_path)
+        assert status.returncode == 0, status.stderr
+        assert first.returncode is None
+    assert (tmp_path / "bot.sqlite3.run.lock").read_text() == ""  # no PID left behind by a bot that stopped
+
+
+async def test_a_bot_killed_outright_leaves_no_lock_that_stops_the_next(tmp_path: Path) -> None:
+    fake = FakeDiscord()
+    await fake.start()
+    world = build_world(fake, tmp_path / "bot.sqlite3", tmp_path / "bot.log")
+    try:
+        await world.bot.start()
+        assert world.bot.process is not None
+        world.bot.process.kill()
+        await world.bot.process.wait()
+        assert (tmp_path / "bot.sqlite3.run.lock").read_text().strip() == str(world.bot.process.pid)
+        await world.bot.start()  # the kernel let go of the dead bot's lock
+        reply = await world.run(world.member, "about")
+        assert reply.embeds[0]["title"].startswith("arxiv-digest-bot")
+    finally:
+        assert await world.bot.stop() == 0
+        await fake.stop()

@@ -102,15 +102,57 @@ def test_deep_nesting_and_junk_lines_do_not_stop_the_batch_and_are_summarised(tm
     assert days_of(tmp_path / "d.sqlite3") == {"2026-01-01": 1, "2026-01-02": 213}
 
 
-def test_invalid_utf8_is_stored_repaired_but_the_exit_code_says_so(tmp_path: Path) -> None:
+def test_invalid_utf8_is_stored_repaired_with_a_warning_and_strict_fails_it(tmp_path: Path) -> None:
     text = (DIGESTS / "2025-12-31.md").read_bytes()
     broken = tmp_path / "2026-01-05.md"
     broken.write_bytes(text.replace("扩散".encode(), b"\xff\xfe", 1))
     result = digestbot("ingest", str(broken), db=tmp_path / "d.sqlite3")
-    assert result.returncode == 1
+    assert result.returncode == 0, result.stdout + result.stderr  # a repair loses no paper
     assert re.search(r"warning line \d+: invalid UTF-8 at byte [\d,]+; replaced with U\+FFFD", flat(result.stdout))
-    assert "0 ingested completely, 1 with lines skipped or repaired" in flat(result.stdout)
+    assert "1 files: 0 ingested completely, 1 with repairs, 0 failed" in flat(result.stdout)
     assert days_of(tmp_path / "d.sqlite3") == {"2026-01-05": 213}
+    strict = digestbot("ingest", "--strict", str(broken), db=tmp_path / "d.sqlite3")
+    assert strict.returncode == 1 and "1 with repairs, 0 failed" in flat(strict.stdout)
+
+
+def _upstream_day(path: Path, *, lost_line: bool = False) -> Path:
+    """A day as upstream really writes them: an MSC class with a note among the categories, a paper listed twice."""
+    lines = DAY.decode().splitlines()
+    first = json.loads(lines[0])
+    first["categories"] = [*first["categories"], "68U10 (Primary)"]
+    body = [json.dumps(first, ensure_ascii=False), *lines[1:], lines[5]]
+    if lost_line:
+        body.insert(3, '{"id": "2601.00001", "title": ""}')
+    path.write_text("\n".join(body) + "\n", encoding="utf-8")
+    return path
+
+
+def test_an_ordinary_upstream_day_exits_0_with_its_repairs_printed(tmp_path: Path) -> None:
+    day = _upstream_day(tmp_path / "2026-01-10_AI_enhanced_Chinese.jsonl")
+    merged = tmp_path / "2026-01-11.jsonl"
+    merged.write_text(DAY.decode() + DAY.decode().splitlines()[7] + "\n", encoding="utf-8")
+    db = tmp_path / "d.sqlite3"
+    result = digestbot("ingest", str(day), str(merged), db=db)
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = flat(result.stdout)
+    assert "warning line 1: paper 2512.22208: category '68U10 (Primary)' is not an arXiv category; dropped" in out
+    assert "213 papers (213 new, 0 updated, 0 unchanged, 1 repeated entries merged)" in out
+    assert "2 files: 1 ingested completely, 1 with repairs, 0 failed" in out
+    assert days_of(db) == {"2026-01-10": 213, "2026-01-11": 213}
+    # --strict fails the repair; a merge alone loses nothing and passes even --strict.
+    assert digestbot("ingest", "--strict", str(day), db=db).returncode == 1
+    only_merged = digestbot("ingest", "--strict", str(merged), db=db)
+    assert only_merged.returncode == 0 and "1 files: 1 ingested completely, 0 failed" in flat(only_merged.stdout)
+
+
+def test_a_paper_lost_in_a_stored_file_exits_1_and_is_counted_apart(tmp_path: Path) -> None:
+    lossy = _upstream_day(tmp_path / "2026-01-12.jsonl", lost_line=True)
+    (tmp_path / "2026-01-13.jsonl").write_bytes(DAY)
+    result = digestbot("ingest", str(lossy), str(tmp_path / "2026-01-13.jsonl"), db=tmp_path / "d.sqlite3")
+    assert result.returncode == 1
+    assert "skipped line 4: paper 2601.00001 has no title" in flat(result.stdout)
+    assert "2 files: 1 ingested completely, 1 with papers lost, 0 failed" in flat(result.stdout)
+    assert days_of(tmp_path / "d.sqlite3") == {"2026-01-12": 213, "2026-01-13": 213}
 
 
 def test_a_symlink_loop_given_directly_or_met_in_a_folder_is_named(tmp_path: Path) -> None:
