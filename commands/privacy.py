@@ -18,7 +18,11 @@ CONFIRM_SECONDS = 120.0
 # What MemberStore.forget reports deleting, as members read it.
 DELETED_NAMES = {"subscriptions": N_("subscriptions"), "settings": N_("settings"), "saved papers": N_("saved papers"),
                  "feedback": N_("feedback"), "model": N_("model"), "pending model": N_("pending model"),
-                 "language": N_("language"), "DM records": N_("DM records")}
+                 "language": N_("language"), "DM records": N_("DM records"),
+                 "feeds set up": N_("feeds set up by you (they keep posting; their alerts now go to the server)")}
+# What no command of the bot can delete, said truly in the confirmation and the reply.
+OUT_OF_REACH = N_("Outside my reach: messages already sent (your DMs, posts in channels; delete them in Discord), copies of "
+                  "the database the operator made earlier (backups), and the operator's log lines, which may name your user id.")
 
 
 class ForgetView(OwnedView):
@@ -41,9 +45,9 @@ class ForgetView(OwnedView):
             deliveries.cleared.pop(interaction.user.id, None)
         gone = ", ".join(f"{count} {t(DELETED_NAMES.get(label, label), self.locale)}" for label, count in deleted.items() if count)
         self.stop()
-        await update_message(interaction, content=t("Done. Deleted: {what}. I keep nothing else about you.", self.locale,
-                                                    what=gone or t("nothing (nothing was stored)", self.locale)),
-                             view=discord.ui.View())
+        done = t("Done. Deleted: {what}. The bot's database holds nothing else about you.", self.locale,
+                 what=gone or t("nothing (nothing was stored)", self.locale))
+        await update_message(interaction, content=f"{done}\n{t(OUT_OF_REACH, self.locale)}", view=discord.ui.View())
 
     @discord.ui.button(label="Keep my data", style=discord.ButtonStyle.secondary)
     async def keep(self, interaction: discord.Interaction, button: discord.ui.Button[Any]) -> None:
@@ -63,8 +67,8 @@ class Privacy(commands.Cog):
         view = ForgetView(interaction.user, locale)
         await interaction.response.send_message(
             t("This deletes everything I store about you: your subscriptions and DM settings, your reading list, your 👍 / 👎 "
-              "and your ranking model, and the records of DMs sent to you. It cannot be undone (export your list first with "
-              "/saved export:bibtex).", locale),
+              "and your ranking model, and the records of DMs sent to you; feeds you set up stop naming you. It cannot be "
+              "undone (export your list first with /saved export:bibtex).", locale) + "\n" + t(OUT_OF_REACH, locale),
             view=view, ephemeral=True,
         )
         view.origin = interaction

@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from storage.db import Database
 from storage.records import iso_utc
 
+# A feed refused again within this long after its breakage was told is the same breakage.
+ALERT_STRETCH = dt.timedelta(days=1)
+
 
 @dataclass(frozen=True, slots=True)
 class ChannelFeed:
@@ -150,11 +153,25 @@ class FeedStore:
         return await self.by_channel(channel_id)
 
     async def mark_failing(self, feed_id: int, reason: str, now: dt.datetime) -> bool:
-        """Stop delivering to a feed until someone fixes it and runs /feed resume; return whether it was working until now."""
+        """Stop delivering to a feed until someone fixes it and runs /feed resume; return whether to tell anyone.
+
+        True only when the feed was working until now and nobody was told of a breakage within
+        ALERT_STRETCH: resuming a still-broken feed ten times is one breakage, one alert.
+        """
         async with self._db.transaction() as conn:
             rows = await conn.execute_fetchall(
-                "UPDATE channel_feeds SET failing_reason = ?, failing_since = ?, updated_at = ? "
-                "WHERE id = ? AND failing_reason IS NULL RETURNING id",
-                (reason, iso_utc(now), iso_utc(now), feed_id),
-            )
-        return bool(list(rows))
+                "SELECT alerted_at FROM channel_feeds WHERE id = ? AND failing_reason IS NULL", (feed_id,))
+            found = list(rows)
+            if not found:
+                return False  # failing already (or removed)
+            told = found[0][0]
+            alert = told is None or dt.datetime.fromisoformat(told) <= now - ALERT_STRETCH
+            await conn.execute(
+                "UPDATE channel_feeds SET failing_reason = ?, failing_since = ?, updated_at = ?, alerted_at = ? WHERE id = ?",
+                (reason, iso_utc(now), iso_utc(now), iso_utc(now) if alert else told, feed_id))
+        return alert
+
+    async def end_alert_stretch(self, feed_id: int) -> None:
+        """A post went through: a later breakage is news again."""
+        async with self._db.transaction() as conn:
+            await conn.execute("UPDATE channel_feeds SET alerted_at = NULL WHERE id = ? AND alerted_at IS NOT NULL", (feed_id,))

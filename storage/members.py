@@ -3,17 +3,34 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import sqlite3
 from dataclasses import dataclass
 
 from storage.db import Database
 from storage.records import iso_utc
 
-# Every change to what a member's model learns from (feedback, reading list, subscriptions) runs this.
 # Most labelled papers a member's model learns from (the latest).
 MAX_LABELS = 1000
-MARK_MODEL_STALE = ("INSERT INTO member_models_stale (user_id, since) VALUES (?, ?) "
+# Most votes kept per member: the oldest beyond it are forgotten (the model reads the latest 1,000).
+MAX_VOTES = 2000
+# Every change to what a member's model learns from (feedback, reading list, subscriptions) runs
+# this, with `stale_params`: a new mark gets a new era (migration 0007), a standing one counts up.
+MARK_MODEL_STALE = ("INSERT INTO member_models_stale (user_id, since, era) VALUES (?, ?, ?) "
                     "ON CONFLICT (user_id) DO UPDATE SET changes = changes + 1")
+
+
+def stale_params(user_id: int, now: dt.datetime) -> tuple[int, str, int]:
+    """The parameters of MARK_MODEL_STALE."""
+    return user_id, iso_utc(now), secrets.randbits(62)
+
+
+@dataclass(frozen=True, slots=True)
+class StaleMark:
+    """A member's model is out of date: since which mark (`era`) and by how many changes."""
+
+    era: int
+    changes: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +77,11 @@ class MemberStore:
                     "ON CONFLICT (user_id, arxiv_id) DO UPDATE SET vote = excluded.vote, voted_at = excluded.voted_at",
                     (user_id, arxiv_id, vote, iso_utc(now)))
                 standing = vote
-            await conn.execute(MARK_MODEL_STALE, (user_id, iso_utc(now)))
+                # Bounded per member: past MAX_VOTES the oldest votes go.
+                await conn.execute(
+                    "DELETE FROM feedback WHERE user_id = ? AND arxiv_id IN (SELECT arxiv_id FROM feedback WHERE user_id = ? "
+                    "ORDER BY voted_at DESC, arxiv_id LIMIT -1 OFFSET ?)", (user_id, user_id, MAX_VOTES))
+            await conn.execute(MARK_MODEL_STALE, stale_params(user_id, now))
         return standing
 
     async def votes(self, user_id: int) -> dict[str, int]:
@@ -88,25 +109,50 @@ class MemberStore:
         rows = await self._db.fetchall("SELECT user_id FROM member_models_stale ORDER BY since LIMIT ?", (limit,))
         return [int(r[0]) for r in rows]
 
-    async def stale_mark(self, user_id: int) -> int | None:
-        """How many changes the member's model has not learnt yet (None: it is up to date)."""
-        rows = await self._db.fetchall("SELECT changes FROM member_models_stale WHERE user_id = ?", (user_id,))
-        return int(rows[0][0]) if rows else None
+    async def stale_mark(self, user_id: int) -> StaleMark | None:
+        """The member's stale mark: read it before their labels to train (None: the model is up to date)."""
+        rows = await self._db.fetchall("SELECT era, changes FROM member_models_stale WHERE user_id = ?", (user_id,))
+        return StaleMark(int(rows[0][0]), int(rows[0][1])) if rows else None
 
-    async def store_model(self, model: MemberModel, seen_mark: int | None) -> None:
-        """Keep a freshly trained model, and clear the member's stale mark if nothing changed while it trained."""
-        async with self._db.transaction() as conn:
-            await conn.execute(
-                "INSERT OR REPLACE INTO member_models (user_id, features, weights, intercept, positives, negatives, trained_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (model.user_id, model.features, model.weights, model.intercept, model.positives, model.negatives,
-                 iso_utc(model.trained_at)))
-            await conn.execute("DELETE FROM member_models_stale WHERE user_id = ? AND changes = ?", (model.user_id, seen_mark))
+    async def store_model(self, model: MemberModel, seen: StaleMark | None) -> bool:
+        """Keep a freshly trained model while what it learnt from still stands; return whether it was kept.
 
-    async def clear_stale(self, user_id: int, seen_mark: int | None) -> None:
-        """Drop a stale mark that needs no model (nothing to learn from yet), unless it changed since `seen_mark`."""
+        `seen` is the mark read before the training read the labels. The model is thrown away when
+        the member was forgotten meanwhile: their mark is gone, or a new one (a new era) stands. With
+        no mark seen, it is kept only while there is still none and the member still has labels.
+        The mark is cleared when nothing changed while the model trained.
+        """
+        values = (model.user_id, model.features, model.weights, model.intercept, model.positives, model.negatives,
+                  iso_utc(model.trained_at))
         async with self._db.transaction() as conn:
-            await conn.execute("DELETE FROM member_models_stale WHERE user_id = ? AND changes = ?", (user_id, seen_mark))
+            if seen is not None:
+                fence = "EXISTS (SELECT 1 FROM member_models_stale WHERE user_id = ? AND era = ?)"
+                fence_values: tuple[object, ...] = (model.user_id, seen.era)
+            else:
+                fence = ("NOT EXISTS (SELECT 1 FROM member_models_stale WHERE user_id = ?) AND ("
+                         "EXISTS (SELECT 1 FROM feedback WHERE user_id = ?) OR EXISTS (SELECT 1 FROM saved_papers WHERE user_id = ?) "
+                         "OR EXISTS (SELECT 1 FROM subscriptions WHERE user_id = ?))")
+                fence_values = (model.user_id,) * 4
+            rows = await conn.execute_fetchall(
+                "INSERT INTO member_models (user_id, features, weights, intercept, positives, negatives, trained_at) "
+                f"SELECT ?, ?, ?, ?, ?, ?, ? WHERE {fence} "
+                "ON CONFLICT (user_id) DO UPDATE SET features = excluded.features, weights = excluded.weights, "
+                "intercept = excluded.intercept, positives = excluded.positives, negatives = excluded.negatives, "
+                "trained_at = excluded.trained_at RETURNING user_id",
+                (*values, *fence_values))
+            kept = bool(list(rows))
+            if seen is not None:
+                await conn.execute("DELETE FROM member_models_stale WHERE user_id = ? AND era = ? AND changes = ?",
+                                   (model.user_id, seen.era, seen.changes))
+        return kept
+
+    async def clear_stale(self, user_id: int, seen: StaleMark | None) -> None:
+        """Drop a stale mark that needs no model (nothing to learn from yet), unless it changed since `seen`."""
+        if seen is None:
+            return
+        async with self._db.transaction() as conn:
+            await conn.execute("DELETE FROM member_models_stale WHERE user_id = ? AND era = ? AND changes = ?",
+                               (user_id, seen.era, seen.changes))
 
     async def drop_model(self, user_id: int) -> None:
         """Forget a model that no longer has enough to learn from."""
@@ -155,6 +201,8 @@ class MemberStore:
                 ("pending model", "DELETE FROM member_models_stale WHERE user_id = ?"),
                 ("language", "DELETE FROM member_languages WHERE user_id = ?"),
                 ("DM records", "DELETE FROM deliveries WHERE target_kind = 'dm' AND target_id = ?"),
+                # The feeds stay (they belong to the server); their alerts go to the server instead.
+                ("feeds set up", "UPDATE channel_feeds SET created_by = NULL WHERE created_by = ?"),
             ):
                 cursor = await conn.execute(sql, (user_id,))
                 deleted[label] = cursor.rowcount

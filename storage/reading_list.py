@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from storage.db import Database
-from storage.members import MARK_MODEL_STALE
+from storage.members import MARK_MODEL_STALE, stale_params
 from storage.records import StoredPaper, iso_utc
 
 # A reading list is for reading: past this many papers, saving asks the member to remove some.
@@ -34,7 +34,7 @@ class ReadingList:
                 raise ReadingListFull(MAX_SAVED)
             await conn.execute("INSERT INTO saved_papers (user_id, arxiv_id, saved_at) VALUES (?, ?, ?)",
                                (user_id, arxiv_id, iso_utc(now)))
-            await conn.execute(MARK_MODEL_STALE, (user_id, iso_utc(now)))
+            await conn.execute(MARK_MODEL_STALE, stale_params(user_id, now))
         return True
 
     async def remove(self, user_id: int, arxiv_id: str, now: dt.datetime) -> bool:
@@ -44,7 +44,7 @@ class ReadingList:
                 "DELETE FROM saved_papers WHERE user_id = ? AND arxiv_id = ? RETURNING arxiv_id", (user_id, arxiv_id))
             removed = bool(list(rows))
             if removed:
-                await conn.execute(MARK_MODEL_STALE, (user_id, iso_utc(now)))
+                await conn.execute(MARK_MODEL_STALE, stale_params(user_id, now))
         return removed
 
     async def count(self, user_id: int) -> int:

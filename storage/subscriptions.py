@@ -7,7 +7,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from storage.db import Database
-from storage.members import MARK_MODEL_STALE
+from storage.members import MARK_MODEL_STALE, stale_params
 from storage.records import iso_utc
 from storage.text import fold_name
 
@@ -124,7 +124,7 @@ class SubscriptionStore:
             )
             await conn.execute(_BUMP)
             # Subscriptions are weak positives of the member's ranking model: it learns again.
-            await conn.execute(MARK_MODEL_STALE, (user_id, iso_utc(now)))
+            await conn.execute(MARK_MODEL_STALE, stale_params(user_id, now))
         return Subscription.from_row(next(iter(rows))), True
 
     async def remove(self, user_id: int, subscription_id: int) -> Subscription | None:
@@ -136,7 +136,7 @@ class SubscriptionStore:
             removed = [Subscription.from_row(r) for r in rows]
             if removed:
                 await conn.execute(_BUMP)
-                await conn.execute(MARK_MODEL_STALE, (user_id, iso_utc(dt.datetime.now(dt.UTC))))
+                await conn.execute(MARK_MODEL_STALE, stale_params(user_id, dt.datetime.now(dt.UTC)))
         return removed[0] if removed else None
 
     async def for_user(self, user_id: int) -> list[Subscription]:

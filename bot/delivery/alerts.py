@@ -51,7 +51,11 @@ class Alerts:
         return True
 
     async def feed_failing(self, feed: ChannelFeed, reason: str) -> None:
-        """A feed just turned failing: tell whoever set it up, and the server's system channel if the bot may post there."""
+        """A feed just turned failing: tell whoever set it up, and the server's system channel if the bot may post there.
+
+        A feed whose creator left the bot (/forget me) or is unknown tells the system channel, or,
+        when the bot cannot post there, the server's owner by DM.
+        """
         guild = self.client.get_guild(feed.guild_id)
         where = f"<#{feed.channel_id}>" + (f" in **{discord.utils.escape_markdown(guild.name)}**" if guild else "")
         text = (f"The arXiv digest feed of {where} has stopped: Discord refused the post ({reason}). "
@@ -62,13 +66,15 @@ class Alerts:
         channel = guild.system_channel if guild is not None else None
         if channel is not None and channel.id != feed.channel_id:
             me = guild.me if guild is not None else None
-            allowed = me is not None and channel.permissions_for(me).send_messages
-            if allowed:
+            if me is not None and channel.permissions_for(me).send_messages:
                 try:
                     await channel.send(text, allowed_mentions=_NO_MENTIONS)
                     sent.append(f"system channel {channel.id}")
                 except discord.HTTPException as exc:
                     log.warning("could not post the failing-feed alert in system channel %d: %s", channel.id, exc.status)
+        if not sent and guild is not None and guild.owner_id and guild.owner_id != feed.created_by \
+                and await self._dm(guild.owner_id, text):
+            sent.append(f"DM to the server's owner {guild.owner_id}")
         log.info("feed %d (channel %d) turned failing; told: %s", feed.id, feed.channel_id, ", ".join(sent) or "nobody (no DM possible)")
 
     async def owner_id(self) -> int | None:

@@ -147,4 +147,5 @@ class ChannelDeliveries:
                                         f"channel {feed.channel_id} (guild {feed.guild_id}, feed {feed.id}, digest {digest.date})", stop_feed)
         log.info("delivery %d: digest %s posted to channel %d (guild %d, feed %d): header %s, %d parts",
                  done.id, digest.date, feed.channel_id, feed.guild_id, feed.id, done.header_message_id, done.parts_total)
+        await services.feeds.end_alert_stretch(feed.id)
         return Outcome("done")

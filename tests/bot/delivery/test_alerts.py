@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tests.bot.delivery.conftest import JSONL_DAY, MARKDOWN_DAY, DailyWorld, start_daily_world
 from tests.botworld import eventually
+from tests.fakediscord import MANAGE_GUILD
 
 
 async def test_a_feed_that_turns_403_tells_its_creator_once_and_the_system_channel(daily: DailyWorld) -> None:
@@ -57,3 +58,49 @@ async def test_a_source_failing_for_hours_tells_the_owner_once(tmp_path) -> None
         await daily.world.bot.stop()
         await daily.fake.stop()
         await daily.server.stop()
+
+
+async def test_resuming_a_refused_feed_again_and_again_alerts_once(daily: DailyWorld) -> None:
+    world, fake = daily.world, daily.fake
+    news = fake.add_channel(world.guild, "server-news")
+    world.guild.system_channel_id = news.id
+    forbidden = fake.add_channel(world.guild, "forbidden")
+    await world.bot.start()
+    reply = await world.run(world.owner, "feed", {"channel": forbidden, "time": "06:00"}, subcommand="add")
+    assert reply.content.startswith("Added")
+    fake.fail("POST", rf"^/channels/{forbidden.id}/messages$", 403, times=None, code=50013)
+    daily.server.publish("2026-03-02_AI_enhanced_Chinese.jsonl", JSONL_DAY)
+    await eventually(lambda: daily.digest_dates() == ["2026-03-02"])
+    daily.clock.set("2026-03-02T06:00:00+00:00")
+    await eventually(lambda: daily.delivery_states().get(forbidden.id) == "failed")
+    await eventually(lambda: len(fake.dms_to(world.owner)) == 1)
+    # Any Manage Server member may resume it; each resume retries and is refused again, the same breakage.
+    for _ in range(5):
+        resumed = await world.run(world.owner, "feed", {"channel": forbidden}, subcommand="resume")
+        assert resumed.content.startswith("Resumed")
+        await eventually(lambda: daily.rows("SELECT failing_reason IS NOT NULL FROM channel_feeds")[0][0] == 1)
+    assert len(fake.dms_to(world.owner)) == 1
+    assert len(fake.channel_messages(news)) == 1
+
+
+async def test_a_feed_whose_creator_was_forgotten_alerts_the_server_not_them(daily: DailyWorld) -> None:
+    world, fake = daily.world, daily.fake
+    moderator = fake.add_user("moderator")
+    fake.add_member(world.guild, moderator, fake.add_role(world.guild, "mods", MANAGE_GUILD))
+    forbidden = fake.add_channel(world.guild, "forbidden")
+    await world.bot.start()
+    reply = await world.run(moderator, "feed", {"channel": forbidden, "time": "06:00"}, subcommand="add")
+    assert reply.content.startswith("Added")
+    asked = await world.run(moderator, "forget", subcommand="me")
+    done = await world.click(moderator, asked, asked.button("Delete everything"))
+    assert "1 feeds set up by you" in done.content and "Outside my reach" in done.content
+    assert daily.rows("SELECT created_by FROM channel_feeds") == [(None,)]
+    fake.fail("POST", rf"^/channels/{forbidden.id}/messages$", 403, times=None, code=50013)
+    daily.server.publish("2026-03-02_AI_enhanced_Chinese.jsonl", JSONL_DAY)
+    await eventually(lambda: daily.digest_dates() == ["2026-03-02"])
+    daily.clock.set("2026-03-02T06:00:00+00:00")
+    await eventually(lambda: daily.delivery_states().get(forbidden.id) == "failed")
+    # No system channel: the server's owner is told; the member who left the bot is not.
+    await eventually(lambda: len(fake.dms_to(world.owner)) == 1)
+    assert f"<#{forbidden.id}>" in fake.dms_to(world.owner)[0].content
+    assert fake.dms_to(moderator) == []
