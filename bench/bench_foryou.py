@@ -194,10 +194,16 @@ async def speed(services: Services, recommender: Recommender, members: int) -> N
             matches[user.user_id] = user
         return matches
 
+    def positions_of(matches: dict[int, UserMatches]) -> dict[int, list[int]]:
+        # What the bot sends the worker (bot.worker.tasks.order_by_models).
+        return {u: sorted(frozenset().union(*(p for _, p in m.hits))) for u, m in matches.items()}
+
+    ids = [e.paper.arxiv_id for e in entries]
+    # Features of the day, cached as in the worker.
+    await recommender.order_positions(digest.id, ids, positions_of(fresh_matches()))
     matches = fresh_matches()
-    await recommender.order_matches(digest.id, entries, fresh_matches())  # features of the day, cached as in the bot
     started = time.perf_counter()
-    ordered = await recommender.order_matches(digest.id, entries, matches)
+    ordered = len(await recommender.order_positions(digest.id, ids, positions_of(matches)))
     project = time.perf_counter() - started
     assert ordered == members
 

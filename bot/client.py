@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -19,11 +20,13 @@ from bot.delivery.dms import DirectMessageDeliveries
 from bot.i18n import CatalogTranslator, catalogs_version
 from bot.jobs import Jobs
 from bot.poller import Poller
-from bot.recommender import Recommender
 from bot.services import Services
 from bot.settings import Settings
 from bot.shards import IdentifyPacer
 from bot.sources import build_source
+from bot.worker import tasks as worker_tasks
+from bot.worker.pool import WorkerPool
+from storage.members import MemberStore
 from storage.meta import MetaStore
 
 log = logging.getLogger(__name__)
@@ -119,8 +122,10 @@ class DigestBot(commands.AutoShardedBot):
         self.channel_deliveries = ChannelDeliveries(self, services)
         self.alerts = Alerts(self, services)
         self.channel_deliveries.alerts = self.alerts
-        self.recommender = Recommender(services)
-        self.dm_deliveries = DirectMessageDeliveries(self, services, self.recommender)
+        # Ranking, charts and exports run in a worker process, started at first use (bot/worker/).
+        self.worker = WorkerPool(services.settings, services.settings.worker_processes)
+        self.dm_deliveries = DirectMessageDeliveries(self, services, self.worker)
+        self._training: asyncio.Task[None] | None = None
         self.jobs: Jobs | None = None
         self._identify_pacer: IdentifyPacer | None = None
 
@@ -143,10 +148,25 @@ class DigestBot(commands.AutoShardedBot):
         """Post every due channel post and DM (the delivery job's work)."""
         posts = await self.channel_deliveries.run_due()
         posts += await self.dm_deliveries.run_due()
-        if not self.channel_deliveries.stopping:
-            # Models of members whose feedback changed learn again, a few per tick, off the event loop.
-            await self.recommender.train_stale()
+        if not self.channel_deliveries.stopping and (self._training is None or self._training.done()):
+            # Models of members whose feedback changed learn again, a few per tick, in the worker;
+            # the next tick's deliveries do not wait for them.
+            self._training = asyncio.create_task(self.train_stale_models())
         return posts
+
+    async def train_stale_models(self, limit: int = 50) -> None:
+        """Retrain the models of members whose feedback, list or subscriptions changed, each in its member's slot."""
+        done = 0
+        try:
+            for user_id in await MemberStore(self.services.db).stale_members(limit):
+                if self.channel_deliveries.stopping:
+                    return
+                await self.worker.run(user_id, worker_tasks.train_member, user_id)
+                done += 1
+        except Exception:
+            log.exception("retraining member ranking models failed; they are tried again at the next tick")
+        if done:
+            log.info("retrained %d member ranking model(s)", done)
 
     async def close(self) -> None:
         """Stop the jobs (letting a post in flight reach a checkpoint), then disconnect."""
@@ -154,6 +174,9 @@ class DigestBot(commands.AutoShardedBot):
         self.dm_deliveries.stopping = True
         if self.jobs is not None:
             await self.jobs.stop()
+        if self._training is not None:
+            self._training.cancel()
+        await self.worker.close()
         await super().close()
 
     async def sync_commands(self) -> None:

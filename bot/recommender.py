@@ -1,8 +1,7 @@
 """Per-member ranking over stored papers: /foryou, /similar, and the order of papers in DMs and /digest mine.
 
-The maths is in bot.ranking; this module feeds it from storage and keeps every fit and every
-matrix product off the event loop (asyncio.to_thread), so one member's /foryou never holds up
-another member's command.
+The maths is in bot.ranking; this module feeds it from storage. It runs in the bot's worker
+process (bot/worker/), never in the bot's own: its work is pure Python for much of the time.
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.i18n import ENGLISH, t
-from bot.matching import UserMatches
 from bot.ranking import (
     MIN_POSITIVES,
     Featurizer,
@@ -31,7 +29,7 @@ from bot.ranking import (
 )
 from bot.services import Services
 from storage.members import MemberModel, MemberStore
-from storage.records import DigestEntry, StoredPaper
+from storage.records import StoredPaper
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -79,7 +77,6 @@ class Recommender:
         self._fitted_at = 0.0
         self._fitted_count = 0
         self._fit_lock = asyncio.Lock()
-        self._train_lock = asyncio.Lock()
         self._day_rows: dict[tuple[int, int], sp.csr_matrix] = {}
 
     async def featurizer(self) -> Featurizer:
@@ -111,56 +108,49 @@ class Recommender:
     # Training
 
     async def train_member(self, user_id: int) -> LinearModel | None:
-        """Train (or retrain) a member's model from their feedback, reading list and subscriptions, and store it."""
-        async with self._train_lock:
-            started_at = self.services.clock()
-            # Read before the labels: a change made while this trains leaves the member marked.
-            seen_mark = await self.members.stale_mark(user_id)
-            featurizer = await self.featurizer()
-            labels = await self.members.labels(user_id)
-            liked = await self.services.papers.by_arxiv_ids(labels.liked)
-            disliked = await self.services.papers.by_arxiv_ids(labels.disliked)
-            subscriptions = [s for s in await self.services.subscriptions.for_user(user_id) if s.kind != "exclude"]
-            labelled = {p.arxiv_id for p in liked} | {p.arxiv_id for p in disliked}
-            sample_ids, sample_rows = self._sample_ids, self._sample_rows
-            assert sample_rows is not None
-            rng = random.Random(user_id)
-            pool = [i for i, arxiv_id in enumerate(sample_ids) if arxiv_id not in labelled]
-            background = sorted(rng.sample(pool, min(BACKGROUND_NEGATIVES, len(pool))))
+        """Train (or retrain) a member's model from their feedback, reading list and subscriptions, and store it.
 
-            def fit() -> LinearModel | None:
-                import scipy.sparse as sp
+        Returns None when there is nothing to learn from, or when the member was forgotten while it
+        trained (the store throws such a model away: it learnt from deleted feedback).
+        """
+        started_at = self.services.clock()
+        # Read before the labels: a change made while this trains leaves the member marked, and a
+        # /forget me made meanwhile ends the mark's era, so the model is not kept.
+        seen = await self.members.stale_mark(user_id)
+        featurizer = await self.featurizer()
+        labels = await self.members.labels(user_id)
+        liked = await self.services.papers.by_arxiv_ids(labels.liked)
+        disliked = await self.services.papers.by_arxiv_ids(labels.disliked)
+        subscriptions = [s for s in await self.services.subscriptions.for_user(user_id) if s.kind != "exclude"]
+        labelled = {p.arxiv_id for p in liked} | {p.arxiv_id for p in disliked}
+        sample_ids, sample_rows = self._sample_ids, self._sample_rows
+        assert sample_rows is not None
+        rng = random.Random(user_id)
+        pool = [i for i, arxiv_id in enumerate(sample_ids) if arxiv_id not in labelled]
+        background = sorted(rng.sample(pool, min(BACKGROUND_NEGATIVES, len(pool))))
 
-                data = TrainingSet(
-                    liked=featurizer.transform(liked), disliked=featurizer.transform(disliked),
-                    subscriptions=featurizer.transform_terms([t for t in (subscription_terms(s) for s in subscriptions) if t]),
-                    background=sample_rows[background] if background else sp.csr_matrix((0, sample_rows.shape[1])),
-                )
-                return train(data)
+        def fit() -> LinearModel | None:
+            import scipy.sparse as sp
 
-            model = await asyncio.to_thread(fit)
-            if model is None:
-                await self.members.drop_model(user_id)
-                await self.members.clear_stale(user_id, seen_mark)
-                return None
-            features, weights = model.to_bytes()
-            await self.members.store_model(MemberModel(user_id, features, weights, model.intercept, model.positives,
-                                                       model.negatives, started_at), seen_mark)
-            return model
+            data = TrainingSet(
+                liked=featurizer.transform(liked), disliked=featurizer.transform(disliked),
+                subscriptions=featurizer.transform_terms([t for t in (subscription_terms(s) for s in subscriptions) if t]),
+                background=sample_rows[background] if background else sp.csr_matrix((0, sample_rows.shape[1])),
+            )
+            return train(data)
 
-    async def train_stale(self, limit: int = 50) -> int:
-        """Retrain members whose feedback, list or subscriptions changed; return how many."""
-        done = 0
-        for user_id in await self.members.stale_members(limit):
-            try:
-                await self.train_member(user_id)
-                done += 1
-            except Exception:
-                log.exception("training the ranking model of member %d failed; it is tried again later", user_id)
-                break
-        if done:
-            log.info("retrained %d member ranking model(s)", done)
-        return done
+        model = await asyncio.to_thread(fit)
+        if model is None:
+            await self.members.drop_model(user_id)
+            await self.members.clear_stale(user_id, seen)
+            return None
+        features, weights = model.to_bytes()
+        kept = await self.members.store_model(MemberModel(user_id, features, weights, model.intercept, model.positives,
+                                                          model.negatives, started_at), seen)
+        if not kept:
+            log.info("the model trained for member %d was thrown away: they were forgotten while it trained", user_id)
+            return None
+        return model
 
     async def model_of(self, user_id: int) -> LinearModel | None:
         """The member's model, retrained first if it is out of date."""
@@ -274,24 +264,32 @@ class Recommender:
         offset = sample_rows.shape[0]
         return stacked[[row if kind == 0 else offset + row for kind, row in where]]
 
-    async def _rows_of_day(self, digest_id: int, entries: Sequence[DigestEntry]) -> sp.csr_matrix:
+    async def _rows_of_day(self, digest_id: int, papers: Sequence[StoredPaper]) -> sp.csr_matrix:
         featurizer = await self.featurizer()
-        key = (digest_id, len(entries))
+        key = (digest_id, len(papers))
         rows = self._day_rows.get(key)
         if rows is None:
-            rows = await asyncio.to_thread(featurizer.transform, [e.paper for e in entries])
+            rows = await asyncio.to_thread(featurizer.transform, list(papers))
             if len(self._day_rows) > 8:
                 self._day_rows.clear()
             self._day_rows[key] = rows
         return rows
 
-    async def order_matches(self, digest_id: int, entries: Sequence[DigestEntry], matches: dict[int, UserMatches]) -> int:
-        """Order each member's matched papers by their model (members with enough feedback); return how many were ordered."""
-        if not matches:
-            return 0
-        rows = await self._rows_of_day(digest_id, entries)
-        ordered = 0
-        users = list(matches)
+    async def order_positions(self, digest_id: int, arxiv_ids: Sequence[str],
+                              positions: dict[int, list[int]]) -> dict[int, dict[int, float]]:
+        """Score each member's matched papers (positions in the digest's `arxiv_ids`) by their model.
+
+        Only members whose model learnt from enough liked papers are scored; the others keep the
+        digest's order (they are left out of the answer).
+        """
+        if not positions:
+            return {}
+        found = {p.arxiv_id: p for p in await self.services.papers.by_arxiv_ids(list(dict.fromkeys(arxiv_ids)))}
+        if len(found) != len(set(arxiv_ids)):
+            return {}  # the day changed under the caller: leave every DM in digest order
+        rows = await self._rows_of_day(digest_id, [found[i] for i in arxiv_ids])
+        scored: dict[int, dict[int, float]] = {}
+        users = list(positions)
         # A few hundred models at a time: ten thousand members' weights never sit in memory together.
         for start in range(0, len(users), MODELS_PER_BATCH):
             models = await self.members.models(users[start:start + MODELS_PER_BATCH])
@@ -303,11 +301,8 @@ class Recommender:
                 for user_id, stored in usable.items():
                     model = LinearModel.from_bytes(stored.features, stored.weights, stored.intercept, stored.positives,
                                                    stored.negatives)
-                    user = matches[user_id]
-                    positions = sorted(frozenset().union(*(p for _, p in user.hits)))
-                    scores = model.score(rows[positions])
-                    user.order = dict(zip(positions, scores.tolist(), strict=True))
+                    wanted = sorted(set(positions[user_id]))
+                    scored[user_id] = dict(zip(wanted, model.score(rows[wanted]).tolist(), strict=True))
 
             await asyncio.to_thread(score_all)
-            ordered += len(usable)
-        return ordered
+        return scored

@@ -17,6 +17,7 @@ from bot.i18n import ENGLISH, format_day, t
 from bot.matching import UserMatches, match_digest
 from bot.render.papers import ARXIV_RED, lines_within, paper_line
 from bot.render.text import escape_markdown
+from bot.worker.tasks import order_by_models
 from commands.options import (
     CategoryText,
     DayText,
@@ -171,7 +172,8 @@ class Digest(commands.Cog):
         if digest is not None and not category:
             # Best first for a member whose model has learnt enough (the order their DM uses).
             bot: DigestBot = interaction.client  # type: ignore[assignment]
-            await in_time(interaction, bot.recommender.order_matches(digest.id, entries, found), ephemeral=True)
+            await in_time(interaction, order_by_models(bot.worker, digest.id, entries, {interaction.user.id: matches},
+                                                       owner=interaction.user.id), ephemeral=True)
         locale = await reply_locale(interaction)
         await MineView(interaction.user, day, matches, locale).send(interaction, mine_embed(day, matches, 0, locale), ephemeral=True)
 

@@ -14,6 +14,7 @@ from bot.ranking import MIN_POSITIVES, days_back
 from bot.recommender import NotEnoughToGoOn, Ranked
 from bot.render.papers import ARXIV_RED, lines_within, paper_line
 from bot.render.text import escape_markdown
+from bot.worker import tasks
 from commands.options import (
     CategoryText,
     category_choices,
@@ -87,20 +88,19 @@ class ForYou(commands.Cog):
         since = days_back(latest.date, days)
         locale = await reply_locale(interaction)
         try:
-            ranked = await in_time(interaction, bot.recommender.for_you(interaction.user.id, since, latest.date, chosen,
-                                                                         locale=locale),
-                                   ephemeral=True)
+            answer = await in_time(interaction, bot.worker.run(interaction.user.id, tasks.for_you, interaction.user.id, since,
+                                                               latest.date, chosen, locale), ephemeral=True)
         except NotEnoughToGoOn:
             raise NotFound("I know nothing of your taste yet. Press 👍 or 🔖 Save under papers (in /paper, /search, "
                            "/digest or your DMs), or subscribe with /subscribe, then try again.") from None
+        ranked = answer.ranked
         if not ranked:
             if chosen:
                 raise NotFound("No new papers in `{category}` between {since} and {until} that you have not rated already.",
                                category=chosen, since=since, until=latest.date)
             raise NotFound("No new papers between {since} and {until} that you have not rated already.", since=since,
                            until=latest.date)
-        model = await bot.recommender.members.model(interaction.user.id)
-        liked = model.positives if model else 0
+        liked = answer.positives
         learnt = (t("learnt from your {count} liked or saved papers", locale, count=liked) if liked >= MIN_POSITIVES else
                   t("learnt mostly from your subscriptions ({count} liked papers so far; 👍 {needed} to sharpen it)", locale,
                     count=liked, needed=MIN_POSITIVES))

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import discord
 from discord import app_commands
@@ -12,9 +11,9 @@ from discord.ext import commands
 
 from bot.errors import NotFound
 from bot.i18n import ENGLISH, t
-from bot.render.export import export_list
 from bot.render.papers import ARXIV_RED, lines_within, paper_line
 from bot.render.text import escape_markdown, one_line
+from bot.worker import tasks as worker_tasks
 from commands.options import (
     PaperIdText,
     arxiv_id_option,
@@ -27,6 +26,9 @@ from commands.paper_actions import act_on_paper
 from commands.respond import answer, in_time
 from storage.reading_list import ReadingList
 from storage.records import StoredPaper
+
+if TYPE_CHECKING:
+    from bot.client import DigestBot
 
 PAGE_SIZE = 5
 
@@ -106,13 +108,14 @@ class ReadingListCommands(commands.Cog):
         reading = ReadingList(services.db)
         user_id = interaction.user.id
         if export is not None:
-            papers = await in_time(interaction, reading.everything(user_id))
-            if not papers:
+            bot: DigestBot = interaction.client  # type: ignore[assignment]
+            # Up to 2,000 entries read and written: in the worker, as every member's commands share the bot.
+            made = await in_time(interaction, bot.worker.run(user_id, worker_tasks.export_reading_list, user_id, export))
+            if made is None:
                 raise NotFound("Your reading list is empty, so there is nothing to export. Press 🔖 Save under a paper first.")
-            # Up to 2,000 entries to write: off the event loop, as every member's commands share it.
-            name, data = await asyncio.to_thread(export_list, papers, export)
+            name, data, count = made
             await answer(interaction, t("Your reading list, {count} papers, as {format}.", await reply_locale(interaction),
-                                        count=f"{len(papers):,}", format=export),
+                                        count=f"{count:,}", format=export),
                          file=discord.File(io.BytesIO(data), filename=name), ephemeral=True)
             return
         total = await reading.count(user_id)

@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot.errors import NotFound
 from bot.i18n import t
 from bot.render.text import escape_markdown, one_line
+from bot.worker import tasks
 from commands.foryou import RankedView
 from commands.options import (
     PaperIdText,
@@ -41,7 +42,7 @@ class Similar(commands.Cog):
             raise NotFound("Paper {id} is not in any stored digest, so I cannot compare it.", id=arxiv_id)
         bot: DigestBot = interaction.client  # type: ignore[assignment]
         locale = await reply_locale(interaction)
-        ranked = await in_time(interaction, bot.recommender.similar(paper, locale=locale), ephemeral=False)
+        ranked = await in_time(interaction, bot.worker.run(interaction.user.id, tasks.similar, arxiv_id, locale), ephemeral=False)
         if not ranked:
             raise NotFound("No stored paper is close to {id}.", id=arxiv_id)
         intro = t("**{count} papers** most like {paper}", locale, count=len(ranked),

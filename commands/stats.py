@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import io
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.charts import chart_data, render_chart
 from bot.i18n import t
 from bot.render.papers import ARXIV_RED
+from bot.worker import tasks as worker_tasks
 from commands.options import (
     BoundedInt,
     CategoryText,
@@ -22,6 +22,9 @@ from commands.options import (
     reply_locale,
     services_of,
 )
+
+if TYPE_CHECKING:
+    from bot.client import DigestBot
 
 DaysNumber = app_commands.Transform[int, BoundedInt("The number of days", 1, 365)]
 
@@ -45,10 +48,12 @@ class Stats(commands.Cog):
         await interaction.response.defer(thinking=True)
         until = latest.date
         since = until - dt.timedelta(days=days - 1)
-        rows = await services.papers.daily_counts(since, until, chosen)
-        titles = await services.papers.titles_between(since, until, chosen)
-        data = chart_data(rows, titles, since, until)
-        if data.total == 0:
+        # The picture keeps English labels: a machine without CJK fonts would draw Chinese as empty boxes.
+        chart_title = f"Papers per day, {since} to {until}" + (f", {chosen}" if chosen else "")
+        bot: DigestBot = interaction.client  # type: ignore[assignment]
+        # Counting a year of titles and drawing the chart is CPU work: the worker does it.
+        picture = await bot.worker.run(interaction.user.id, worker_tasks.stats_picture, since, until, chosen, chart_title)
+        if picture is None:
             if chosen:
                 message = t("No papers in {category} between {since} and {until}; try more days.", locale, category=chosen,
                             since=since, until=until)
@@ -56,23 +61,21 @@ class Stats(commands.Cog):
                 message = t("No papers between {since} and {until}; try more days.", locale, since=since, until=until)
             await interaction.followup.send(message, ephemeral=True)
             return
-        # The picture keeps English labels: a machine without CJK fonts would draw Chinese as empty boxes.
-        chart_title = f"Papers per day, {since} to {until}" + (f", {chosen}" if chosen else "")
-        png = await asyncio.to_thread(render_chart, data, chart_title)
         title = t("Papers per day, {since} to {until}", locale, since=since, until=until) + (f", {chosen}" if chosen else "")
-        words = " · ".join(f"{word} ({count})" for word, count in data.keywords) or t("none", locale)
+        words = " · ".join(f"{word} ({count})" for word, count in picture.keywords) or t("none", locale)
         # Distinct papers, as /about counts them; a paper listed on several days is one paper.
-        if data.total != len(titles):
-            counted = t("**{papers} papers** ({listings} listings) in {digests} digests", locale, papers=f"{len(titles):,}",
-                        listings=f"{data.total:,}", digests=data.days_with_papers)
+        if picture.listings != picture.papers:
+            counted = t("**{papers} papers** ({listings} listings) in {digests} digests", locale, papers=f"{picture.papers:,}",
+                        listings=f"{picture.listings:,}", digests=picture.days_with_papers)
         else:
-            counted = t("**{papers} papers** in {digests} digests", locale, papers=f"{len(titles):,}", digests=data.days_with_papers)
+            counted = t("**{papers} papers** in {digests} digests", locale, papers=f"{picture.papers:,}",
+                        digests=picture.days_with_papers)
         embed = discord.Embed(
             title=title, colour=ARXIV_RED,
             description=counted + "\n\n" + t("**Top words in titles:** {words}", locale, words=words),
         )
         embed.set_image(url="attachment://stats.png")
-        await interaction.followup.send(embed=embed, file=discord.File(io.BytesIO(png), filename="stats.png"))
+        await interaction.followup.send(embed=embed, file=discord.File(io.BytesIO(picture.png), filename="stats.png"))
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -15,10 +15,11 @@ from bot.delivery.executor import PostPlan, ShuttingDown, carry_out
 from bot.delivery.failures import Outcome, settle_failure
 from bot.i18n import ENGLISH
 from bot.matching import UserMatches, match_digest
-from bot.recommender import Recommender
 from bot.render.dm import render_matches_shown
 from bot.schedule import due_at
 from bot.services import Services
+from bot.worker.pool import WorkerPool
+from bot.worker.tasks import order_by_models
 from commands.paper_actions import paper_menus
 from storage.ledger import DM
 from storage.members import MemberStore
@@ -31,10 +32,10 @@ log = logging.getLogger(__name__)
 class DirectMessageDeliveries:
     """Matches digests to subscriptions (cached per digest) and DMs the results through the ledger."""
 
-    def __init__(self, client: discord.Client, services: Services, recommender: Recommender | None = None) -> None:
+    def __init__(self, client: discord.Client, services: Services, worker: WorkerPool | None = None) -> None:
         self.client = client
         self.services = services
-        self.recommender = recommender
+        self.worker = worker
         self.stopping = False
         self._lock = asyncio.Lock()
         self._matches: dict[int, tuple[int, int, dict[int, UserMatches]]] = {}
@@ -118,7 +119,7 @@ class DirectMessageDeliveries:
 
     async def _order(self, pending: list[tuple[int, DigestInfo, UserMatches]]) -> None:
         """Order each due DM's papers by its member's model (members who gave enough feedback)."""
-        if self.recommender is None or not pending:
+        if self.worker is None or not pending:
             return
         by_digest: dict[int, dict[int, UserMatches]] = {}
         for user_id, digest, matches in pending:
@@ -126,7 +127,7 @@ class DirectMessageDeliveries:
         for digest_id, matches_of in by_digest.items():
             entries = next(iter(matches_of.values())).entries
             try:
-                ordered = await self.recommender.order_matches(digest_id, entries, matches_of)
+                ordered = await order_by_models(self.worker, digest_id, entries, matches_of)
             except Exception:  # the DMs still go out, in digest order
                 log.exception("ordering the DMs of digest %d by member models failed", digest_id)
                 continue
