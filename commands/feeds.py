@@ -18,7 +18,14 @@ from bot.i18n import ENGLISH, LANGUAGE_NAMES, N_, normalize, t
 from bot.render.papers import ARXIV_RED
 from bot.render.text import escape_markdown
 from bot.schedule import next_post_time
-from commands.options import BoundedText, TimeText, TimezoneText, reply_locale, services_of
+from commands.options import (
+    BoundedText,
+    TimeText,
+    TimezoneText,
+    per_user_cooldown,
+    reply_locale,
+    services_of,
+)
 from commands.respond import answer, in_time
 from storage.feeds import ChannelFeed
 
@@ -127,6 +134,7 @@ class Feeds(commands.Cog):
         language="The language of the posts (default: this server's language); papers are shown as written",
     )
     @app_commands.autocomplete(categories=category_list_choices)
+    @per_user_cooldown(6, 60)
     async def add(self, interaction: discord.Interaction, channel: FeedChannel,
                   categories: CategoriesText | None = None, time: TimeText | None = None,
                   timezone: TimezoneText | None = None, include: FilterText | None = None,
@@ -192,6 +200,7 @@ class Feeds(commands.Cog):
         await answer(interaction, "\n".join(lines), ephemeral=True)
 
     @feed.command(name="list", description="Show this server's feeds, their state and last delivery")
+    @per_user_cooldown(4, 30)
     async def list_feeds(self, interaction: discord.Interaction) -> None:
         require_manage_guild(interaction)
         services = services_of(interaction)
@@ -216,6 +225,7 @@ class Feeds(commands.Cog):
 
     @feed.command(name="remove", description="Stop posting digests in a channel")
     @app_commands.describe(channel="The channel whose feed to remove")
+    @per_user_cooldown(6, 60)
     async def remove(self, interaction: discord.Interaction, channel: FeedChannel) -> None:
         require_manage_guild(interaction)
         if not await in_time(interaction, services_of(interaction).feeds.remove(channel.id)):
@@ -242,16 +252,19 @@ class Feeds(commands.Cog):
 
     @feed.command(name="pause", description="Stop a channel's posts for now (settings are kept)")
     @app_commands.describe(channel="The channel whose feed to pause")
+    @per_user_cooldown(4, 60)
     async def pause(self, interaction: discord.Interaction, channel: FeedChannel) -> None:
         await self._set_paused(interaction, channel, True)
 
     @feed.command(name="resume", description="Restart a paused or failing feed")
     @app_commands.describe(channel="The channel whose feed to resume")
+    @per_user_cooldown(4, 60)
     async def resume(self, interaction: discord.Interaction, channel: FeedChannel) -> None:
         await self._set_paused(interaction, channel, False)
 
     @feed.command(name="preview", description="Show (only to you) how the latest digest would look in a channel")
     @app_commands.describe(channel="Use this channel's feed settings (default: all categories)")
+    @per_user_cooldown(4, 30)
     async def preview(self, interaction: discord.Interaction, channel: FeedChannel | None = None) -> None:
         require_manage_guild(interaction)
         services = services_of(interaction)
@@ -280,6 +293,7 @@ class Feeds(commands.Cog):
 
     @feed.command(name="send-now", description="Post the latest digest in a feed's channel now")
     @app_commands.describe(channel="The feed's channel")
+    @per_user_cooldown(2, 60)
     async def send_now(self, interaction: discord.Interaction, channel: FeedChannel) -> None:
         require_manage_guild(interaction)
         services = services_of(interaction)

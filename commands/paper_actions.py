@@ -8,10 +8,13 @@ DMs sent days ago. Whoever presses acts on their own reading list and feedback o
 from __future__ import annotations
 
 import re
+import time
+from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
 import discord
+from discord import app_commands
 from discord.ext import commands
 
 from bot.app_errors import reply_with_error
@@ -31,11 +34,45 @@ ACTIONS = {"save": (N_("Save"), "🔖"), "up": (N_("Like"), "👍"), "down": (N_
 _MENU_PLACEHOLDERS = {"save": N_("🔖 Save a paper to your reading list…"), "up": N_("👍 More like this…"),
                       "down": N_("👎 Less like this…")}
 MAX_MENU_PAPERS = 25
+# Presses of Save / 👍 / 👎 one member may make (a DM of 25 papers rated one by one fits).
+PRESSES, PRESS_WINDOW = 30, 60.0
+
+
+class PressLimiter:
+    """At most `rate` presses per member in any `per` seconds; members idle for a window are forgotten."""
+
+    def __init__(self, rate: int, per: float) -> None:
+        self.rate = rate
+        self.per = per
+        self._presses: dict[int, deque[float]] = {}
+
+    def check(self, user_id: int, now: float | None = None) -> None:
+        """Count a press, or raise CommandOnCooldown (the error handler says how long to wait)."""
+        now = time.monotonic() if now is None else now
+        if len(self._presses) > 10_000:
+            self._presses = {u: d for u, d in self._presses.items() if now - d[-1] < self.per}
+        presses = self._presses.setdefault(user_id, deque(maxlen=self.rate))
+        if len(presses) == self.rate and now - presses[0] < self.per:
+            raise app_commands.CommandOnCooldown(app_commands.Cooldown(self.rate, self.per), self.per - (now - presses[0]))
+        presses.append(now)
+
+
+_limiters: dict[float, PressLimiter] = {}
+
+
+def _press_limiter(scale: float) -> PressLimiter | None:
+    """The bot's limiter for DIGESTBOT_COOLDOWN_SCALE `scale` (0: no limit)."""
+    if scale <= 0:
+        return None
+    return _limiters.setdefault(scale, PressLimiter(PRESSES, PRESS_WINDOW * scale))
 
 
 async def act_on_paper(interaction: discord.Interaction, action: str, given_id: str) -> None:
     """Save a paper or vote on it for the member who pressed, and say so privately."""
     services = services_of(interaction)
+    limiter = _press_limiter(services.settings.cooldown_scale)
+    if limiter is not None:
+        limiter.check(interaction.user.id)
     arxiv_id = normalize_arxiv_id(given_id)
     paper = await services.papers.get(arxiv_id) if arxiv_id else None
     if paper is None:

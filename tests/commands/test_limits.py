@@ -13,9 +13,10 @@ import pytest
 import pytest_asyncio
 
 from bot.ingest.service import ingest_bytes
+from commands.paper_actions import PRESSES
 from storage.db import Database
 from storage.papers import PaperStore
-from tests.botworld import World, build_world
+from tests.botworld import World, build_world, query
 from tests.fakediscord import MANAGE_GUILD, FakeDiscord
 from tests.fakediscord.model import Overwrite
 
@@ -136,3 +137,33 @@ async def test_about_lists_every_registered_command(limits_world: World) -> None
     for name in registered:
         assert f"`/{name}" in reply.embeds[0]["description"], name
     assert "`/feed add|list|remove|pause|resume|preview|send-now`" in reply.embeds[0]["description"]
+
+
+async def test_save_and_vote_presses_have_a_per_member_limit(limits_world: World) -> None:
+    world = limits_world
+    presser, calm = world.fake.add_user("presser"), world.fake.add_user("calm presser")
+    shown = await world.run(presser, "digest", {"date": "2025-12-31"})
+    menu = next(c for row in shown.message.components for c in row["components"]  # type: ignore[union-attr]
+                if c.get("custom_id") == "papers:up")
+    choices = [o["value"] for o in menu["options"]]
+    answers = [await world.click(presser, shown, "papers:up", [choices[n % len(choices)]]) for n in range(PRESSES)]
+    assert all(a.content.startswith(("👍 noted", "Took back")) for a in answers)
+
+    def votes() -> list[tuple[object, ...]]:
+        return query(world.bot.db_path, "SELECT arxiv_id, vote FROM feedback WHERE user_id = ? ORDER BY 1", (presser.id,))
+
+    before = votes()
+    refused = await world.click(presser, shown, "papers:up", [choices[PRESSES % len(choices)]])
+    assert refused.ephemeral and refused.content.startswith("You are going a little fast: try that again in ")
+    assert votes() == before  # the refused press changed nothing
+    # Another member's press on the same message is not limited by the first one's.
+    other = await world.click(calm, shown, "papers:up", [choices[0]])
+    assert other.content.startswith("👍 noted")
+
+
+async def test_feed_commands_have_a_per_member_cooldown(limits_world: World) -> None:
+    world = limits_world
+    channel = world.fake.add_channel(world.guild, "cooled")
+    answers = [await world.run(world.owner, "feed", {"channel": channel}, subcommand="resume") for _ in range(5)]
+    assert not any(a.content.startswith("You are going a little fast") for a in answers[:4])
+    assert answers[4].content.startswith("You are going a little fast")
