@@ -29,9 +29,9 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import compare  # noqa: E402
 from bot.ingest.digest import parse_digest_file  # noqa: E402
-from storage.db import Database  # noqa: E402
 from storage.feeds import FeedStore  # noqa: E402
 from storage.papers import PaperStore  # noqa: E402
+from storage.sqlite.database import Database  # noqa: E402
 from tests.botworld import build_world, eventually, query  # noqa: E402
 from tests.fakediscord import Channel, FakeDiscord  # noqa: E402
 from tests.fakediscord.ratelimit import RateLimiter  # noqa: E402

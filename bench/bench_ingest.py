@@ -34,9 +34,9 @@ from bot.ingest.batch import BATCH_FILES
 from bot.ingest.digest import parse_digest_file
 from bot.ingest.paper import Paper
 from storage import ingest as ingest_module
-from storage.db import Database
 from storage.ingest import DigestFile
 from storage.papers import PaperStore
+from storage.sqlite.database import Database
 
 
 def regenerated(paper: Paper, rng: random.Random) -> Paper:

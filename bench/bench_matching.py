@@ -33,9 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import compare
 from bot.ingest.digest import parse_digest_file
 from bot.matching import match_digest
-from storage.db import Database
 from storage.fts_query import EmptyQuery, build_match
 from storage.records import DigestEntry, StoredPaper
+from storage.sqlite.database import Database
 from storage.subscriptions import SubscriptionStore, subscription_key
 from storage.text import fold_name, has_cjk, index_text
 

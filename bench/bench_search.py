@@ -23,9 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import QUERIES, ms, percentile
 from bench.corpus import build
-from storage.db import Database
 from storage.fts_query import build_match
 from storage.search import SearchFilters, SearchIndex
+from storage.sqlite.database import Database
 
 RANK = "bm25(papers_fts, 8.0, 4.0, 3.0, 1.0, 1.5, 0.0)"
 DATES = "SELECT dp.paper_id FROM digests d JOIN digest_papers dp ON dp.digest_id = d.id WHERE d.date BETWEEN ? AND ?"

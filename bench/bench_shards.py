@@ -30,9 +30,9 @@ from bench.botrun import rss_kib  # noqa: E402
 from bench.common import compare  # noqa: E402
 from bot.ingest.digest import parse_digest_file  # noqa: E402
 from bot.shards import IDENTIFY_WINDOW  # noqa: E402
-from storage.db import Database  # noqa: E402
 from storage.feeds import FeedStore  # noqa: E402
 from storage.papers import PaperStore  # noqa: E402
+from storage.sqlite.database import Database  # noqa: E402
 from tests.botworld import BotProcess, eventually, query  # noqa: E402
 from tests.fakediscord import Channel, FakeDiscord  # noqa: E402
 

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from storage.sqlite_setup import disable_memory_statistics  # noqa: E402
+from storage.sqlite.library import disable_memory_statistics  # noqa: E402
 
 # As the bot process does at start, before any connection: both project and floor get it.
 disable_memory_statistics()

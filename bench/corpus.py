@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT))
 import bench.common  # noqa: E402,F401  (SQLite set up before the first connection)
 from bot.ingest.digest import parse_digest_file  # noqa: E402
 from bot.ingest.paper import Paper  # noqa: E402
-from storage.db import Database  # noqa: E402
 from storage.papers import PaperStore  # noqa: E402
+from storage.sqlite.database import Database  # noqa: E402
 
 SAMPLES = ROOT / "tests" / "fixtures" / "digests"
 OUT = ROOT / "bench" / "out"

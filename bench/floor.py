@@ -18,8 +18,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.ingest.paper import Paper
-from storage.db import Database
 from storage.ingest import fts_values
+from storage.sqlite.database import Database
 
 _TEXT = ("title", "primary_category", "tldr", "motivation", "method", "result", "conclusion", "abstract", "comment",
          "code_url", "keywords", "translated_title")

@@ -11,7 +11,7 @@ from discord import app_commands
 
 from bot.errors import DigestBotError
 from bot.i18n import ENGLISH, N_, has_translation, member_locale, normalize, t
-from storage.db import DatabaseBusy, DatabaseFull, DatabaseReadOnly, QueryTimeout
+from storage.errors import DatabaseBusy, DatabaseFull, DatabaseReadOnly, QueryTimeout
 from storage.fts_query import EmptyQuery, QueryTooComplex
 
 log = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.memory import trim_free_memory
 from bot.poller import Poller
 from bot.services import Services
-from storage.db import StorageError
+from storage.errors import StorageError
 from storage.sources import PollRun
 
 log = logging.getLogger(__name__)

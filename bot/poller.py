@@ -9,7 +9,7 @@ from bot.ingest.digest import DigestLimits
 from bot.ingest.service import IngestReport, ReadDigest, read_bytes, read_path, store_read
 from bot.services import Services
 from bot.sources import DigestSource, FetchedDigest, PollOutcome
-from storage.db import StorageError
+from storage.errors import StorageError
 from storage.sources import PollRun
 
 log = logging.getLogger(__name__)

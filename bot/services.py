@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.settings import Settings
-from storage.db import Database
 from storage.feeds import FeedStore
 from storage.ledger import DeliveryLedger
 from storage.papers import PaperStore
 from storage.records import CorpusStats
 from storage.search import SearchIndex
 from storage.sources import SourceStateStore
+from storage.sqlite.database import Database
 from storage.subscriptions import SubscriptionStore
 
 

@@ -26,7 +26,7 @@ from commands.options import (
 )
 from commands.paging import OwnedView, page_count
 from commands.respond import answer, in_time, update_message
-from storage.db import QueryTimeout
+from storage.errors import QueryTimeout
 from storage.fts_query import EmptyQuery, build_match
 from storage.subscriptions import Subscription, SubscriptionLimit, UserSettings, subscription_key
 

@@ -15,8 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from storage.db import Database, translate_error
 from storage.records import iso_utc
+from storage.sqlite.connection import translate_error
+from storage.sqlite.database import Database
 
 CHANNEL = "channel"
 DM = "dm"

@@ -7,8 +7,8 @@ import secrets
 import sqlite3
 from dataclasses import dataclass
 
-from storage.db import Database
 from storage.records import iso_utc
+from storage.sqlite.database import Database
 
 # Most labelled papers a member's model learns from (the latest).
 MAX_LABELS = 1000

@@ -7,7 +7,6 @@ import datetime as dt
 import time
 from collections.abc import Sequence
 
-from storage.db import Database
 from storage.ingest import ARRIVALS, DigestFile, FileCounts, record_phase, store_batch
 from storage.records import (
     CorpusStats,
@@ -18,6 +17,7 @@ from storage.records import (
     StoredPaper,
     iso_utc,
 )
+from storage.sqlite.database import Database
 from storage.urls import redact_url
 
 

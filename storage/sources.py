@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from storage.db import Database
 from storage.records import iso_utc
+from storage.sqlite.database import Database
 
 
 @dataclass(frozen=True, slots=True)

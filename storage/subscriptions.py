@@ -6,9 +6,9 @@ import datetime as dt
 import sqlite3
 from dataclasses import dataclass
 
-from storage.db import Database
 from storage.members import MARK_MODEL_STALE, stale_params
 from storage.records import iso_utc
+from storage.sqlite.database import Database
 from storage.text import fold_name
 
 KINDS = ("category", "keyword", "author", "exclude")

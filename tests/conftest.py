@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot.ingest.service import ingest_path
-from storage.db import Database
 from storage.papers import PaperStore
+from storage.sqlite.database import Database
 
 FIXTURES = Path(__file__).parent / "fixtures"
 DIGESTS = FIXTURES / "digests"

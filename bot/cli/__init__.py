@@ -17,8 +17,8 @@ from bot.errors import DigestBotError
 from bot.logs import setup_logging
 from bot.memory import return_large_blocks
 from bot.settings import Settings
-from storage.db import StorageError
-from storage.sqlite_setup import disable_memory_statistics
+from storage.errors import StorageError
+from storage.sqlite.library import disable_memory_statistics
 from storage.urls import url_secrets
 
 log = logging.getLogger(__name__)

@@ -16,9 +16,10 @@ from bot.ingest.digest import DigestLimits
 from bot.ingest.service import IngestReport, read_bytes
 from bot.settings import Settings
 from bot.sources import RemoteBranchSource
-from storage.db import Database, StorageError
+from storage.errors import StorageError
 from storage.papers import PaperStore
 from storage.sources import SourceStateStore
+from storage.sqlite.database import Database
 
 MAX_DAYS = 3660
 

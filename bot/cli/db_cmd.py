@@ -10,9 +10,11 @@ import sys
 from pathlib import Path
 
 from bot.settings import Settings
-from storage import maintenance
-from storage.db import Database, StorageError, latest_schema_version
+from storage.sqlite import maintenance
+from storage.errors import StorageError
 from storage.sources import SourceStateStore
+from storage.sqlite.database import Database
+from storage.sqlite.schema import latest_schema_version
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -15,8 +15,9 @@ from bot.ingest.digest import DigestLimits, date_from_name
 from bot.ingest.files import find_digest_files
 from bot.ingest.service import IngestReport, read_path
 from bot.settings import Settings
-from storage.db import Database, StorageError
+from storage.errors import StorageError
 from storage.papers import PaperStore
+from storage.sqlite.database import Database
 
 # What --strict adds to the exit-code rule of `ingest` and `backfill`.
 STRICT_HELP = ("exit 1 on repairs too (the warnings: a category or code link dropped, bytes replaced); repeated "

@@ -9,10 +9,10 @@ from bot.arxiv_categories import category_name
 from bot.dates import parse_day
 from bot.render.text import one_line
 from bot.settings import Settings
-from storage.db import Database
 from storage.fts_query import EmptyQuery, QueryTooComplex, build_match
 from storage.papers import PaperStore
 from storage.search import SearchFilters, SearchIndex
+from storage.sqlite.database import Database
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

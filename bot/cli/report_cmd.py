@@ -8,11 +8,11 @@ import json
 from typing import Any
 
 from bot.settings import Settings
-from storage.db import Database
 from storage.feeds import FeedStore
 from storage.ledger import DeliveryLedger
 from storage.papers import PaperStore
 from storage.sources import SourceStateStore
+from storage.sqlite.database import Database
 from storage.subscriptions import SubscriptionStore
 from storage.urls import redact_url
 

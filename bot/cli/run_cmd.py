@@ -14,7 +14,8 @@ import discord
 from bot.client import DigestBot, point_at_api
 from bot.services import Services
 from bot.settings import TOKEN_HELP, Settings
-from storage.db import Database, RunLock
+from storage.sqlite.database import Database
+from storage.sqlite.files import RunLock
 
 log = logging.getLogger(__name__)
 

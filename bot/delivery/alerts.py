@@ -15,7 +15,7 @@ import logging
 import discord
 
 from bot.services import Services
-from storage.db import StorageError
+from storage.errors import StorageError
 from storage.feeds import ChannelFeed
 from storage.meta import MetaStore
 from storage.sources import PollRun

@@ -30,7 +30,7 @@ from bot.settings import Settings
 from bot.worker.pool import BOT, WorkerPool
 from storage.reading_list import ReadingList
 from storage.records import DigestEntry
-from storage.sqlite_setup import disable_memory_statistics
+from storage.sqlite.library import disable_memory_statistics
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

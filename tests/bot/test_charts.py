@@ -6,8 +6,8 @@ import datetime as dt
 import json
 
 from bot.charts import chart_data, render_chart, top_keywords
-from storage.db import Database
 from storage.papers import PaperStore
+from storage.sqlite.database import Database
 from tests.pngtext import png_info
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.matching import Reason, match_digest
-from storage.db import Database
 from storage.papers import PaperStore
+from storage.sqlite.database import Database
 from storage.subscriptions import Subscription, SubscriptionStore, subscription_key
 
 NOW = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)

@@ -7,7 +7,7 @@ import datetime as dt
 from collections import Counter
 from pathlib import Path
 
-from storage.db import Database
+from storage.sqlite.database import Database
 from storage.subscriptions import SubscriptionStore
 from tests.bot.delivery.conftest import JSONL_DAY, DailyWorld, start_daily_world
 from tests.botworld import eventually

@@ -13,8 +13,8 @@ from yarl import URL
 
 from bot.ingest.digest import DigestLimits
 from bot.sources import LocalFolderSource, RemoteBranchSource, plan_days, redirect_refusal
-from storage.db import Database
 from storage.sources import SourceStateStore
+from storage.sqlite.database import Database
 from tests.digestserver import DigestServer
 
 D = dt.date

@@ -19,8 +19,8 @@ import pytest
 import pytest_asyncio
 
 from bot.ingest.service import ingest_path
-from storage.db import Database
 from storage.papers import PaperStore
+from storage.sqlite.database import Database
 from tests.botworld import World, build_world, query
 from tests.conftest import FIXTURES
 from tests.fakediscord import FakeDiscord, User

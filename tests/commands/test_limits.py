@@ -14,8 +14,8 @@ import pytest_asyncio
 
 from bot.ingest.service import ingest_bytes
 from commands.paper_actions import PRESSES
-from storage.db import Database
 from storage.papers import PaperStore
+from storage.sqlite.database import Database
 from tests.botworld import World, build_world, query
 from tests.fakediscord import MANAGE_GUILD, FakeDiscord
 from tests.fakediscord.model import Overwrite

@@ -8,14 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from storage.db import (
-    Database,
-    DatabaseBusy,
-    DatabaseFull,
-    DatabaseMissing,
-    QueryTimeout,
-    StorageError,
-)
+from storage.errors import DatabaseBusy, DatabaseFull, DatabaseMissing, QueryTimeout, StorageError
+from storage.sqlite.database import Database
 
 ENDLESS = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"
 

@@ -8,10 +8,11 @@ import datetime as dt
 import pytest
 
 from bot.ingest.paper import Paper
-from storage.db import Database, StorageError
+from storage.errors import StorageError
 from storage.feeds import FeedStore
 from storage.ledger import CHANNEL, DM, DeliveryLedger
 from storage.papers import PaperStore
+from storage.sqlite.database import Database
 from storage.subscriptions import SubscriptionLimit, SubscriptionStore
 
 NOW = dt.datetime(2026, 3, 2, 6, 0, tzinfo=dt.UTC)

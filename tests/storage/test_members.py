@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from storage.db import Database
 from storage.feeds import FeedStore
 from storage.members import MAX_VOTES, Labels, MemberModel, MemberStore
 from storage.reading_list import ReadingList
+from storage.sqlite.database import Database
 
 NOW = dt.datetime(2026, 2, 1, 9, tzinfo=dt.UTC)
 

@@ -11,9 +11,11 @@ import pytest
 from bot.ingest.digest import parse_digest_file
 from bot.ingest.paper import Paper
 from bot.ingest.service import ingest_bytes, ingest_path
-from storage.db import Database, StorageError, latest_schema_version
+from storage.errors import StorageError
 from storage.papers import PaperStore
 from storage.search import SearchIndex
+from storage.sqlite.database import Database
+from storage.sqlite.schema import latest_schema_version
 from tests.conftest import DIGESTS, UNDATED, ingest_samples
 
 

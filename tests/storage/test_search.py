@@ -8,10 +8,10 @@ import sqlite3
 import pytest
 
 from bot.ingest.service import ingest_bytes, ingest_path
-from storage.db import Database
 from storage.fts_query import EmptyQuery, build_match
 from storage.papers import PaperStore
 from storage.search import SearchFilters, SearchIndex
+from storage.sqlite.database import Database
 from tests.conftest import DIGESTS
 
 HOSTILE = [

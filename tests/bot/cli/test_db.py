@@ -13,8 +13,9 @@ import sys
 import time
 from pathlib import Path
 
-from storage.db import Database, latest_schema_version
 from storage.sources import PollRun, SourceStateStore
+from storage.sqlite.database import Database
+from storage.sqlite.schema import latest_schema_version
 from tests.bot.cli.test_cli import digestbot
 from tests.botworld import ROOT, build_world
 from tests.conftest import DIGESTS

@@ -14,8 +14,8 @@ import pytest
 
 from bot.cli.operator_cmd import application_id_from_token
 from bot.logs import setup_logging
-from storage.db import Database
 from storage.feeds import FeedStore
+from storage.sqlite.database import Database
 from tests.bot.cli.test_cli import digestbot
 from tests.conftest import DIGESTS
 

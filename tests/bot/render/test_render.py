@@ -15,10 +15,10 @@ from bot.render.post import render_digest_parts
 from bot.render.text import display_title, escape_markdown, one_line, readable_latex, shorten
 from commands.digest import PAGE_SIZE, digest_embed
 from commands.search import PaperSelect, results_embed
-from storage.db import Database
 from storage.papers import PaperStore
 from storage.records import SearchPage, StoredPaper
 from storage.search import SearchFilters
+from storage.sqlite.database import Database
 from tests.fakediscord.rest import limit_problems
 
 

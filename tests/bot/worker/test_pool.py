@@ -14,7 +14,7 @@ import pytest
 from bot.errors import LimitReached
 from bot.settings import Settings
 from bot.worker.pool import PER_MEMBER, WorkerPool
-from storage.db import Database
+from storage.sqlite.database import Database
 from tests.botworld import build_world, eventually
 from tests.fakediscord import FakeDiscord
 

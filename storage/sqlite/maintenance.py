@@ -11,7 +11,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from storage.db import DatabaseBusy, ProcessLock, StorageError, latest_schema_version
+from storage.errors import DatabaseBusy, StorageError
+from storage.sqlite.files import ProcessLock
+from storage.sqlite.schema import latest_schema_version
 
 
 @dataclass(slots=True)
