@@ -1,4 +1,4 @@
-"""Build step beyond pyproject.toml: compile the message catalogs (bot/locales/*/LC_MESSAGES/*.po) to .mo."""
+"""Build step beyond pyproject.toml: compile the message catalogs (bot/i18n/locales/*/LC_MESSAGES/*.po) to .mo."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ class BuildWithCatalogs(build_py):
         from babel.messages.mofile import write_mo
         from babel.messages.pofile import read_po
 
-        for po in Path("bot/locales").glob("*/LC_MESSAGES/*.po"):
+        for po in Path("bot/i18n/locales").glob("*/LC_MESSAGES/*.po"):
             target = Path(self.build_lib) / po.with_suffix(".mo")
             target.parent.mkdir(parents=True, exist_ok=True)
             with po.open("rb") as source:

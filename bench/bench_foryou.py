@@ -40,12 +40,12 @@ import scipy.sparse as sp
 from sklearn.metrics import roc_auc_score
 
 from bench.corpus import SAMPLES
+from bot.core.services import Services
+from bot.core.settings import Settings
 from bot.ingest.service import ingest_path
-from bot.matching import Reason, UserMatches
-from bot.ranking import N_FEATURES, LinearModel
-from bot.recommender import Recommender
-from bot.services import Services
-from bot.settings import Settings
+from bot.ranking.features import N_FEATURES, LinearModel
+from bot.ranking.matching import Reason, UserMatches
+from bot.ranking.recommender import Recommender
 from storage.reading_list import ReadingList
 from storage.records import StoredPaper
 

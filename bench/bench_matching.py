@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import compare
 from bot.ingest.digest import parse_digest_file
-from bot.matching import match_digest
+from bot.ranking.matching import match_digest
 from storage.fts_query import EmptyQuery, build_match
 from storage.records import DigestEntry, StoredPaper
 from storage.sqlite.database import Database

@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT))
 from bench.bench_delivery import DIGEST, cpu_seconds  # noqa: E402
 from bench.botrun import rss_kib  # noqa: E402
 from bench.common import compare  # noqa: E402
+from bot.app.shards import IDENTIFY_WINDOW  # noqa: E402
 from bot.ingest.digest import parse_digest_file  # noqa: E402
-from bot.shards import IDENTIFY_WINDOW  # noqa: E402
 from storage.feeds import FeedStore  # noqa: E402
 from storage.papers import PaperStore  # noqa: E402
 from storage.sqlite.database import Database  # noqa: E402

@@ -7,7 +7,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import __version__
-from bot.i18n import ENGLISH, t
+from bot.i18n.catalogs import ENGLISH, t
 from bot.render.papers import ARXIV_RED
 from bot.render.text import shorten
 from commands.options import reply_locale, services_of

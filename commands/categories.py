@@ -6,8 +6,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.arxiv_categories import category_name
-from bot.i18n import t
+from bot.core.arxiv_categories import category_name
+from bot.i18n.catalogs import t
 from bot.render.papers import ARXIV_RED, lines_within
 from commands.options import reply_locale, services_of
 

@@ -11,13 +11,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.arxiv_categories import category_name
-from bot.errors import NotFound
-from bot.i18n import ENGLISH, format_day, t
-from bot.matching import UserMatches, match_digest
+from bot.core.arxiv_categories import category_name
+from bot.core.errors import NotFound
+from bot.i18n.catalogs import ENGLISH, format_day, t
+from bot.ranking.matching import UserMatches, match_digest
+from bot.render.paper_controls import paper_menus, set_menu_papers
 from bot.render.papers import ARXIV_RED, lines_within, paper_line
 from bot.render.text import escape_markdown
-from bot.worker.tasks import order_by_models
+from bot.worker.ordering import order_by_models
 from commands.options import (
     CategoryText,
     DayText,
@@ -29,12 +30,11 @@ from commands.options import (
     services_of,
 )
 from commands.paging import PagedView, page_count
-from commands.paper_actions import paper_menus, set_menu_papers
 from commands.respond import in_time
 from storage.records import DigestEntry, StoredPaper
 
 if TYPE_CHECKING:
-    from bot.client import DigestBot
+    from bot.app.client import DigestBot
 
 PAGE_SIZE = 8
 

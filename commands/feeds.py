@@ -9,15 +9,15 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.arxiv_categories import canonical_category, category_name, is_category_code
-from bot.dates import parse_time_of_day, parse_timezone
+from bot.core.arxiv_categories import canonical_category, category_name, is_category_code
+from bot.core.dates import parse_time_of_day, parse_timezone
+from bot.core.errors import InvalidInput, NotFound, PermissionMissing
 from bot.delivery.channels import plan_for
-from bot.errors import InvalidInput, NotFound, PermissionMissing
-from bot.filters import join_filter, parse_filter
-from bot.i18n import ENGLISH, LANGUAGE_NAMES, N_, normalize, t
+from bot.delivery.schedule import next_post_time
+from bot.i18n.catalogs import ENGLISH, LANGUAGE_NAMES, N_, normalize, t
+from bot.ranking.filters import join_filter, parse_filter
 from bot.render.papers import ARXIV_RED
 from bot.render.text import escape_markdown
-from bot.schedule import next_post_time
 from commands.options import (
     BoundedText,
     TimeText,
@@ -30,7 +30,7 @@ from commands.respond import answer, in_time
 from storage.feeds import ChannelFeed
 
 if TYPE_CHECKING:
-    from bot.client import DigestBot
+    from bot.app.client import DigestBot
 
 MAX_FEED_CATEGORIES = 20
 CategoriesText = app_commands.Transform[str, BoundedText("The categories", 500)]

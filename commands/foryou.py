@@ -8,10 +8,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.errors import NotFound
-from bot.i18n import ENGLISH, t
-from bot.ranking import MIN_POSITIVES, days_back
-from bot.recommender import NotEnoughToGoOn, Ranked
+from bot.core.errors import NotFound
+from bot.i18n.catalogs import ENGLISH, t
+from bot.ranking.features import MIN_POSITIVES, days_back
+from bot.ranking.recommender import NotEnoughToGoOn, Ranked
+from bot.render.paper_controls import paper_menus, set_menu_papers
 from bot.render.papers import ARXIV_RED, lines_within, paper_line
 from bot.render.text import escape_markdown
 from bot.worker import tasks
@@ -24,12 +25,11 @@ from commands.options import (
     services_of,
 )
 from commands.paging import PagedView, page_count
-from commands.paper_actions import paper_menus, set_menu_papers
 from commands.respond import in_time
 from storage.records import StoredPaper
 
 if TYPE_CHECKING:
-    from bot.client import DigestBot
+    from bot.app.client import DigestBot
 
 PAGE_SIZE = 5
 MAX_DAYS = 60

@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.i18n import LANGUAGE_NAMES, normalize, t
+from bot.i18n.catalogs import LANGUAGE_NAMES, normalize, t
 from commands.options import services_of
 from commands.respond import answer, in_time
 from storage.members import MemberStore

@@ -13,16 +13,16 @@ from typing import TYPE_CHECKING, TypeVar
 import discord
 from discord import app_commands
 
-from bot.arxiv_categories import category_name
-from bot.dates import parse_day
-from bot.errors import InvalidInput
-from bot.i18n import member_locale
+from bot.core.arxiv_categories import category_name
+from bot.core.dates import parse_day
+from bot.core.errors import InvalidInput
+from bot.core.services import Services
+from bot.i18n.catalogs import member_locale
 from bot.ingest.paper import normalize_arxiv_id
 from bot.render.text import escape_markdown, one_line
-from bot.services import Services
 
 if TYPE_CHECKING:
-    from bot.client import DigestBot
+    from bot.app.client import DigestBot
 
 T = TypeVar("T")
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import discord
 
-from bot.app_errors import reply_with_error
-from bot.i18n import ENGLISH, t
+from bot.app.error_replies import reply_with_error
+from bot.i18n.catalogs import ENGLISH, t
 from commands.respond import answer, in_time, update_message
 
 log = logging.getLogger(__name__)

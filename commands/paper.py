@@ -6,10 +6,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.errors import NotFound
+from bot.core.errors import NotFound
+from bot.render.paper_controls import paper_buttons
 from bot.render.papers import paper_embed
 from commands.options import PaperIdText, arxiv_id_option, reply_locale, services_of
-from commands.paper_actions import paper_buttons
 
 
 class PaperCommand(commands.Cog):

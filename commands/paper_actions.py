@@ -1,39 +1,28 @@
-"""Save, 👍 and 👎 on papers, wherever a member sees them: buttons under one paper, menus under a list.
+"""What Save, 👍 and 👎 do, wherever a member presses them (the controls are in bot/render/paper_controls.py).
 
-The buttons and menus are discord.py dynamic items: what to do and to which paper is in the
-custom id (`paper:save:2601.20911`, `papers:up`), so they keep working after a restart and in
-DMs sent days ago. Whoever presses acts on their own reading list and feedback only.
+Whoever presses acts on their own reading list and feedback only, at most PRESSES times a minute.
 """
 
 from __future__ import annotations
 
-import re
 import time
 from collections import deque
-from collections.abc import Sequence
-from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.app_errors import reply_with_error
-from bot.errors import LimitReached, NotFound
-from bot.i18n import ENGLISH, N_, t
+from bot.app.error_replies import reply_with_error
+from bot.core.errors import LimitReached, NotFound
+from bot.i18n.catalogs import t
 from bot.ingest.paper import normalize_arxiv_id
-from bot.render.limits import SELECT_DESCRIPTION, SELECT_LABEL
-from bot.render.text import display_title, escape_markdown, one_line
+from bot.render.paper_controls import PaperActionButton, PaperActionMenu, on_paper_action
+from bot.render.text import escape_markdown, one_line
 from commands.options import reply_locale, services_of
 from commands.respond import answer, in_time
 from storage.members import MemberStore
 from storage.reading_list import MAX_SAVED, ReadingList, ReadingListFull
-from storage.records import StoredPaper
 
-_ID = r"[0-9A-Za-z.\-/]{4,40}"
-ACTIONS = {"save": (N_("Save"), "🔖"), "up": (N_("Like"), "👍"), "down": (N_("Not for me"), "👎")}
-_MENU_PLACEHOLDERS = {"save": N_("🔖 Save a paper to your reading list…"), "up": N_("👍 More like this…"),
-                      "down": N_("👎 Less like this…")}
-MAX_MENU_PAPERS = 25
 # Presses of Save / 👍 / 👎 one member may make (a DM of 25 papers rated one by one fits).
 PRESSES, PRESS_WINDOW = 30, 60.0
 
@@ -103,90 +92,17 @@ async def act_on_paper(interaction: discord.Interaction, action: str, given_id: 
     await answer(interaction, message, ephemeral=True)
 
 
-class PaperActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"paper:(?P<action>save|up|down):(?P<id>{_ID})"):
-    """One of Save / 👍 / 👎 under a single paper."""
-
-    def __init__(self, action: str, arxiv_id: str, locale: str = ENGLISH) -> None:
-        label, emoji = ACTIONS[action]
-        style = discord.ButtonStyle.primary if action == "save" else discord.ButtonStyle.secondary
-        super().__init__(discord.ui.Button(label=t(label, locale), emoji=emoji, style=style, custom_id=f"paper:{action}:{arxiv_id}"))
-        self.action = action
-        self.arxiv_id = arxiv_id
-
-    @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
-                             match: re.Match[str], /) -> PaperActionButton:
-        return cls(match["action"], match["id"])
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            await act_on_paper(interaction, self.action, self.arxiv_id)
-        except Exception as error:
-            await reply_with_error(interaction, error)
-
-
-class PaperActionMenu(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"papers:(?P<action>save|up|down)"):
-    """A menu of the papers in a list (a DM, a /digest page): choosing one saves it or votes on it."""
-
-    def __init__(self, action: str, papers: Sequence[StoredPaper] = (), locale: str = ENGLISH) -> None:
-        options = [
-            discord.SelectOption(
-                label=display_title(p.title, SELECT_LABEL) or f"arXiv:{p.arxiv_id}", value=p.arxiv_id,
-                description=one_line(f"arXiv:{p.arxiv_id} · {p.primary_category}", SELECT_DESCRIPTION),
-            )
-            for p in list({p.arxiv_id: p for p in papers}.values())[:MAX_MENU_PAPERS]
-        ] or [discord.SelectOption(label="-", value="-")]
-        super().__init__(discord.ui.Select(custom_id=f"papers:{action}", placeholder=t(_MENU_PLACEHOLDERS[action], locale),
-                                           options=options))
-        self.action = action
-
-    @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
-                             match: re.Match[str], /) -> PaperActionMenu:
-        return cls(match["action"])
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        data: dict[str, Any] = dict(interaction.data or {})
-        values: list[str] = list(data.get("values") or [])
-        try:
-            if not values or values[0] == "-":
-                raise NotFound("Choose a paper from the menu.")
-            await act_on_paper(interaction, self.action, str(values[0]))
-        except Exception as error:
-            await reply_with_error(interaction, error)
-
-
-def paper_buttons(arxiv_id: str, view: discord.ui.View | None = None, row: int | None = None,
-                  locale: str = ENGLISH) -> discord.ui.View:
-    """Save / 👍 / 👎 for one paper, added to `view` (a new view that never times out when none is given)."""
-    target = view if view is not None else discord.ui.View(timeout=None)
-    for action in ACTIONS:
-        button = PaperActionButton(action, arxiv_id, locale)
-        if row is not None:
-            button.item.row = row
-        target.add_item(button)
-    return target
-
-
-def paper_menus(papers: Sequence[StoredPaper], view: discord.ui.View | None = None, *, first_row: int = 0,
-                actions: Sequence[str] = ("save", "up", "down"), locale: str = ENGLISH) -> discord.ui.View:
-    """A Save menu and 👍 / 👎 menus over `papers` (at most 25), one row each."""
-    target = view if view is not None else discord.ui.View(timeout=None)
-    for offset, action in enumerate(actions):
-        menu = PaperActionMenu(action, papers, locale)
-        menu.item.row = first_row + offset
-        target.add_item(menu)
-    return target
-
-
-def set_menu_papers(view: discord.ui.View, papers: Sequence[StoredPaper]) -> None:
-    """Point a view's paper menus at another page of papers."""
-    for child in view.children:
-        if isinstance(child, PaperActionMenu):
-            fresh = PaperActionMenu(child.action, papers)
-            child.item.options = fresh.item.options
+async def _on_press(interaction: discord.Interaction, action: str, given_id: str) -> None:
+    """A Save / 👍 / 👎 button or menu was pressed: act for whoever pressed, errors as a sentence."""
+    try:
+        if not given_id:
+            raise NotFound("Choose a paper from the menu.")
+        await act_on_paper(interaction, action, given_id)
+    except Exception as error:
+        await reply_with_error(interaction, error)
 
 
 async def setup(bot: commands.Bot) -> None:
-    """Register the buttons and menus, so presses on any message (old DMs included) reach them."""
+    """Register what a press does, and the controls, so presses on any message (old DMs included) reach them."""
+    on_paper_action(_on_press)
     bot.add_dynamic_items(PaperActionButton, PaperActionMenu)

@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.i18n import ENGLISH, N_, t
+from bot.i18n.catalogs import ENGLISH, N_, t
 from commands.options import reply_locale, services_of
 from commands.paging import OwnedView
 from commands.respond import in_time, update_message

@@ -9,8 +9,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.errors import NotFound
-from bot.i18n import ENGLISH, t
+from bot.core.errors import NotFound
+from bot.i18n.catalogs import ENGLISH, t
 from bot.render.papers import ARXIV_RED, lines_within, paper_line
 from bot.render.text import escape_markdown, one_line
 from bot.worker import tasks as worker_tasks
@@ -28,7 +28,7 @@ from storage.reading_list import ReadingList
 from storage.records import StoredPaper
 
 if TYPE_CHECKING:
-    from bot.client import DigestBot
+    from bot.app.client import DigestBot
 
 PAGE_SIZE = 5
 

@@ -6,8 +6,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.i18n import ENGLISH, t
+from bot.i18n.catalogs import ENGLISH, t
 from bot.render.limits import SELECT_DESCRIPTION, SELECT_LABEL
+from bot.render.paper_controls import paper_buttons
 from bot.render.papers import ARXIV_RED, lines_within, paper_embed, paper_line
 from bot.render.text import display_title, escape_markdown, one_line
 from commands.options import (
@@ -23,7 +24,6 @@ from commands.options import (
     services_of,
 )
 from commands.paging import PagedView, page_count
-from commands.paper_actions import paper_buttons
 from commands.respond import answer, in_time
 from storage.records import SearchPage, StoredPaper
 from storage.search import Ranking, SearchFilters, SearchIndex

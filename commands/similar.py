@@ -8,8 +8,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.errors import NotFound
-from bot.i18n import t
+from bot.core.errors import NotFound
+from bot.i18n.catalogs import t
 from bot.render.text import escape_markdown, one_line
 from bot.worker import tasks
 from commands.foryou import RankedView
@@ -23,7 +23,7 @@ from commands.options import (
 from commands.respond import in_time
 
 if TYPE_CHECKING:
-    from bot.client import DigestBot
+    from bot.app.client import DigestBot
 
 
 

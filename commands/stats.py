@@ -10,7 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.i18n import t
+from bot.i18n.catalogs import t
 from bot.render.papers import ARXIV_RED
 from bot.worker import tasks as worker_tasks
 from commands.options import (
@@ -24,7 +24,7 @@ from commands.options import (
 )
 
 if TYPE_CHECKING:
-    from bot.client import DigestBot
+    from bot.app.client import DigestBot
 
 DaysNumber = app_commands.Transform[int, BoundedInt("The number of days", 1, 365)]
 

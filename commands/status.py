@@ -9,16 +9,16 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.i18n import ENGLISH, N_, t
+from bot.core.services import Services
+from bot.i18n.catalogs import ENGLISH, N_, t
 from bot.render.papers import ARXIV_RED
 from bot.render.text import shorten
-from bot.services import Services
 from commands.feeds import describe_feed, require_manage_guild
 from commands.options import per_user_cooldown, reply_locale, services_of
 from commands.respond import answer, in_time
 
 if TYPE_CHECKING:
-    from bot.client import DigestBot
+    from bot.app.client import DigestBot
 
 
 async def database_line(services: Services, locale: str = ENGLISH) -> str:

@@ -9,10 +9,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.arxiv_categories import canonical_category, category_name, is_category_code
-from bot.dates import parse_time_of_day, parse_timezone
-from bot.errors import InvalidInput, LimitReached, NotFound
-from bot.i18n import ENGLISH, N_, t
+from bot.core.arxiv_categories import canonical_category, category_name, is_category_code
+from bot.core.dates import parse_time_of_day, parse_timezone
+from bot.core.errors import InvalidInput, LimitReached, NotFound
+from bot.i18n.catalogs import ENGLISH, N_, t
 from bot.render.papers import ARXIV_RED
 from bot.render.text import escape_markdown, one_line
 from commands.options import (
@@ -31,7 +31,7 @@ from storage.fts_query import EmptyQuery, build_match
 from storage.subscriptions import Subscription, SubscriptionLimit, UserSettings, subscription_key
 
 if TYPE_CHECKING:
-    from bot.client import DigestBot
+    from bot.app.client import DigestBot
 
 MAX_SUBSCRIPTIONS = 50
 CategoryValue = app_commands.Transform[str, BoundedText("The category", 40, 2)]

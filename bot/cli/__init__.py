@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot import __version__
+from bot.app.memory import return_large_blocks
 from bot.cli import backfill_cmd, db_cmd, ingest_cmd, operator_cmd, query_cmd, report_cmd, run_cmd
-from bot.errors import DigestBotError
-from bot.logs import setup_logging
-from bot.memory import return_large_blocks
-from bot.settings import Settings
+from bot.core.errors import DigestBotError
+from bot.core.logs import setup_logging
+from bot.core.settings import Settings
 from storage.errors import StorageError
 from storage.sqlite.library import disable_memory_statistics
 from storage.urls import url_secrets

@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 
 from bot.cli.ingest_cmd import STRICT_HELP, describe
 from bot.cli.progress import ProgressBar, wrap
-from bot.dates import parse_day
-from bot.errors import InvalidInput
+from bot.core.dates import parse_day
+from bot.core.errors import InvalidInput
+from bot.core.settings import Settings
 from bot.ingest.batch import IngestBatch
 from bot.ingest.digest import DigestLimits
 from bot.ingest.service import IngestReport, read_bytes
-from bot.settings import Settings
-from bot.sources import RemoteBranchSource
+from bot.sources.remote import RemoteBranchSource
 from storage.errors import StorageError
 from storage.papers import PaperStore
 from storage.sources import SourceStateStore

@@ -9,10 +9,10 @@ import os
 import sys
 from pathlib import Path
 
-from bot.settings import Settings
-from storage.sqlite import maintenance
+from bot.core.settings import Settings
 from storage.errors import StorageError
 from storage.sources import SourceStateStore
+from storage.sqlite import maintenance
 from storage.sqlite.database import Database
 from storage.sqlite.schema import latest_schema_version
 
@@ -129,7 +129,7 @@ def _disk_problems(path: Path) -> list[str]:
 
 async def run_health(args: argparse.Namespace, settings: Settings) -> int:
     """Exit 0 if healthy, else print why and exit 1."""
-    from bot.services import file_clock, utc_now
+    from bot.core.services import file_clock, utc_now
 
     now = file_clock(settings.clock_file)() if settings.clock_file else utc_now()
     problems, facts = await health_problems(settings, now)

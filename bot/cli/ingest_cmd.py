@@ -8,13 +8,13 @@ import sys
 from pathlib import Path
 
 from bot.cli.progress import ProgressBar, wrap
-from bot.dates import parse_day
-from bot.errors import DigestError, InvalidInput
+from bot.core.dates import parse_day
+from bot.core.errors import DigestError, InvalidInput
+from bot.core.settings import Settings
 from bot.ingest.batch import IngestBatch
 from bot.ingest.digest import DigestLimits, date_from_name
 from bot.ingest.files import find_digest_files
 from bot.ingest.service import IngestReport, read_path
-from bot.settings import Settings
 from storage.errors import StorageError
 from storage.papers import PaperStore
 from storage.sqlite.database import Database

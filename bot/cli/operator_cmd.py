@@ -12,7 +12,7 @@ from typing import Any
 
 import discord
 
-from bot.settings import Settings
+from bot.core.settings import Settings
 from storage.urls import redact_url
 
 # Exactly what the bot needs in a server: read and post in feed channels, start threads and post in

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot.arxiv_categories import category_name
-from bot.dates import parse_day
+from bot.core.arxiv_categories import category_name
+from bot.core.dates import parse_day
+from bot.core.settings import Settings
 from bot.render.text import one_line
-from bot.settings import Settings
 from storage.fts_query import EmptyQuery, QueryTooComplex, build_match
 from storage.papers import PaperStore
 from storage.search import SearchFilters, SearchIndex

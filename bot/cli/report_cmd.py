@@ -7,7 +7,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from bot.settings import Settings
+from bot.core.settings import Settings
 from storage.feeds import FeedStore
 from storage.ledger import DeliveryLedger
 from storage.papers import PaperStore

@@ -11,9 +11,9 @@ import sys
 import aiohttp
 import discord
 
-from bot.client import DigestBot, point_at_api
-from bot.services import Services
-from bot.settings import TOKEN_HELP, Settings
+from bot.app.client import DigestBot, point_at_api
+from bot.core.services import Services
+from bot.core.settings import TOKEN_HELP, Settings
 from storage.sqlite.database import Database
 from storage.sqlite.files import RunLock
 

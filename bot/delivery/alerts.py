@@ -14,7 +14,7 @@ import logging
 
 import discord
 
-from bot.services import Services
+from bot.core.services import Services
 from storage.errors import StorageError
 from storage.feeds import ChannelFeed
 from storage.meta import MetaStore

@@ -10,15 +10,15 @@ from zoneinfo import ZoneInfo
 
 import discord
 
+from bot.core.services import Services
 from bot.delivery.alerts import Alerts
 from bot.delivery.destinations import ChannelDestination, ForumDestination, forum_tags
 from bot.delivery.executor import PostPlan, ShuttingDown, carry_out
 from bot.delivery.failures import Outcome, settle_failure
-from bot.filters import apply_filters, split_filter
-from bot.i18n import ENGLISH
+from bot.delivery.schedule import due_at
+from bot.i18n.catalogs import ENGLISH
+from bot.ranking.filters import apply_filters, split_filter
 from bot.render.post import forum_post_title, render_digest_header, render_digest_parts, thread_name
-from bot.schedule import due_at
-from bot.services import Services
 from storage.feeds import ChannelFeed
 from storage.ledger import CHANNEL, Delivery
 from storage.records import DigestInfo

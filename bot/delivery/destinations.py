@@ -83,7 +83,7 @@ def forum_tags(forum: object, categories: list[str]) -> list[int]:
     """The forum's tags named like the categories (`cs.CV`, or its arXiv name), at most 5 (Discord's limit)."""
     if not isinstance(forum, discord.ForumChannel):
         return []
-    from bot.arxiv_categories import category_name
+    from bot.core.arxiv_categories import category_name
 
     wanted: list[str] = []
     for code in categories:

@@ -9,18 +9,18 @@ from zoneinfo import ZoneInfo
 
 import discord
 
+from bot.core.services import Services
 from bot.delivery.channels import LOOKBACK_DAYS
 from bot.delivery.destinations import DirectMessageDestination
 from bot.delivery.executor import PostPlan, ShuttingDown, carry_out
 from bot.delivery.failures import Outcome, settle_failure
-from bot.i18n import ENGLISH
-from bot.matching import UserMatches, match_digest
+from bot.delivery.schedule import due_at
+from bot.i18n.catalogs import ENGLISH
+from bot.ranking.matching import UserMatches, match_digest
 from bot.render.dm import render_matches_shown
-from bot.schedule import due_at
-from bot.services import Services
+from bot.render.paper_controls import paper_menus
+from bot.worker.ordering import order_by_models
 from bot.worker.pool import WorkerPool
-from bot.worker.tasks import order_by_models
-from commands.paper_actions import paper_menus
 from storage.ledger import DM
 from storage.members import MemberStore
 from storage.records import DigestInfo

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import aiohttp
 import discord
 
-from bot.schedule import retry_delay
+from bot.delivery.schedule import retry_delay
 from storage.ledger import DeliveryLedger
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from bot.errors import DigestError
+from bot.core.errors import DigestError
 from bot.ingest.jsonl import MAX_LINE_CHARS, parse_jsonl
 from bot.ingest.markdown import parse_markdown
 from bot.ingest.paper import ParsedDigest, SkipLog

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from bot.errors import DigestError
+from bot.core.errors import DigestError
 from bot.ingest.paper import Paper, SkipLog, clean_categories, clean_code_url, normalize_arxiv_id
 
 # A real line is a few kilobytes; a line is read at most this long (the rest is skipped).

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from bs4 import BeautifulSoup
 
-from bot.errors import DigestError
+from bot.core.errors import DigestError
 from bot.ingest.jsonl import too_many_papers
 from bot.ingest.paper import Paper, SkipLog, clean_code_url, normalize_arxiv_id
 from storage.text import is_category_shaped

@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.errors import DigestError
+from bot.core.errors import DigestError
 from bot.ingest.digest import DigestLimits, date_from_name, parse_digest_bytes, parse_digest_file
 from bot.ingest.paper import ParsedDigest, SkipLog
 from storage.ingest import DigestFile

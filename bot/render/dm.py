@@ -6,8 +6,8 @@ import datetime as dt
 
 import discord
 
-from bot.i18n import ENGLISH, format_day, t
-from bot.matching import UserMatches
+from bot.i18n.catalogs import ENGLISH, format_day, t
+from bot.ranking.matching import UserMatches
 from bot.render.limits import EMBED_TOTAL, EMBEDS_PER_MESSAGE
 from bot.render.papers import ARXIV_RED
 from bot.render.post import entry_line

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 import discord
 
-from bot.arxiv_categories import category_name
-from bot.i18n import ENGLISH, t
+from bot.core.arxiv_categories import category_name
+from bot.i18n.catalogs import ENGLISH, t
 from bot.render.limits import DESCRIPTION, FIELD_VALUE, fit_embed
 from bot.render.text import display_title, escape_markdown, one_line, shorten
 from storage.records import StoredPaper

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import discord
 
-from bot.arxiv_categories import category_name
-from bot.i18n import ENGLISH, format_day, t
+from bot.core.arxiv_categories import category_name
+from bot.i18n.catalogs import ENGLISH, format_day, t
 from bot.render.limits import DESCRIPTION, EMBED_TOTAL, EMBEDS_PER_MESSAGE, THREAD_NAME, fit_embed
 from bot.render.papers import ARXIV_RED, linked_title
 from bot.render.text import escape_markdown, one_line, shorten

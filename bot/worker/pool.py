@@ -23,8 +23,9 @@ from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from typing import ParamSpec, TypeVar
 
-from bot.errors import LimitReached
-from bot.settings import Settings
+from bot.core.errors import LimitReached
+from bot.core.settings import Settings
+from bot.worker.process import start_worker
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +60,10 @@ class WorkerPool:
 
     def _pool(self) -> concurrent.futures.ProcessPoolExecutor:
         if self._executor is None:
-            from bot.worker import tasks
-
             # spawn, not fork: the bot has threads (SQLite readers, aiohttp) a fork would copy mid-flight.
             self._executor = concurrent.futures.ProcessPoolExecutor(
                 self._processes, mp_context=multiprocessing.get_context("spawn"),
-                initializer=tasks.start_worker, initargs=(self._settings,))
+                initializer=start_worker, initargs=(self._settings,))
         return self._executor
 
     async def run(self, owner: int, task: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:

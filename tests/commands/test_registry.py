@@ -6,9 +6,9 @@ from pathlib import Path
 
 from discord import app_commands
 
-from bot.client import EXTENSIONS, DigestBot
-from bot.services import Services
-from bot.settings import Settings
+from bot.app.client import EXTENSIONS, DigestBot
+from bot.core.services import Services
+from bot.core.settings import Settings
 
 
 async def test_every_module_in_commands_is_loaded_and_names_are_unique(tmp_path: Path) -> None:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.errors import ConfigError
-from bot.settings import Settings, setting_names
+from bot.core.errors import ConfigError
+from bot.core.settings import Settings, setting_names
 from tests.bot.cli.test_cli import digestbot
 from tests.botworld import build_world
 from tests.fakediscord import FakeDiscord

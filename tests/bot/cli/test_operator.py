@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from bot.cli.operator_cmd import application_id_from_token
-from bot.logs import setup_logging
+from bot.core.logs import setup_logging
 from storage.feeds import FeedStore
 from storage.sqlite.database import Database
 from tests.bot.cli.test_cli import digestbot

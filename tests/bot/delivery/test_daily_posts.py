@@ -157,7 +157,7 @@ async def test_a_local_folder_source_is_watched_and_a_broken_file_is_reported(tm
         await eventually(lambda: daily.delivery_states().get(channel.id) == "done")
         assert sorted(daily.linked_ids(daily.thread_messages(channel))) == sorted(daily.papers_of_day("2026-03-02"))
         log = world.bot.log()
-        assert re.search(r"WARNING bot.poller: poll of folder .*2026-03-01.md: looks like a binary file", log)
+        assert re.search(r"WARNING bot.sources.poller: poll of folder .*2026-03-01.md: looks like a binary file", log)
         # A broken file is reported once, when it appears, not at every poll.
         summaries = [str(r[0]) for r in daily.rows("SELECT summary FROM poll_runs")]
         assert sum("looks like a binary file" in summary for summary in summaries) == 1

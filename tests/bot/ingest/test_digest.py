@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bot.errors import DigestError
+from bot.core.errors import DigestError
 from bot.ingest.digest import (
     DigestLimits,
     date_from_name,

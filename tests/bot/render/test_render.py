@@ -108,7 +108,7 @@ def test_text_helpers() -> None:
 
 
 async def test_a_dm_for_fifty_busy_subscriptions_fits_one_message(sample_db: Database) -> None:
-    from bot.matching import match_digest
+    from bot.ranking.matching import match_digest
     from bot.render.dm import render_matches
     from storage.subscriptions import Subscription, subscription_key
 

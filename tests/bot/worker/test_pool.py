@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.errors import LimitReached
-from bot.settings import Settings
+from bot.core.errors import LimitReached
+from bot.core.settings import Settings
 from bot.worker.pool import PER_MEMBER, WorkerPool
 from storage.sqlite.database import Database
 from tests.botworld import build_world, eventually
