@@ -25,7 +25,7 @@ from typing import ParamSpec, TypeVar
 
 from bot.core.errors import LimitReached
 from bot.core.settings import Settings
-from bot.worker.process import start_worker
+from bot.worker.process import run_job, start_worker
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,8 @@ class WorkerPool:
         for attempt in (1, 2):
             pool = self._pool()
             try:
-                return await asyncio.wrap_future(pool.submit(task, *args, **kwargs))
+                job: concurrent.futures.Future[T] = pool.submit(run_job, task, *args, **kwargs)  # type: ignore[arg-type]
+                return await asyncio.wrap_future(job)
             except BrokenProcessPool:
                 # The worker died (killed, out of memory): start a new one and try the job once more.
                 log.error("the worker process died during %s; starting a new one", getattr(task, "__name__", task))

@@ -12,15 +12,16 @@ import ctypes.util
 import logging
 import multiprocessing.util
 import signal
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from bot.app.memory import return_large_blocks
+from bot.app.memory import return_large_blocks, trim_free_memory
 from bot.core.logs import setup_logging
 from bot.core.services import Services
 from bot.core.settings import Settings
 from bot.ranking.recommender import Recommender
+from storage.errors import StorageError
 from storage.sqlite.library import disable_memory_statistics
 
 log = logging.getLogger(__name__)
@@ -76,15 +77,28 @@ def _stop_worker() -> None:
 
 
 def run(work: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine on the worker's own event loop (jobs are plain functions; storage is async)."""
     assert _worker is not None, "start_worker did not run"
     return _worker.loop.run_until_complete(work)
 
 
+def run_job(task: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run one job, then let the database caches and freed memory go: the worker may sit idle for hours."""
+    try:
+        return task(*args, **kwargs)
+    finally:
+        if _worker is not None:
+            try:
+                run(_worker.services.db.release_memory())
+            except StorageError:
+                log.debug("releasing the worker's database caches failed", exc_info=True)
+            trim_free_memory()
+
+
 def recommender() -> Recommender:
+    """The worker's recommender (its fitted features stay in memory between jobs)."""
     assert _worker is not None, "start_worker did not run"
     return _worker.recommender
-
-
 
 
 def services() -> Services:
