@@ -12,6 +12,8 @@ from storage.sqlite.database import Database
 
 # A feed refused again within this long after its breakage was told is the same breakage.
 ALERT_STRETCH = dt.timedelta(days=1)
+# Channels of one server whose breakage is told within ALERT_STRETCH; more are in /feed list and the log only.
+ALERTS_PER_SERVER = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,23 +157,38 @@ class FeedStore:
     async def mark_failing(self, feed_id: int, reason: str, now: dt.datetime) -> bool:
         """Stop delivering to a feed until someone fixes it and runs /feed resume; return whether to tell anyone.
 
-        True only when the feed was working until now and nobody was told of a breakage within
-        ALERT_STRETCH: resuming a still-broken feed ten times is one breakage, one alert.
+        True only when the feed was working until now, its channel's breakage was not told within
+        ALERT_STRETCH (resumed, or removed and added again, ten times: one alert), and its server
+        was told of fewer than ALERTS_PER_SERVER channels in that time.
         """
+        cutoff = iso_utc(now - ALERT_STRETCH)
         async with self._db.transaction() as conn:
             rows = await conn.execute_fetchall(
-                "SELECT alerted_at FROM channel_feeds WHERE id = ? AND failing_reason IS NULL", (feed_id,))
+                "UPDATE channel_feeds SET failing_reason = ?, failing_since = ?, updated_at = ? "
+                "WHERE id = ? AND failing_reason IS NULL RETURNING guild_id, channel_id",
+                (reason, iso_utc(now), iso_utc(now), feed_id))
             found = list(rows)
             if not found:
                 return False  # failing already (or removed)
-            told = found[0][0]
-            alert = told is None or dt.datetime.fromisoformat(told) <= now - ALERT_STRETCH
+            guild_id, channel_id = int(found[0][0]), int(found[0][1])
+            told = list(await conn.execute_fetchall(
+                "SELECT count(*) FROM feed_alerts WHERE guild_id = ? AND alerted_at > ? "
+                "UNION ALL SELECT count(*) FROM feed_alerts WHERE guild_id = ? AND channel_id = ? AND alerted_at > ?",
+                (guild_id, cutoff, guild_id, channel_id, cutoff)))
+            server_told, channel_told = int(told[0][0]), int(told[1][0])
+            if channel_told or server_told >= ALERTS_PER_SERVER:
+                return False
             await conn.execute(
-                "UPDATE channel_feeds SET failing_reason = ?, failing_since = ?, updated_at = ?, alerted_at = ? WHERE id = ?",
-                (reason, iso_utc(now), iso_utc(now), iso_utc(now) if alert else told, feed_id))
-        return alert
+                "INSERT INTO feed_alerts (guild_id, channel_id, alerted_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (guild_id, channel_id) DO UPDATE SET alerted_at = excluded.alerted_at",
+                (guild_id, channel_id, iso_utc(now)))
+        return True
 
-    async def end_alert_stretch(self, feed_id: int) -> None:
-        """A post went through: a later breakage is news again."""
+    async def end_alert_stretch(self, feed: ChannelFeed) -> None:
+        """A post went through: a later breakage of this channel is news again."""
+        # Read first: almost every post follows no breakage, and a read takes no write lock.
+        if not await self._db.fetchall("SELECT 1 FROM feed_alerts WHERE guild_id = ? AND channel_id = ?",
+                                       (feed.guild_id, feed.channel_id)):
+            return
         async with self._db.transaction() as conn:
-            await conn.execute("UPDATE channel_feeds SET alerted_at = NULL WHERE id = ? AND alerted_at IS NOT NULL", (feed_id,))
+            await conn.execute("DELETE FROM feed_alerts WHERE guild_id = ? AND channel_id = ?", (feed.guild_id, feed.channel_id))

@@ -15,12 +15,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from storage.errors import StorageError
 from storage.records import iso_utc
 from storage.sqlite.connection import translate_error
 from storage.sqlite.database import Database
 
 CHANNEL = "channel"
 DM = "dm"
+# A delivery row is only ever created for a target that still exists.
+_TARGET_EXISTS = {
+    CHANNEL: "EXISTS (SELECT 1 FROM channel_feeds WHERE id = ?)",
+    DM: "EXISTS (SELECT 1 FROM user_settings WHERE user_id = ?)",
+}
+
+
+class DeliveryGone(StorageError):
+    """The delivery row was deleted while its post was under way (feed removed, member forgotten)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,19 +166,27 @@ class DeliveryLedger:
         self._db = db
         self._commits = _GroupCommit(db)
 
-    async def open(self, kind: str, target_id: int, digest_id: int, now: dt.datetime) -> Delivery:
-        """Return the row for (target, digest), creating it in state `pending` the first time."""
-        def opened(conn: sqlite3.Connection) -> sqlite3.Row:
+    async def open(self, kind: str, target_id: int, digest_id: int, now: dt.datetime) -> Delivery | None:
+        """Return the row for (target, digest), creating it in state `pending` the first time.
+
+        None when the target is gone: a feed removed, or a member who ran /forget me while their
+        DM was being prepared (a row naming them must not come back).
+        """
+        target_exists = _TARGET_EXISTS[kind]
+
+        def opened(conn: sqlite3.Connection) -> sqlite3.Row | None:
             conn.execute(
-                "INSERT OR IGNORE INTO deliveries (target_kind, target_id, digest_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-                (kind, target_id, digest_id, iso_utc(now), iso_utc(now)),
+                "INSERT OR IGNORE INTO deliveries (target_kind, target_id, digest_id, created_at, updated_at) "
+                f"SELECT ?, ?, ?, ?, ? WHERE {target_exists}",
+                (kind, target_id, digest_id, iso_utc(now), iso_utc(now), target_id),
             )
-            row: sqlite3.Row = conn.execute(
+            row: sqlite3.Row | None = conn.execute(
                 "SELECT * FROM deliveries WHERE target_kind = ? AND target_id = ? AND digest_id = ?", (kind, target_id, digest_id)
             ).fetchone()
             return row
 
-        return Delivery.from_row(await self._commits.run(opened))
+        row = await self._commits.run(opened)
+        return Delivery.from_row(row) if row is not None else None
 
     async def get(self, delivery_id: int) -> Delivery:
         """Return one row by id."""
@@ -179,11 +197,14 @@ class DeliveryLedger:
         # One statement, one trip to the writer thread: a day posted to many channels is many steps.
         sql = f"UPDATE deliveries SET {assignments}, updated_at = ? WHERE id = ? RETURNING *"
 
-        def updated(conn: sqlite3.Connection) -> sqlite3.Row:
-            row: sqlite3.Row = conn.execute(sql, (*params, iso_utc(now), delivery_id)).fetchone()
+        def updated(conn: sqlite3.Connection) -> sqlite3.Row | None:
+            row: sqlite3.Row | None = conn.execute(sql, (*params, iso_utc(now), delivery_id)).fetchone()
             return row
 
-        return Delivery.from_row(await self._commits.run(updated))
+        row = await self._commits.run(updated)
+        if row is None:
+            raise DeliveryGone(f"delivery {delivery_id} is gone: its feed was removed or its member forgotten mid-post")
+        return Delivery.from_row(row)
 
     async def start(self, delivery_id: int, parts_total: int, now: dt.datetime) -> Delivery:
         """Mark the row as being sent, with the number of parts the post has."""

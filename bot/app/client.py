@@ -16,6 +16,7 @@ from discord.ext import commands
 from bot.app.error_replies import reply_with_error
 from bot.app.jobs import Jobs
 from bot.app.shards import IdentifyPacer
+from bot.core.errors import LimitReached
 from bot.core.services import Services
 from bot.core.settings import Settings
 from bot.delivery.alerts import Alerts
@@ -26,6 +27,7 @@ from bot.sources.configured import build_source
 from bot.sources.poller import Poller
 from bot.worker import tasks as worker_tasks
 from bot.worker.pool import WorkerPool
+from storage.errors import StorageError
 from storage.members import MemberStore
 from storage.meta import MetaStore
 
@@ -155,16 +157,31 @@ class DigestBot(commands.AutoShardedBot):
         return posts
 
     async def train_stale_models(self, limit: int = 50) -> None:
-        """Retrain the models of members whose feedback, list or subscriptions changed, each in its member's slot."""
+        """Retrain the models of members whose feedback, list or subscriptions changed, each in its member's slot.
+
+        A member whose slot is busy (their own commands running) waits for a later tick; nobody
+        else waits for them.
+        """
         done = 0
         try:
-            for user_id in await MemberStore(self.services.db).stale_members(limit):
-                if self.channel_deliveries.stopping:
-                    return
+            stale = await MemberStore(self.services.db).stale_members(limit)
+        except StorageError:
+            log.warning("cannot read which member models are out of date; trying again at the next tick", exc_info=True)
+            return
+        for user_id in stale:
+            if self.channel_deliveries.stopping:
+                return
+            if self.worker.waiting(user_id):
+                continue
+            try:
                 await self.worker.run(user_id, worker_tasks.train_member, user_id)
                 done += 1
-        except Exception:
-            log.exception("retraining member ranking models failed; they are tried again at the next tick")
+            except LimitReached:
+                continue
+            except Exception:
+                # One line per tick, not one per member: the cause (a full disk, say) is usually shared.
+                log.exception("retraining the ranking model of member %d failed; the rest are tried at the next tick", user_id)
+                break
         if done:
             log.info("retrained %d member ranking model(s)", done)
 

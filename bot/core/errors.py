@@ -16,6 +16,19 @@ class DigestBotError(Exception):
         self.message = message.format(**values) if values else message
         super().__init__(self.message)
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Template and values survive pickling (an error raised in the worker process reaches the
+        # bot whole, still translatable), whatever the subclass's own constructor takes.
+        return _rebuild, (type(self), self.template, self.values, self.__dict__)
+
+
+def _rebuild(cls: type[DigestBotError], template: str, values: dict[str, object],
+             state: dict[str, object]) -> DigestBotError:
+    error = cls.__new__(cls)
+    DigestBotError.__init__(error, template, **values)
+    error.__dict__.update(state)
+    return error
+
 
 class DigestError(DigestBotError):
     """A digest file that cannot be parsed; names the file and what is wrong with it."""

@@ -20,7 +20,7 @@ from bot.i18n.catalogs import ENGLISH
 from bot.ranking.filters import apply_filters, split_filter
 from bot.render.post import forum_post_title, render_digest_header, render_digest_parts, thread_name
 from storage.feeds import ChannelFeed
-from storage.ledger import CHANNEL, Delivery
+from storage.ledger import CHANNEL, Delivery, DeliveryGone
 from storage.records import DigestInfo
 
 log = logging.getLogger(__name__)
@@ -115,7 +115,10 @@ class ChannelDeliveries:
     async def deliver(self, feed: ChannelFeed, digest: DigestInfo) -> Outcome:
         """Post one digest to one feed (or finish a post cut short); never raises for Discord errors."""
         services = self.services
-        delivery: Delivery = await services.ledger.open(CHANNEL, feed.id, digest.id, services.clock())
+        opened = await services.ledger.open(CHANNEL, feed.id, digest.id, services.clock())
+        if opened is None:
+            return Outcome("skipped", "the feed was removed")
+        delivery: Delivery = opened
         if delivery.finished:
             return Outcome(delivery.state, "already finished")
         plan = await self._plan(feed, digest)
@@ -135,9 +138,15 @@ class ChannelDeliveries:
         except ShuttingDown:
             log.info("delivery %d to channel %d paused for shutdown; it resumes at the next start", delivery.id, feed.channel_id)
             return Outcome("sending", "paused for shutdown")
+        except DeliveryGone:
+            log.info("the post of %s to channel %d stopped: its feed was removed meanwhile", digest.date, feed.channel_id)
+            return Outcome("skipped", "the feed was removed")
         except Exception as error:  # every failure is recorded, then classified
             async def stop_feed(reason: str) -> None:
-                if await services.feeds.mark_failing(feed.id, reason, services.clock()) and self.alerts is not None:
+                if not await services.feeds.mark_failing(feed.id, reason, services.clock()):
+                    log.info("feed %d (channel %d) refused again; its server was told of this breakage already (or of "
+                             "several today): nobody is told again", feed.id, feed.channel_id)
+                elif self.alerts is not None:
                     try:
                         await self.alerts.feed_failing(feed, reason)
                     except Exception:  # an alert never turns into a delivery failure
@@ -147,5 +156,5 @@ class ChannelDeliveries:
                                         f"channel {feed.channel_id} (guild {feed.guild_id}, feed {feed.id}, digest {digest.date})", stop_feed)
         log.info("delivery %d: digest %s posted to channel %d (guild %d, feed %d): header %s, %d parts",
                  done.id, digest.date, feed.channel_id, feed.guild_id, feed.id, done.header_message_id, done.parts_total)
-        await services.feeds.end_alert_stretch(feed.id)
+        await services.feeds.end_alert_stretch(feed)
         return Outcome("done")

@@ -21,7 +21,7 @@ from bot.render.dm import render_matches_shown
 from bot.render.paper_controls import paper_menus
 from bot.worker.ordering import order_by_models
 from bot.worker.pool import WorkerPool
-from storage.ledger import DM
+from storage.ledger import DM, DeliveryGone
 from storage.members import MemberStore
 from storage.records import DigestInfo
 from storage.subscriptions import UserSettings
@@ -138,6 +138,8 @@ class DirectMessageDeliveries:
         """DM one user their matches of one digest; never raises for Discord errors."""
         services = self.services
         delivery = await services.ledger.open(DM, user_id, digest.id, services.clock())
+        if delivery is None:
+            return Outcome("skipped", "the member is gone (/forget me)")
         if delivery.finished:
             return Outcome(delivery.state, "already finished")
         locale = await MemberStore(services.db).language(user_id) or ENGLISH
@@ -148,6 +150,9 @@ class DirectMessageDeliveries:
                                    services.clock, lambda: self.stopping)
         except ShuttingDown:
             return Outcome("sending", "paused for shutdown")
+        except DeliveryGone:
+            log.info("the DM of %s to user %d stopped: the member ran /forget me meanwhile", digest.date, user_id)
+            return Outcome("skipped", "the member is gone (/forget me)")
         except Exception as error:  # every failure is recorded, then classified
             async def stop_dms(reason: str) -> None:
                 await services.subscriptions.mark_dm_failing(user_id, reason, services.clock())

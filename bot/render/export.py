@@ -35,6 +35,8 @@ _LATEX_ESCAPES = str.maketrans({
 })
 # A cell starting with one of these is a formula in Excel, LibreOffice and Google Sheets (OWASP).
 _FORMULA_STARTS = frozenset("=+-@\t\r")
+# A separator, the spaces after it, and the first character of the piece that follows.
+_SEPARATED_FORMULA = re.compile(r"([;,]\s*)(\S)")
 
 
 def flat_text(text: str) -> str:
@@ -54,8 +56,17 @@ def spreadsheet_text(text: str) -> str:
     # NFKC folds full-width and small forms (＝＋－＠, ﹦﹢﹣﹫) to ASCII, as spreadsheets in CJK
     # locales may do with what they are given; a `'` too many costs nothing.
     if cell and unicodedata.normalize("NFKC", cell[0])[:1] in _FORMULA_STARTS:
-        return "'" + cell
-    return cell
+        cell = "'" + cell
+    # A spreadsheet that splits the file on `;` (Excel in many locales) or ignores the quotes makes
+    # a cell of whatever follows a `;` or `,` inside the text: such a piece is neutralised too.
+    return _SEPARATED_FORMULA.sub(_quote_piece, cell)
+
+
+def _quote_piece(found: re.Match[str]) -> str:
+    start = found.group(2)
+    if unicodedata.normalize("NFKC", start)[:1] in _FORMULA_STARTS:
+        return f"{found.group(1)}'{start}"
+    return found.group(0)
 
 
 def markdown_text(text: str) -> str:
@@ -141,7 +152,8 @@ def to_bibtex(papers: Sequence[StoredPaper]) -> str:
 def to_csv(papers: Sequence[tuple[StoredPaper, dt.datetime]]) -> str:
     """One row per paper: id, title, authors, date, link, TL;DR, saved."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    # Every cell quoted: a spreadsheet that splits on `;` (Excel in many locales) keeps each cell whole.
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL)
     writer.writerow(["arxiv_id", "title", "authors", "date", "link", "tldr", "saved_at"])
     for paper, saved_at in papers:
         # Only the cells of digest text are neutralised: ids are validated, dates and links ours.

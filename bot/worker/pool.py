@@ -59,6 +59,8 @@ class WorkerPool:
         return self._executor is not None
 
     def _pool(self) -> concurrent.futures.ProcessPoolExecutor:
+        if self._closed:
+            raise RuntimeError("the worker pool is shut down")
         if self._executor is None:
             # spawn, not fork: the bot has threads (SQLite readers, aiohttp) a fork would copy mid-flight.
             self._executor = concurrent.futures.ProcessPoolExecutor(
@@ -100,7 +102,7 @@ class WorkerPool:
                 if self._executor is pool:
                     self._executor = None
                     pool.shutdown(wait=False, cancel_futures=True)
-                if attempt == 2:
+                if attempt == 2 or self._closed:
                     raise
         raise AssertionError("unreachable")
 

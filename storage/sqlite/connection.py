@@ -13,7 +13,8 @@ from storage.errors import DatabaseBusy, DatabaseFull, DatabaseReadOnly, QueryTi
 
 # How many SQLite VM steps run between two looks at a read's deadline: about 0.1 ms of work.
 PROGRESS_STEPS = 4000
-WRITER_PRAGMAS = ("foreign_keys = ON", "synchronous = NORMAL", "temp_store = MEMORY", "cache_size = -32000")
+# secure_delete: what /forget me deletes is overwritten in the file, whatever the SQLite build defaults to.
+WRITER_PRAGMAS = ("foreign_keys = ON", "synchronous = NORMAL", "temp_store = MEMORY", "cache_size = -32000", "secure_delete = ON")
 READER_PRAGMAS = ("temp_store = MEMORY", "cache_size = -16000", "query_only = ON")
 
 

@@ -14,7 +14,8 @@ class ProcessLock:
     needs it alone, so it can tell that the bot (or an ingest) is running instead of waiting on it."""
 
     def __init__(self, path: Path) -> None:
-        self.path = Path(f"{path}.lock")
+        # Beside the real file: two spellings of one database (a symlink) share one lock.
+        self.path = Path(f"{Path(path).resolve()}.lock")
         self._fd: int | None = None
 
     def acquire(self, *, exclusive: bool) -> bool:
@@ -50,7 +51,8 @@ class RunLock:
 
     def __init__(self, path: Path) -> None:
         self.database = Path(path)
-        self.path = Path(f"{path}.run.lock")
+        # Beside the real file: a symlink to the database must not get a second bot.
+        self.path = Path(f"{Path(path).resolve()}.run.lock")
         self._fd: int | None = None
 
     def acquire(self) -> None:

@@ -9,6 +9,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -139,8 +140,10 @@ async def test_csv_export_opens_with_no_formula_and_exact_ids_and_dates(world: W
         assert dt.datetime.fromisoformat(saved_at).tzinfo == dt.UTC
         for cell, text in ((title, flat(paper.title)), (tldr, flat(paper.tldr)),
                            (authors, "; ".join(flat(a) for a in paper.authors))):
-            assert not looks_like_formula(cell), cell
-            assert cell == ("'" + text if looks_like_formula(text) else text)
+            # No cell starts a formula, however the spreadsheet splits it (on `,` or `;`)...
+            assert not any(looks_like_formula(piece.lstrip()) for piece in re.split(r"[;,]", cell)), cell
+            # ... and taking away the quotes put in front of pieces gives back the paper's text.
+            assert re.sub(r"(^|[;,]\s*)'", r"\1", cell) == re.sub(r"(^|[;,]\s*)'", r"\1", text), cell
     neutralised = {r[0]: r[1] for r in rows}
     assert neutralised["2602.90005"] == '\'=HYPERLINK("http://evil","x")'
     assert neutralised["2602.90010"] == "'＋full-width plus title"

@@ -9,8 +9,9 @@ import pytest
 
 from bot.ingest.paper import Paper
 from storage.errors import StorageError
-from storage.feeds import FeedStore
-from storage.ledger import CHANNEL, DM, DeliveryLedger
+from storage.feeds import ALERTS_PER_SERVER, FeedStore
+from storage.ledger import CHANNEL, DM, DeliveryGone, DeliveryLedger
+from storage.members import MemberStore
 from storage.papers import PaperStore
 from storage.sqlite.database import Database
 from storage.subscriptions import SubscriptionLimit, SubscriptionStore
@@ -27,13 +28,27 @@ async def a_digest(db: Database) -> int:
     return info.id
 
 
+async def a_feed(db: Database, channel_id: int) -> int:
+    feed, _ = await FeedStore(db).upsert(guild_id=1, channel_id=channel_id, categories=[], post_time=dt.time(9),
+                                         timezone="UTC", created_by=3, now=NOW)
+    return feed.id
+
+
+async def a_member(db: Database, user_id: int) -> None:
+    await SubscriptionStore(db).add(user_id, "category", "cs.CV", now=NOW, limit=50, default_time=dt.time(9),
+                                    default_timezone="UTC")
+
+
 async def test_a_delivery_row_is_one_per_target_and_digest_and_records_each_step(db: Database) -> None:
     ledger = DeliveryLedger(db)
     digest_id = await a_digest(db)
-    first = await ledger.open(CHANNEL, 7, digest_id, NOW)
-    again = await ledger.open(CHANNEL, 7, digest_id, NOW)
-    assert first.id == again.id and first.state == "pending"
-    assert (await ledger.open(DM, 7, digest_id, NOW)).id != first.id  # a DM to user 7 is another target
+    feed_id = await a_feed(db, 70)
+    await a_member(db, feed_id)
+    first = await ledger.open(CHANNEL, feed_id, digest_id, NOW)
+    again = await ledger.open(CHANNEL, feed_id, digest_id, NOW)
+    assert first is not None and again is not None and first.id == again.id and first.state == "pending"
+    dm = await ledger.open(DM, feed_id, digest_id, NOW)
+    assert dm is not None and dm.id != first.id  # a DM to a user with the same number is another target
     row = await ledger.start(first.id, 3, NOW)
     row = await ledger.record_header(row.id, 100, NOW)
     row = await ledger.record_thread(row.id, 100, NOW)
@@ -48,7 +63,7 @@ async def test_a_delivery_row_is_one_per_target_and_digest_and_records_each_step
     assert row.last_error is None and row.parts_sent == 3
     done = await ledger.finish(row.id, NOW)
     assert done.finished and done.state == "done" and done.next_attempt_at is None
-    latest = await ledger.latest(CHANNEL, 7)
+    latest = await ledger.latest(CHANNEL, feed_id)
     assert latest is not None and (latest.date, latest.state) == (dt.date(2026, 3, 2), "done")
     assert await ledger.count_by_state(CHANNEL) == {"done": 1}
 
@@ -56,7 +71,8 @@ async def test_a_delivery_row_is_one_per_target_and_digest_and_records_each_step
 async def test_steps_of_concurrent_posts_share_commits_but_fail_alone(db: Database) -> None:
     ledger = DeliveryLedger(db)
     digest_id = await a_digest(db)
-    rows = [await ledger.open(CHANNEL, target, digest_id, NOW) for target in range(1, 41)]
+    rows = [row for target in range(1, 41) if (row := await ledger.open(CHANNEL, await a_feed(db, target), digest_id, NOW))]
+    assert len(rows) == 40
     # Forty posts step at once; one step is refused by the schema (no such state).
     steps = [ledger.start(row.id, 2, NOW) for row in rows[:-1]] + [ledger.finish(rows[-1].id, NOW, state="lost")]
     results = await asyncio.gather(*steps, return_exceptions=True)
@@ -78,6 +94,7 @@ async def test_resuming_a_failing_feed_reopens_its_failed_deliveries(db: Databas
                                        created_by=3, now=NOW)
     assert created and feed.active
     row = await ledger.open(CHANNEL, feed.id, digest_id, NOW)
+    assert row is not None
     await ledger.fail(row.id, "the bot lacks a permission there", NOW)
     await feeds.mark_failing(feed.id, "the bot lacks a permission there", NOW)
     failing = await feeds.by_channel(2)
@@ -114,6 +131,7 @@ async def test_a_returning_user_gets_failed_dms_tried_again(db: Database) -> Non
     digest_id = await a_digest(db)
     await subs.add(5, "category", "cs.CV", now=NOW, limit=50, default_time=dt.time(9), default_timezone="UTC")
     row = await ledger.open(DM, 5, digest_id, NOW)
+    assert row is not None
     await ledger.fail(row.id, "the user does not accept direct messages", NOW)
     await subs.mark_dm_failing(5, "the user does not accept direct messages", NOW)
     assert await subs.failing_users() == {5} and await subs.dm_failure_count() == 1
@@ -121,3 +139,40 @@ async def test_a_returning_user_gets_failed_dms_tried_again(db: Database) -> Non
     assert not await subs.clear_dm_failure(5, NOW)
     assert await subs.failing_users() == set()
     assert (await ledger.get(row.id)).state == "pending"
+
+
+async def test_no_row_is_made_for_a_target_that_is_gone_and_a_post_stops_when_its_row_goes(db: Database) -> None:
+    ledger = DeliveryLedger(db)
+    digest_id = await a_digest(db)
+    assert await ledger.open(DM, 42, digest_id, NOW) is None  # not a member (or forgotten)
+    assert await ledger.open(CHANNEL, 999, digest_id, NOW) is None  # no such feed
+    await a_member(db, 42)
+    row = await ledger.open(DM, 42, digest_id, NOW)
+    assert row is not None
+    await MemberStore(db).forget(42)  # while the DM is under way
+    with pytest.raises(DeliveryGone):
+        await ledger.start(row.id, 2, NOW)
+    assert await ledger.open(DM, 42, digest_id, NOW) is None
+    assert await ledger.count_by_state(DM) == {}
+
+
+async def test_a_channels_breakage_is_told_once_a_day_and_a_server_of_a_few_channels(db: Database) -> None:
+    feeds = FeedStore(db)
+    ids = [await a_feed(db, channel) for channel in (11, 12, 13, 14)]
+    assert await feeds.mark_failing(ids[0], "403", NOW)
+    await feeds.set_paused(11, False, NOW)
+    assert not await feeds.mark_failing(ids[0], "403", NOW + dt.timedelta(hours=23))  # resumed, refused again
+    assert await feeds.remove(11)
+    again = await a_feed(db, 11)  # removed and added again: the same channel's breakage
+    assert not await feeds.mark_failing(again, "403", NOW + dt.timedelta(hours=23))
+    await feeds.set_paused(11, False, NOW)
+    assert await feeds.mark_failing(again, "403", NOW + dt.timedelta(days=1))  # a day later it is news again
+    # At most ALERTS_PER_SERVER channels of one server a day.
+    told = [await feeds.mark_failing(feed_id, "403", NOW + dt.timedelta(days=1)) for feed_id in ids[1:]]
+    assert told == [True] * (ALERTS_PER_SERVER - 1) + [False] * (4 - ALERTS_PER_SERVER)
+    # A post that goes through ends the channel's stretch.
+    feed = await feeds.by_channel(12)
+    assert feed is not None
+    await feeds.end_alert_stretch(feed)
+    await feeds.set_paused(12, False, NOW)
+    assert await feeds.mark_failing(ids[1], "403", NOW + dt.timedelta(days=1, hours=1))  # news again, within the quota

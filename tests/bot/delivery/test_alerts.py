@@ -75,10 +75,14 @@ async def test_resuming_a_refused_feed_again_and_again_alerts_once(daily: DailyW
     await eventually(lambda: daily.delivery_states().get(forbidden.id) == "failed")
     await eventually(lambda: len(fake.dms_to(world.owner)) == 1)
     # Any Manage Server member may resume it; each resume retries and is refused again, the same breakage.
-    for _ in range(5):
+    for attempt in range(1, 6):
         resumed = await world.run(world.owner, "feed", {"channel": forbidden}, subcommand="resume")
         assert resumed.content.startswith("Resumed")
-        await eventually(lambda: daily.rows("SELECT failing_reason IS NOT NULL FROM channel_feeds")[0][0] == 1)
+        await eventually(lambda n=attempt: world.bot.log().count("nobody is told again") == n)  # type: ignore[misc]
+    # Removed and added again, refused again: still the same breakage.
+    await world.run(world.owner, "feed", {"channel": forbidden}, subcommand="remove")
+    await world.run(world.owner, "feed", {"channel": forbidden, "time": "06:00"}, subcommand="add")
+    await eventually(lambda: world.bot.log().count("nobody is told again") == 6)
     assert len(fake.dms_to(world.owner)) == 1
     assert len(fake.channel_messages(news)) == 1
 

@@ -145,8 +145,16 @@ def test_hostile_titles_and_names_parse_back_as_exactly_the_saved_papers() -> No
 def test_csv_has_a_header_and_one_row_per_paper() -> None:
     text = to_csv([(BASE, SAVED)])
     header, row = text.strip().splitlines()
-    assert header == "arxiv_id,title,authors,date,link,tldr,saved_at"
-    assert row.startswith("2601.20911,") and "https://arxiv.org/abs/2601.20911" in row
+    assert header == '"arxiv_id","title","authors","date","link","tldr","saved_at"'
+    assert row.startswith('"2601.20911",') and "https://arxiv.org/abs/2601.20911" in row
+
+
+def test_csv_split_on_semicolons_still_starts_no_cell_with_a_formula() -> None:
+    # Excel in many locales opens a .csv split on `;`: every cell is quoted, so a `;` inside digest
+    # text never starts a new cell, and each quoted cell is still neutralised as a whole.
+    paper = dataclasses.replace(BASE, title="x;=cmd|' /C calc'!A0;y", authors=["=cmd"])
+    [_, row] = list(csv.reader(io.StringIO(to_csv([(paper, SAVED)])), delimiter=";"))
+    assert not any(cell.lstrip().startswith(("=", "+", "-", "@")) for cell in row), row
 
 
 def test_csv_cells_of_digest_text_are_neutralised_and_the_rest_exact() -> None:
