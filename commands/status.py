@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 async def database_line(services: Services, locale: str = ENGLISH) -> str:
     """Where the database is, since when, and anything wrong with its file."""
     created = await services.db.created_at()
-    line = f"`{services.db.path.name}`" + (t(", created {when}", locale, when=_when(created)) if created else "")
+    line = f"`{services.db.label}`" + (t(", created {when}", locale, when=_when(created)) if created else "")
     if services.db.created:
         line += " " + t("**by this start: it was new and empty**", locale)
     problem = services.db_problem

@@ -7,8 +7,8 @@ import json
 import sqlite3
 from dataclasses import dataclass
 
+from storage.engine import Database
 from storage.records import iso_utc
-from storage.sqlite.database import Database
 
 # A feed refused again within this long after its breakage was told is the same breakage.
 ALERT_STRETCH = dt.timedelta(days=1)

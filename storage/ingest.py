@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+from storage.engine import Unit
 from storage.records import PaperInput
 from storage.text import category_token, fold_name, has_cjk, index_text
 
@@ -33,6 +33,18 @@ _COLUMNS = ("id", "arxiv_id", "authors", "categories", "language", "first_seen",
 _CHUNK = 500
 ARRIVALS = ("poll", "backfill", "ingest")
 T = TypeVar("T")
+
+# Both engines' forms where they differ.
+_INSERT_CATEGORY = {
+    "sqlite": "INSERT OR IGNORE INTO paper_categories (category, paper_id) VALUES (?, ?)",
+    "postgres": "INSERT INTO paper_categories (category, paper_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+}
+_INSERT_LISTING = {
+    "sqlite": "INSERT OR IGNORE INTO digest_papers (digest_id, paper_id, section, position) VALUES (?, ?, ?, ?)",
+    "postgres": "INSERT INTO digest_papers (digest_id, paper_id, section, position) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+}
+# The advisory lock that makes ingests take turns on PostgreSQL ("ingest" in ASCII).
+INGEST_LOCK = 0x696E67657374
 
 # The ingest bench sets a dict here to learn where an ingest spends its time (phase -> seconds).
 PHASE_TIMES: dict[str, float] | None = None
@@ -138,7 +150,7 @@ class _Phases:
             self.last = now
 
 
-def _digest_id(conn: sqlite3.Connection, item: DigestFile, now: str, source: str) -> int:
+def _digest_id(conn: Unit, item: DigestFile, now: str, source: str) -> int:
     return int(conn.execute(
         """
         INSERT INTO digests (date, source, language, arrival, ingested_at, updated_at)
@@ -152,10 +164,13 @@ def _digest_id(conn: sqlite3.Connection, item: DigestFile, now: str, source: str
     ).fetchone()[0])
 
 
-def store_batch(conn: sqlite3.Connection, items: Sequence[DigestFile], sources: Sequence[str],
+def store_batch(conn: Unit, items: Sequence[DigestFile], sources: Sequence[str],
                 now: str) -> list[FileCounts]:
-    """Store every file of `items` in the caller's transaction (run in the writer's own thread)."""
+    """Store every file of `items` in the caller's transaction (a unit of work, in the writer's own thread)."""
     phases = _Phases()
+    if conn.dialect == "postgres":
+        # Paper ids are given here (max + 1): one ingest at a time, whichever process runs it.
+        conn.execute("SELECT pg_advisory_xact_lock(?)", (INGEST_LOCK,))
     # 1. Each file's day, and whether the day has this very file already (by content).
     digest_ids: list[int] = []
     known: list[bool] = []
@@ -241,22 +256,28 @@ def store_batch(conn: sqlite3.Connection, items: Sequence[DigestFile], sources: 
         conn.executemany(f"UPDATE papers SET {assignments} WHERE id = ?",
                          [(*(row[c] for c in _COLUMNS[2:]), row["id"]) for row in updates])
     phases.mark("paper rows")
-    if indexed:
-        conn.executemany("INSERT INTO papers_fts (rowid, title, authors, tldr, abstract, details, categories) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?)", indexed)
-    phases.mark("index new papers")
-    if reindex:
-        conn.executemany("INSERT INTO papers_fts (papers_fts, rowid, title, authors, tldr, abstract, details, categories) "
-                         "VALUES ('delete', ?, ?, ?, ?, ?, ?, ?)", [(pid, *old_text) for pid, old_text, _ in reindex])
-        conn.executemany("INSERT INTO papers_fts (rowid, title, authors, tldr, abstract, details, categories) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?)", [(pid, *new_text) for pid, _, new_text in reindex])
-    phases.mark("re-index changed papers")
+    if conn.dialect == "postgres":
+        from storage.postgres.search_index import index_papers
+
+        index_papers(conn, [(int(str(row[0])), tuple(row[1:])) for row in indexed], reindex)
+        phases.mark("index new and changed papers")
+    else:
+        if indexed:
+            conn.executemany("INSERT INTO papers_fts (rowid, title, authors, tldr, abstract, details, categories) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?)", indexed)
+        phases.mark("index new papers")
+        if reindex:
+            conn.executemany("INSERT INTO papers_fts (papers_fts, rowid, title, authors, tldr, abstract, details, categories) "
+                             "VALUES ('delete', ?, ?, ?, ?, ?, ?, ?)", [(pid, *old_text) for pid, old_text, _ in reindex])
+            conn.executemany("INSERT INTO papers_fts (rowid, title, authors, tldr, abstract, details, categories) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?)", [(pid, *new_text) for pid, _, new_text in reindex])
+        phases.mark("re-index changed papers")
     # 5. Categories, the days' listings, counts and the files.
     if recategorise:
         conn.executemany("DELETE FROM paper_categories WHERE paper_id = ?", [(row["id"],) for row in recategorise])
-    conn.executemany("INSERT OR IGNORE INTO paper_categories (category, paper_id) VALUES (?, ?)",
+    conn.executemany(_INSERT_CATEGORY[conn.dialect],
                      [(c, row["id"]) for row in [*inserts, *recategorise] for c in json.loads(str(row["categories"]))])
-    conn.executemany("INSERT OR IGNORE INTO digest_papers (digest_id, paper_id, section, position) VALUES (?, ?, ?, ?)",
+    conn.executemany(_INSERT_LISTING[conn.dialect],
                      [(digest_id, state[arxiv_id]["id"], section, position) for digest_id, arxiv_id, section, position in listings])
     for digest_id in dict.fromkeys(d for d, old in zip(digest_ids, known, strict=True) if not old):
         conn.execute("UPDATE digests SET paper_count = (SELECT count(*) FROM digest_papers WHERE digest_id = ?) WHERE id = ?",

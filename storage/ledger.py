@@ -10,18 +10,34 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from storage.engine import Database, Unit
 from storage.errors import StorageError
 from storage.records import iso_utc
-from storage.sqlite.connection import translate_error
-from storage.sqlite.database import Database
 
 CHANNEL = "channel"
 DM = "dm"
+# Where the two engines' SQL differs, both forms side by side.
+_OPEN = {
+    "sqlite": "INSERT OR IGNORE INTO deliveries (target_kind, target_id, digest_id, created_at, updated_at) "
+              "SELECT ?, ?, ?, ?, ? WHERE {target_exists}",
+    "postgres": "INSERT INTO deliveries (target_kind, target_id, digest_id, created_at, updated_at) "
+                "SELECT ?, ?, ?, ?, ? WHERE {target_exists} ON CONFLICT DO NOTHING",
+}
+# Append one message id to the JSON list of the row's messages.
+_APPEND_ID = {
+    "sqlite": "json_insert(message_ids, '$[#]', ?)",
+    "postgres": "(message_ids::jsonb || to_jsonb(?::bigint))::text",
+}
+_RECORD_PART = {
+    "sqlite": f"UPDATE deliveries SET parts_sent = max(parts_sent, ?), message_ids = {_APPEND_ID['sqlite']}, "
+              "last_error = NULL, updated_at = ? WHERE id = ?",
+    "postgres": f"UPDATE deliveries SET parts_sent = GREATEST(parts_sent, ?), message_ids = {_APPEND_ID['postgres']}, "
+                "last_error = NULL, updated_at = ? WHERE id = ?",
+}
 # A delivery row is only ever created for a target that still exists.
 _TARGET_EXISTS = {
     CHANNEL: "EXISTS (SELECT 1 FROM channel_feeds WHERE id = ?)",
@@ -53,7 +69,7 @@ class Delivery:
     updated_at: dt.datetime
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> Delivery:
+    def from_row(cls, row: Any) -> Delivery:
         """Build from a deliveries row."""
         return cls(
             id=row["id"],
@@ -91,20 +107,18 @@ class DeliverySummary:
 T = TypeVar("T")
 # How long the first ledger step waits for others to share its commit.
 _COMMIT_WINDOW = 0.005
-Step = Callable[[sqlite3.Connection], object]
+Step = Callable[[Unit], object]
 
 
-def _run_steps(conn: sqlite3.Connection, steps: list[Step]) -> list[tuple[bool, object]]:
+def _run_steps(unit: Unit, steps: list[Step]) -> list[tuple[bool, object]]:
     """Run each step in its own savepoint: a step that fails is undone alone and fails alone."""
     results: list[tuple[bool, object]] = []
     for step in steps:
-        conn.execute("SAVEPOINT step")
         try:
-            results.append((True, step(conn)))
-        except sqlite3.Error as exc:
-            conn.execute("ROLLBACK TO step")
-            results.append((False, exc))
-        conn.execute("RELEASE step")
+            with unit.savepoint():
+                results.append((True, step(unit)))
+        except unit.Error as exc:
+            results.append((False, unit.translate(exc)))
     return results
 
 
@@ -121,7 +135,7 @@ class _GroupCommit:
         self._pending: list[tuple[Step, asyncio.Future[object]]] = []
         self._flusher: asyncio.Task[None] | None = None
 
-    async def run(self, step: Callable[[sqlite3.Connection], T]) -> T:
+    async def run(self, step: Callable[[Unit], T]) -> T:
         future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
         self._pending.append((step, future))
         if self._flusher is None or self._flusher.done():
@@ -155,8 +169,8 @@ class _GroupCommit:
                 if ok:
                     future.set_result(result)
                 else:
-                    assert isinstance(result, sqlite3.Error)
-                    future.set_exception(translate_error(result, self._db.path))
+                    assert isinstance(result, StorageError)
+                    future.set_exception(result)
 
 
 class DeliveryLedger:
@@ -174,16 +188,14 @@ class DeliveryLedger:
         """
         target_exists = _TARGET_EXISTS[kind]
 
-        def opened(conn: sqlite3.Connection) -> sqlite3.Row | None:
-            conn.execute(
-                "INSERT OR IGNORE INTO deliveries (target_kind, target_id, digest_id, created_at, updated_at) "
-                f"SELECT ?, ?, ?, ?, ? WHERE {target_exists}",
+        def opened(unit: Unit) -> Any:
+            unit.execute(
+                _OPEN[unit.dialect].format(target_exists=target_exists),
                 (kind, target_id, digest_id, iso_utc(now), iso_utc(now), target_id),
             )
-            row: sqlite3.Row | None = conn.execute(
+            return unit.execute(
                 "SELECT * FROM deliveries WHERE target_kind = ? AND target_id = ? AND digest_id = ?", (kind, target_id, digest_id)
             ).fetchone()
-            return row
 
         row = await self._commits.run(opened)
         return Delivery.from_row(row) if row is not None else None
@@ -197,9 +209,8 @@ class DeliveryLedger:
         # One statement, one trip to the writer thread: a day posted to many channels is many steps.
         sql = f"UPDATE deliveries SET {assignments}, updated_at = ? WHERE id = ? RETURNING *"
 
-        def updated(conn: sqlite3.Connection) -> sqlite3.Row | None:
-            row: sqlite3.Row | None = conn.execute(sql, (*params, iso_utc(now), delivery_id)).fetchone()
-            return row
+        def updated(unit: Unit) -> Any:
+            return unit.execute(sql, (*params, iso_utc(now), delivery_id)).fetchone()
 
         row = await self._commits.run(updated)
         if row is None:
@@ -213,7 +224,7 @@ class DeliveryLedger:
     async def record_header(self, delivery_id: int, message_id: int, now: dt.datetime) -> Delivery:
         """The header (or the first DM) was accepted by Discord."""
         return await self._update(
-            delivery_id, now, "header_message_id = ?, message_ids = json_insert(message_ids, '$[#]', ?)", (message_id, message_id)
+            delivery_id, now, f"header_message_id = ?, message_ids = {_APPEND_ID[self._db.dialect]}", (message_id, message_id)
         )
 
     async def record_thread(self, delivery_id: int, thread_id: int, now: dt.datetime) -> Delivery:
@@ -228,12 +239,8 @@ class DeliveryLedger:
         """
         params = (index + 1, message_id, iso_utc(now), delivery_id)
 
-        def recorded(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "UPDATE deliveries SET parts_sent = max(parts_sent, ?), message_ids = json_insert(message_ids, '$[#]', ?), "
-                "last_error = NULL, updated_at = ? WHERE id = ?",
-                params,
-            )
+        def recorded(unit: Unit) -> None:
+            unit.execute(_RECORD_PART[unit.dialect], params)
 
         await self._commits.run(recorded)
 

@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 import sqlite3
 from dataclasses import dataclass
 
+from storage.engine import Database, pick
+from storage.marks import BUMP_SUBSCRIPTIONS, MARK_MODEL_STALE, stale_params
 from storage.records import iso_utc
-from storage.sqlite.database import Database
 
 # Most labelled papers a member's model learns from (the latest).
 MAX_LABELS = 1000
 # Most votes kept per member: the oldest beyond it are forgotten (the model reads the latest 1,000).
 MAX_VOTES = 2000
-# Every change to what a member's model learns from (feedback, reading list, subscriptions) runs
-# this, with `stale_params`: a new mark gets a new era (migration 0007), a standing one counts up.
-MARK_MODEL_STALE = ("INSERT INTO member_models_stale (user_id, since, era) VALUES (?, ?, ?) "
-                    "ON CONFLICT (user_id) DO UPDATE SET changes = changes + 1")
-
-
-def stale_params(user_id: int, now: dt.datetime) -> tuple[int, str, int]:
-    """The parameters of MARK_MODEL_STALE."""
-    return user_id, iso_utc(now), secrets.randbits(62)
-
-
 @dataclass(frozen=True, slots=True)
 class StaleMark:
     """A member's model is out of date: since which mark (`era`) and by how many changes."""
@@ -78,9 +67,12 @@ class MemberStore:
                     (user_id, arxiv_id, vote, iso_utc(now)))
                 standing = vote
                 # Bounded per member: past MAX_VOTES the oldest votes go.
-                await conn.execute(
-                    "DELETE FROM feedback WHERE user_id = ? AND arxiv_id IN (SELECT arxiv_id FROM feedback WHERE user_id = ? "
-                    "ORDER BY voted_at DESC, arxiv_id LIMIT -1 OFFSET ?)", (user_id, user_id, MAX_VOTES))
+                await conn.execute(pick(
+                    self._db,
+                    sqlite="DELETE FROM feedback WHERE user_id = ? AND arxiv_id IN (SELECT arxiv_id FROM feedback "
+                           "WHERE user_id = ? ORDER BY voted_at DESC, arxiv_id LIMIT -1 OFFSET ?)",
+                    postgres="DELETE FROM feedback WHERE user_id = ? AND arxiv_id IN (SELECT arxiv_id FROM feedback "
+                             "WHERE user_id = ? ORDER BY voted_at DESC, arxiv_id OFFSET ?)"), (user_id, user_id, MAX_VOTES))
             await conn.execute(MARK_MODEL_STALE, stale_params(user_id, now))
         return standing
 
@@ -207,7 +199,7 @@ class MemberStore:
                 cursor = await conn.execute(sql, (user_id,))
                 deleted[label] = cursor.rowcount
             if deleted["subscriptions"]:
-                await conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'subscriptions_version'")
+                await conn.execute(BUMP_SUBSCRIPTIONS[self._db.dialect])
         return deleted
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from storage.sqlite.database import Database
+from storage.engine import Database
 
 
 class MetaStore:

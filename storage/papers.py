@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import time
 from collections.abc import Sequence
 
-from storage.ingest import ARRIVALS, DigestFile, FileCounts, record_phase, store_batch
+from storage.engine import Database, Unit
+from storage.ingest import ARRIVALS, DigestFile, FileCounts, store_batch
 from storage.records import (
     CorpusStats,
     DigestEntry,
@@ -17,7 +17,6 @@ from storage.records import (
     StoredPaper,
     iso_utc,
 )
-from storage.sqlite.database import Database
 from storage.urls import redact_url
 
 
@@ -60,13 +59,15 @@ class PaperStore:
             raise ValueError(f"arrival must be one of {ARRIVALS}")
         sources = [redact_url(item.source) for item in files]
         stamp = iso_utc(now or dt.datetime.now(dt.UTC))
+
+        def store(unit: Unit) -> list[FileCounts]:
+            counts = store_batch(unit, files, sources, stamp)
+            if all(c.already_ingested for c in counts):
+                raise _NothingNew  # roll back: the day's rows were touched for nothing
+            return counts
+
         try:
-            async with self._db.transaction():
-                counts = await self._db.run_in_writer(store_batch, files, sources, stamp)
-                if all(c.already_ingested for c in counts):
-                    raise _NothingNew
-                started = time.perf_counter()
-            record_phase("commit", time.perf_counter() - started)
+            counts = await self._db.write(store)
         except _NothingNew:
             counts = [FileCounts(len({p.arxiv_id for p in item.papers}), 0, 0, len({p.arxiv_id for p in item.papers}),
                                  already_ingested=True) for item in files]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from storage.members import MARK_MODEL_STALE, stale_params
+from storage.engine import Database
+from storage.marks import MARK_MODEL_STALE, stale_params
 from storage.records import StoredPaper, iso_utc
-from storage.sqlite.database import Database
 
 # A reading list is for reading: past this many papers, saving asks the member to remove some.
 MAX_SAVED = 2000

@@ -18,9 +18,9 @@ from typing import Any
 
 import aiosqlite
 
+from storage.engine import Database
 from storage.fts_query import build_match
 from storage.records import SearchPage, StoredPaper
-from storage.sqlite.database import Database
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from storage.engine import Database, pick
 from storage.records import iso_utc
-from storage.sqlite.database import Database
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,8 +97,12 @@ class SourceStateStore:
     async def set_checked_through(self, day: dt.date) -> None:
         """Remember that every day up to `day` was asked for (and stored, or found missing)."""
         async with self._db.transaction() as conn:
+            # Dates as text compare as dates; the scalar max is spelt GREATEST on PostgreSQL.
             await conn.execute(
-                "INSERT INTO meta (key, value) VALUES ('source_checked_through', ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)",
+                pick(self._db,
+                     sqlite="INSERT INTO meta (key, value) VALUES ('source_checked_through', ?) "
+                            "ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)",
+                     postgres="INSERT INTO meta (key, value) VALUES ('source_checked_through', ?) "
+                              "ON CONFLICT (key) DO UPDATE SET value = GREATEST(meta.value, excluded.value)"),
                 (day.isoformat(),),
             )

@@ -6,9 +6,9 @@ import datetime as dt
 import sqlite3
 from dataclasses import dataclass
 
-from storage.members import MARK_MODEL_STALE, stale_params
+from storage.engine import Database, pick
+from storage.marks import BUMP_SUBSCRIPTIONS, MARK_MODEL_STALE, stale_params
 from storage.records import iso_utc
-from storage.sqlite.database import Database
 from storage.text import fold_name
 
 KINDS = ("category", "keyword", "author", "exclude")
@@ -92,7 +92,11 @@ def group_subscriptions(subscriptions: list[Subscription]) -> list[SubscriptionG
     return [SubscriptionGroup(kind, key, value, users) for (kind, key, value), users in groups.items()]
 
 
-_BUMP = "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'subscriptions_version'"
+_SETTINGS_ROW = {
+    "sqlite": "INSERT OR IGNORE INTO user_settings (user_id, post_time, timezone, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+    "postgres": "INSERT INTO user_settings (user_id, post_time, timezone, created_at, updated_at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
+}
 
 
 class SubscriptionStore:
@@ -107,7 +111,7 @@ class SubscriptionStore:
         key = subscription_key(kind, value)
         async with self._db.transaction() as conn:
             await conn.execute(
-                "INSERT OR IGNORE INTO user_settings (user_id, post_time, timezone, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                _SETTINGS_ROW[self._db.dialect],
                 (user_id, default_time.strftime("%H:%M"), default_timezone, iso_utc(now), iso_utc(now)),
             )
             existing = await conn.execute_fetchall(
@@ -122,7 +126,7 @@ class SubscriptionStore:
                 "INSERT INTO subscriptions (user_id, kind, value, value_key, created_at) VALUES (?, ?, ?, ?, ?) RETURNING *",
                 (user_id, kind, value, key, iso_utc(now)),
             )
-            await conn.execute(_BUMP)
+            await conn.execute(BUMP_SUBSCRIPTIONS[self._db.dialect])
             # Subscriptions are weak positives of the member's ranking model: it learns again.
             await conn.execute(MARK_MODEL_STALE, stale_params(user_id, now))
         return Subscription.from_row(next(iter(rows))), True
@@ -135,7 +139,7 @@ class SubscriptionStore:
             )
             removed = [Subscription.from_row(r) for r in rows]
             if removed:
-                await conn.execute(_BUMP)
+                await conn.execute(BUMP_SUBSCRIPTIONS[self._db.dialect])
                 await conn.execute(MARK_MODEL_STALE, stale_params(user_id, dt.datetime.now(dt.UTC)))
         return removed[0] if removed else None
 
@@ -154,9 +158,11 @@ class SubscriptionStore:
         What the DM delivery matches a digest against. Grouping in SQL keeps a hundred thousand
         members' subscriptions from becoming half a million Python objects first.
         """
-        rows = await self._db.fetchall(
-            "SELECT kind, value_key, value, group_concat(user_id) FROM subscriptions GROUP BY kind, value_key, value"
-        )
+        rows = await self._db.fetchall(pick(
+            self._db,
+            sqlite="SELECT kind, value_key, value, group_concat(user_id) FROM subscriptions GROUP BY kind, value_key, value",
+            postgres="SELECT kind, value_key, value, string_agg(user_id::text, ',') FROM subscriptions "
+                     "GROUP BY kind, value_key, value"))
         return [SubscriptionGroup(r[0], r[1], r[2], [int(u) for u in str(r[3]).split(",")]) for r in rows]
 
     async def version(self) -> int:
@@ -194,7 +200,7 @@ class SubscriptionStore:
         """Pause or resume the user's DMs."""
         async with self._db.transaction() as conn:
             await conn.execute(
-                "INSERT OR IGNORE INTO user_settings (user_id, post_time, timezone, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                _SETTINGS_ROW[self._db.dialect],
                 (user_id, default_time.strftime("%H:%M"), default_timezone, iso_utc(now), iso_utc(now)),
             )
             await conn.execute("UPDATE user_settings SET paused = ?, updated_at = ? WHERE user_id = ?", (int(paused), iso_utc(now), user_id))

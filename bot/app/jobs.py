@@ -156,9 +156,9 @@ class Jobs:
             log.error("could not write a rescue copy of the database: %s", exc)
             return
         services.db_problem = (f"{problem}. What it held is saved in {rescued.name}: stop the bot, move that file to "
-                               f"{services.db.path.name}, start the bot again")
+                               f"{services.db.label}, start the bot again")
         log.error("wrote what the database held to %s: stop the bot, move that file to %s, and start again", rescued,
-                  services.db.path)
+                  services.db.name)
 
     async def stop(self, grace: float = DELIVERY_GRACE) -> None:
         """Stop every job: the poll at once, a delivery at its next checkpoint (at most `grace` seconds)."""

@@ -33,6 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--db", metavar="PATH", help="the SQLite database file, for this command (overrides DIGESTBOT_DB)")
+    parser.add_argument("--db-url", metavar="URL", help="a PostgreSQL database, for this command (overrides "
+                        "DIGESTBOT_DATABASE_URL): postgresql://user:password@host/db")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     run_cmd.add_parser(sub)
@@ -61,12 +63,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"digestbot: {exc.message}", file=sys.stderr)
         return 2
     if args.db:
-        settings = dataclasses.replace(settings, db_path=Path(args.db),
+        # --db picks the SQLite file: it wins over a DIGESTBOT_DATABASE_URL from the environment.
+        settings = dataclasses.replace(settings, db_path=Path(args.db), database_url=None,
                                        origins={**settings.origins, "db_path": "command line --db"})
+    if args.db_url:
+        if not args.db_url.startswith(("postgresql://", "postgres://")):
+            print("digestbot: --db-url must be a PostgreSQL URL: postgresql://user:password@host:5432/database", file=sys.stderr)
+            return 2
+        settings = dataclasses.replace(settings, database_url=args.db_url,
+                                       origins={**settings.origins, "database_url": "command line --db-url"})
     # Commands other than `run` print their own report; the log adds only warnings.
     level = settings.log_level if args.command == "run" else max(logging.getLevelName(settings.log_level), logging.WARNING)
     # The token and any credentials in the source URL never reach the log.
-    secrets = [settings.discord_token or "", *url_secrets(settings.source_url)]
+    secrets = [settings.discord_token or "", *url_secrets(settings.source_url), *url_secrets(settings.database_url)]
     setup_logging(logging.getLevelName(level) if isinstance(level, int) else level, secrets, settings.log_format)
     try:
         return int(asyncio.run(args.handler(args, settings)))

@@ -16,10 +16,10 @@ from bot.ingest.batch import IngestBatch
 from bot.ingest.digest import DigestLimits
 from bot.ingest.service import IngestReport, read_bytes
 from bot.sources.remote import RemoteBranchSource
+from storage.engine import open_database
 from storage.errors import StorageError
 from storage.papers import PaperStore
 from storage.sources import SourceStateStore
-from storage.sqlite.database import Database
 
 MAX_DAYS = 3660
 
@@ -58,7 +58,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.source_url:
         raise InvalidInput("backfill needs a data branch: set DIGESTBOT_SOURCE_URL (for a local folder use `digestbot ingest FOLDER`).")
     limits = DigestLimits(max_bytes=settings.max_digest_bytes, max_papers=settings.max_papers_per_digest)
-    db = await Database.open(settings.db_path, write_wait=settings.db_write_wait_seconds)
+    db = await open_database(settings.database, write_wait=settings.db_write_wait_seconds)
     missing = 0
     stopped: str | None = None
     fetch_failed: set[dt.date] = set()
@@ -109,7 +109,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     tally = _tally(day_reports, fetch_failed)
     print(f"{tally.stored} days stored ({tally.exact} exactly as written, {tally.repaired} with repairs, "
           f"{tally.lost} with papers lost), {len(tally.failed)} failed, {missing} not published; {tally.files} files, "
-          f"{len(tally.papers):,} distinct papers, from {where} into {settings.db_path}")
+          f"{len(tally.papers):,} distinct papers, from {where} into {settings.database_name}")
     if missing == days:
         print(f"nothing exists at {where} for any day from {since} to {until}: check DIGESTBOT_SOURCE_URL "
               f"(the raw base URL of a fork's data branch) and DIGESTBOT_SOURCE_LANGUAGE ({settings.source_language})",

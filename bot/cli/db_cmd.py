@@ -10,11 +10,10 @@ import sys
 from pathlib import Path
 
 from bot.core.settings import Settings
+from storage.engine import latest_schema_version, open_database
 from storage.errors import StorageError
 from storage.sources import SourceStateStore
 from storage.sqlite import maintenance
-from storage.sqlite.database import Database
-from storage.sqlite.schema import latest_schema_version
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -71,23 +70,26 @@ async def run_vacuum(args: argparse.Namespace, settings: Settings) -> int:
 
 async def health_problems(settings: Settings, now: dt.datetime) -> tuple[list[str], list[str]]:
     """Every reason the bot is not healthy (empty when it is), and facts worth printing either way."""
-    if not settings.db_path.exists():
+    if not settings.database_url and not settings.db_path.exists():
         return [f"database {settings.db_path} does not exist (has the bot started? was it deleted?)"], []
     try:
-        db = await Database.open(settings.db_path, migrate=False, create=False, readers=1)
+        db = await open_database(settings.database, migrate=False, create=False, readers=1)
     except StorageError as exc:
         return [str(exc)], []
     problems: list[str] = []
     facts: list[str] = []
     try:
-        created = await db.created_at() if await db.schema_version() >= 5 else None
+        # SQLite files older than migration 5 did not record when they were made.
+        created = await db.created_at() if db.dialect == "postgres" or await db.schema_version() >= 5 else None
         if created is not None:
             facts.append(f"database created {created:%Y-%m-%d %H:%M} UTC")
         version = await db.schema_version()
-        if version != latest_schema_version():
-            problems.append(f"schema version {version}, expected {latest_schema_version()}: migrations not applied")
+        latest = latest_schema_version(db.dialect)
+        if version != latest:
+            problems.append(f"schema version {version}, expected {latest}: migrations not applied")
             return problems, facts
-        problems += _disk_problems(settings.db_path)
+        if db.path is not None:
+            problems += _disk_problems(db.path)
         if settings.source_url is None and settings.source_dir is None:
             return problems, facts  # polling is off by choice
         sources = SourceStateStore(db)

@@ -15,9 +15,9 @@ from bot.ingest.batch import IngestBatch
 from bot.ingest.digest import DigestLimits, date_from_name
 from bot.ingest.files import find_digest_files
 from bot.ingest.service import IngestReport, read_path
+from storage.engine import open_database
 from storage.errors import StorageError
 from storage.papers import PaperStore
-from storage.sqlite.database import Database
 
 # What --strict adds to the exit-code rule of `ingest` and `backfill`.
 STRICT_HELP = ("exit 1 on repairs too (the warnings: a category or code link dropped, bytes replaced); repeated "
@@ -107,7 +107,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     roots = [p for p in args.paths if p.is_dir()]
     reports: list[IngestReport] = []
     stopped: str | None = None
-    db = await Database.open(settings.db_path, write_wait=settings.db_write_wait_seconds)
+    db = await open_database(settings.database, write_wait=settings.db_write_wait_seconds)
     try:
         store = PaperStore(db)
         progress = ProgressBar(len(found.files), "files")
@@ -135,12 +135,12 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         for line in wrap(f"FAILED   {stopped}; the {len(found.files) - len(reports)} files not reported above were not "
                          "stored (run the same command again)"):
             print(line, file=sys.stderr)
-    print(_summary(reports, len(found.files), found.ignored, settings.db_path))
+    print(_summary(reports, len(found.files), found.ignored, settings.database_name))
     faulty = bool(found.problems) or stopped is not None or any(r.at_fault(strict=args.strict) for r in reports)
     return 1 if faulty else 0
 
 
-def _summary(reports: list[IngestReport], total: int, ignored: int, db_path: Path) -> str:
+def _summary(reports: list[IngestReport], total: int, ignored: int, db_path: str) -> str:
     landed = [r for r in reports if r.landed]
     complete = sum(1 for r in reports if r.complete)
     repaired = sum(1 for r in reports if r.repaired)

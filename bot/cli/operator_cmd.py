@@ -22,7 +22,7 @@ INVITE_PERMISSIONS = discord.Permissions(
     embed_links=True, attach_files=True, read_message_history=True,
 )
 SCOPES = ("bot", "applications.commands")
-_SECRET = {"discord_token"}
+_SECRET = {"discord_token", "database_url"}
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

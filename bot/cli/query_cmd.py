@@ -9,10 +9,10 @@ from bot.core.arxiv_categories import category_name
 from bot.core.dates import parse_day
 from bot.core.settings import Settings
 from bot.render.text import one_line
+from storage.engine import open_database
 from storage.fts_query import EmptyQuery, QueryTooComplex, build_match
 from storage.papers import PaperStore
 from storage.search import SearchFilters, SearchIndex
-from storage.sqlite.database import Database
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -56,7 +56,7 @@ async def run_search(args: argparse.Namespace, settings: Settings) -> int:
     except QueryTooComplex as exc:
         print(exc.message, file=sys.stderr)
         return 2
-    db = await Database.open(settings.db_path, create=False)
+    db = await open_database(settings.database, create=False)
     try:
         page = await SearchIndex(db).search(text, filters, limit=args.limit)
     finally:
@@ -74,12 +74,12 @@ async def run_search(args: argparse.Namespace, settings: Settings) -> int:
 
 async def run_stats(args: argparse.Namespace, settings: Settings) -> int:
     """Print corpus counts."""
-    db = await Database.open(settings.db_path, create=False)
+    db = await open_database(settings.database, create=False)
     try:
         stats = await PaperStore(db).stats()
     finally:
         await db.close()
-    print(f"database:  {settings.db_path}")
+    print(f"database:  {settings.database_name}")
     print(f"digests:   {stats.digests}")
     print(f"papers:    {stats.papers}")
     if stats.first_date:

@@ -8,11 +8,11 @@ import json
 from typing import Any
 
 from bot.core.settings import Settings
+from storage.engine import Database, open_database
 from storage.feeds import FeedStore
 from storage.ledger import DeliveryLedger
 from storage.papers import PaperStore
 from storage.sources import SourceStateStore
-from storage.sqlite.database import Database
 from storage.subscriptions import SubscriptionStore
 from storage.urls import redact_url
 
@@ -70,7 +70,7 @@ def _feed_line(feed: dict[str, Any]) -> str:
 
 async def run_feeds(args: argparse.Namespace, settings: Settings) -> int:
     """Print the feeds."""
-    db = await Database.open(settings.db_path, create=False)
+    db = await open_database(settings.database, create=False)
     try:
         report = await feed_report(db, args.guild)
     finally:
@@ -95,7 +95,7 @@ async def status_report(db: Database, settings: Settings, guild: int | None) -> 
               str(settings.source_dir) if settings.source_dir else None)
     next_poll = last.finished_at + dt.timedelta(minutes=settings.poll_minutes) if last is not None else None
     return {
-        "database": {"path": str(db.path), "created_at": _iso(await db.created_at()), "problem": db.file_problem()},
+        "database": {"path": db.name, "created_at": _iso(await db.created_at()), "problem": db.file_problem()},
         "source": source,
         "last_poll": None if last is None else {
             "at": _iso(last.finished_at), "ok": last.ok, "summary": last.summary, "warning": last.warning},
@@ -110,7 +110,7 @@ async def status_report(db: Database, settings: Settings, guild: int | None) -> 
 
 async def run_status(args: argparse.Namespace, settings: Settings) -> int:
     """Print the status."""
-    db = await Database.open(settings.db_path, create=False)
+    db = await open_database(settings.database, create=False)
     try:
         report = await status_report(db, settings, args.guild)
     finally:

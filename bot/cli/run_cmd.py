@@ -14,8 +14,7 @@ import discord
 from bot.app.client import DigestBot, point_at_api
 from bot.core.services import Services
 from bot.core.settings import TOKEN_HELP, Settings
-from storage.sqlite.database import Database
-from storage.sqlite.files import RunLock
+from storage.engine import run_lock
 
 log = logging.getLogger(__name__)
 
@@ -62,15 +61,13 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run the bot until a signal arrives or Discord refuses us; refuse when another bot serves the database."""
     token = settings.require_token()
     point_at_api(settings)
-    # Before the database is even opened: a second bot on a SQLite file would poll and deliver twice.
-    lock = None if Database.SEVERAL_PROCESSES else RunLock(settings.db_path)
-    if lock is not None:
-        lock.acquire()  # RunLockHeld says who holds it; the command line prints it and exits 1
+    # Before the database is even opened: a second bot on one database would poll and deliver twice.
+    lock = run_lock(settings.database)
+    await lock.acquire()  # RunLockHeld says who holds it; the command line prints it and exits 1
     try:
         return await _serve(token, settings)
     finally:
-        if lock is not None:
-            lock.release()
+        await lock.release()
 
 
 async def _serve(token: str, settings: Settings) -> int:
@@ -79,14 +76,14 @@ async def _serve(token: str, settings: Settings) -> int:
         log.warning(
             "created a NEW, EMPTY database at %s. If you expected existing papers, feeds and subscriptions, stop the bot "
             "now and check DIGESTBOT_DB (or restore a backup); /status and `digestbot health` show when it was created.",
-            settings.db_path.resolve(),
+            settings.database_name if settings.database_url else settings.db_path.resolve(),
         )
     bot = DigestBot(services)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    log.info("starting with database %s", settings.db_path)
+    log.info("starting with database %s", settings.database_name)
     try:
         async with bot:
             if not await login_until_reachable(bot, token, stop):

@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.core.settings import Settings
+from storage.engine import Database, open_database
 from storage.feeds import FeedStore
 from storage.ledger import DeliveryLedger
 from storage.papers import PaperStore
 from storage.records import CorpusStats
 from storage.search import SearchIndex
 from storage.sources import SourceStateStore
-from storage.sqlite.database import Database
 from storage.subscriptions import SubscriptionStore
 
 
@@ -105,7 +105,7 @@ class Services:
     @classmethod
     async def open(cls, settings: Settings) -> Services:
         """Open the database named by the settings and build every store over it."""
-        db = await Database.open(settings.db_path, readers=settings.db_readers, write_wait=settings.db_write_wait_seconds)
+        db = await open_database(settings.database, readers=settings.db_readers, write_wait=settings.db_write_wait_seconds)
         papers = PaperStore(db)
         return cls(
             settings=settings, db=db, papers=papers, search=SearchIndex(db, budget=settings.search_budget_seconds, parallel=max(1, settings.db_readers - 1)),

@@ -107,6 +107,12 @@ def _url(value: str) -> str:
     return value.rstrip("/")
 
 
+def _database_url(value: str) -> str:
+    if not value.startswith(("postgresql://", "postgres://")):
+        raise ValueError("must be a PostgreSQL URL: postgresql://user:password@host:5432/database")
+    return value
+
+
 def _ws_url(value: str) -> str:
     if not value.startswith(("ws://", "wss://")):
         raise ValueError("must start with ws:// or wss://")
@@ -155,6 +161,8 @@ class Settings:
     """Everything the bot and the CLI can be configured with."""
 
     db_path: Path = Path("digestbot.sqlite3")
+    # Set: the database is PostgreSQL at this URL (DIGESTBOT_DB is then not used).
+    database_url: str | None = field(default=None, repr=False)
     discord_token: str | None = field(default=None, repr=False)
     guild_id: int | None = None
     log_level: str = "INFO"
@@ -194,6 +202,7 @@ class Settings:
     # attribute -> how it is read; the README and deploy/.env.example list the same names.
     SPEC: ClassVar[dict[str, _Field]] = {
         "db_path": _Field("DIGESTBOT_DB", "db", Path, "SQLite database file (created if missing)"),
+        "database_url": _Field("DIGESTBOT_DATABASE_URL", "database_url", _database_url, "a PostgreSQL database instead of the SQLite file: postgresql://user:password@host/db (install with .[postgres])"),
         "discord_token": _Field("DISCORD_TOKEN", "discord_token", str, "the bot token from the Developer Portal"),
         "guild_id": _Field("DISCORD_GUILD_ID", "guild_id", _snowflake, "sync commands to this one server only (fast, for development)"),
         "log_level": _Field("DIGESTBOT_LOG_LEVEL", "log_level", _log_level, "DEBUG, INFO, WARNING or ERROR"),
@@ -270,6 +279,20 @@ class Settings:
         values["config_file"] = path
         values["origins"] = origins
         return cls(**values)
+
+    @property
+    def database(self) -> str | Path:
+        """Where the database is: the PostgreSQL URL when DIGESTBOT_DATABASE_URL is set, else the SQLite file."""
+        return self.database_url or self.db_path
+
+    @property
+    def database_name(self) -> str:
+        """The database as it may be printed (a URL without its password)."""
+        if self.database_url:
+            from storage.postgres.dialect import shown_url
+
+            return shown_url(self.database_url)
+        return str(self.db_path)
 
     @property
     def max_digest_bytes(self) -> int:

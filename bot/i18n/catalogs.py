@@ -23,8 +23,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from discord import app_commands
 
+from storage.engine import Database
 from storage.members import MemberStore
-from storage.sqlite.database import Database
 
 log = logging.getLogger(__name__)
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from urllib.parse import urlsplit, urlunsplit
+
+from storage.urls import redact_url
 
 # A quoted literal or identifier (left alone), a `::` cast (left alone), a placeholder, or a `%`.
 _TOKEN = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|::|\?|(?<![:\w]):([A-Za-z_]\w*)|%""")
@@ -30,3 +33,15 @@ def to_pyformat(sql: str) -> str:
         return token.replace("%", "%%")
 
     return _TOKEN.sub(replace, sql)
+
+
+def shown_url(url: str) -> str:
+    """A PostgreSQL URL as it may be printed: `postgresql://bot@db.example:5432/digests`, never a password."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return redact_url(url)
+    user = f"{parts.username}@" if parts.username else ""
+    return urlunsplit((parts.scheme, f"{user}{host}{port}", parts.path, "", ""))

@@ -37,9 +37,12 @@ class Database:
     # poll or the delivery ledger between processes, so `digestbot run` holds a RunLock. An engine
     # that coordinates processes itself (PostgreSQL, docs/scaling.md) says True and needs no run lock.
     SEVERAL_PROCESSES = False
+    dialect = "sqlite"
 
     def __init__(self, path: Path, writer: Writer, readers: ReaderPool, lock: ProcessLock, *, created: bool) -> None:
         self.path = path
+        self.name = str(path)
+        self.label = path.name
         self._writer = writer
         self._readers = readers
         self._lock = lock
@@ -175,12 +178,8 @@ class Database:
         return self._writer.transaction(wait=wait, begin=begin)
 
     async def write(self, work: Callable[..., T], *args: Any, wait: float | None = None) -> T:
-        """Run `work(connection, *args)` as one write transaction in the writer's own thread (see Writer.write)."""
+        """Run `work(unit, *args)` as one write transaction in the writer's own thread (see Writer.write)."""
         return await self._writer.write(work, *args, wait=wait)
-
-    async def run_in_writer(self, work: Any, *args: Any) -> Any:
-        """Run `work(connection, *args)` in the writer's thread, inside a transaction the caller opened."""
-        return await self._writer.run_in_writer(work, *args)
 
     @property
     def write_wait(self) -> float:

@@ -10,8 +10,8 @@ import asyncio
 import logging
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -88,23 +88,16 @@ class Writer:
             self.last_used = time.monotonic()
 
     async def write(self, work: Callable[..., T], *args: Any, wait: float | None = None) -> T:
-        """Run `work(connection, *args)` as one write transaction, all of it in the writer's own thread.
+        """Run `work(unit, *args)` as one write transaction, all of it in the writer's own thread.
 
-        One trip to the writer thread instead of one per statement: for small, frequent writes
-        such as the delivery ledger's steps (a day posted to a thousand channels is 23,000 of them).
-        `work` runs plain sqlite3 calls and must not await; errors come out as StorageError.
+        One trip to the writer thread instead of one per statement: for bulk work (an ingest of
+        many papers) and for small, frequent writes such as the delivery ledger's steps (a day
+        posted to a thousand channels is 23,000 of them). `work` makes plain DB-API calls on the
+        unit (the same code runs on PostgreSQL) and must not await; errors come out as StorageError.
         """
         limit = self.write_wait if wait is None else wait
         async with self.transaction(wait=limit, begin=False):
-            return await self.conn._execute(_in_transaction, work, self.conn._conn, *args)
-
-    async def run_in_writer(self, work: Any, *args: Any) -> Any:
-        """Run `work(connection, *args)` in the writer's own thread, inside a transaction the caller opened.
-
-        For bulk work (an ingest of many papers) that would otherwise cross between threads once
-        per statement. Only call it inside `transaction()`.
-        """
-        return await self.conn._execute(work, self.conn._conn, *args)
+            return await self.conn._execute(_in_transaction, work, self.path, self.conn._conn, *args)
 
     @asynccontextmanager
     async def exclusive(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -130,11 +123,44 @@ class Writer:
             pass  # nothing was open (the BEGIN itself failed)
 
 
-def _in_transaction(work: Callable[..., T], conn: sqlite3.Connection, *args: Any) -> T:
+class SqliteUnit:
+    """The writer's sqlite3 connection as a unit of work sees it: the calls a PostgreSQL unit offers too."""
+
+    dialect = "sqlite"
+    Error: type[Exception] = sqlite3.Error
+
+    __slots__ = ("execute", "executemany", "path", "raw")
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self.raw = conn
+        self.path = path
+        # Bound methods taken once: an ingest makes tens of thousands of these calls.
+        self.execute = conn.execute
+        self.executemany = conn.executemany
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A nested step: undone alone when it fails, the transaction around it going on."""
+        self.raw.execute("SAVEPOINT step")
+        try:
+            yield
+        except BaseException:
+            self.raw.execute("ROLLBACK TO step")
+            self.raw.execute("RELEASE step")
+            raise
+        self.raw.execute("RELEASE step")
+
+    def translate(self, exc: Exception) -> StorageError:
+        """What SQLite raised, as a StorageError saying what is wrong."""
+        assert isinstance(exc, sqlite3.Error)
+        return translate_error(exc, self.path)
+
+
+def _in_transaction(work: Callable[..., T], path: Path, conn: sqlite3.Connection, *args: Any) -> T:
     """BEGIN IMMEDIATE, `work`, COMMIT (ROLLBACK on any error), in the calling (writer) thread."""
     conn.execute("BEGIN IMMEDIATE")
     try:
-        result = work(conn, *args)
+        result = work(SqliteUnit(conn, path), *args)
     except BaseException:
         conn.execute("ROLLBACK")
         raise

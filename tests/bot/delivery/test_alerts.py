@@ -82,6 +82,7 @@ async def test_resuming_a_refused_feed_again_and_again_alerts_once(daily: DailyW
     # Removed and added again, refused again: still the same breakage.
     await world.run(world.owner, "feed", {"channel": forbidden}, subcommand="remove")
     await world.run(world.owner, "feed", {"channel": forbidden, "time": "06:00"}, subcommand="add")
+    await world.run(world.owner, "feed", {"channel": forbidden}, subcommand="send-now")
     await eventually(lambda: world.bot.log().count("nobody is told again") == 6)
     assert len(fake.dms_to(world.owner)) == 1
     assert len(fake.channel_messages(news)) == 1

@@ -1,0 +1,142 @@
+"""Reader connections to PostgreSQL, lent out as the SQLite engine lends its readers.
+
+Full-text searches ("heavy" reads) may use all readers but one, so a point lookup always finds
+one; each read can carry a time budget, enforced by cancelling the statement on the server
+(psycopg sends the cancel when the awaiting task is cancelled), on top of a server-side
+statement_timeout every reader has as a last resort.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import psycopg
+
+from storage.errors import DatabaseBusy, QueryTimeout, StorageError
+from storage.postgres.connection import AsyncPgConnection, Row, row_factory, translate_error
+
+# Longest a reader's statement may ever run, whatever the caller's budget (the server stops it).
+READ_CEILING_MS = 60_000
+
+
+class PgReaderPool:
+    """Autocommit reader connections; `reading` lends one."""
+
+    def __init__(self, url: str, where: str, readers: list[AsyncPgConnection]) -> None:
+        self._url = url
+        self.where = where
+        self._readers = readers
+        self._idle: asyncio.Queue[AsyncPgConnection] = asyncio.Queue()
+        for reader in readers:
+            self._idle.put_nowait(reader)
+        self._heavy = asyncio.Semaphore(max(1, len(readers) - 1))
+        self.closed = False
+        self.last_used = time.monotonic()
+
+    @classmethod
+    async def open(cls, url: str, where: str, count: int) -> PgReaderPool:
+        """Open `count` reader connections (at least one)."""
+        readers: list[AsyncPgConnection] = []
+        try:
+            for _ in range(max(1, count)):
+                conn = await psycopg.AsyncConnection.connect(
+                    url, autocommit=True, row_factory=row_factory,
+                    options=f"-c statement_timeout={READ_CEILING_MS} -c default_transaction_read_only=on")
+                readers.append(AsyncPgConnection(conn, where))
+        except psycopg.Error as exc:
+            for reader in readers:
+                await reader.raw.close()
+            raise translate_error(exc, where) from exc
+        return cls(url, where, readers)
+
+    @property
+    def count(self) -> int:
+        """How many reader connections the pool holds."""
+        return len(self._readers)
+
+    def interrupt(self) -> None:
+        """Stop every read in flight (shutdown): the server cancels their statements."""
+        for reader in self._readers:
+            try:
+                reader.raw.cancel()
+            except psycopg.Error:
+                pass
+
+    async def close(self) -> None:
+        """Close every reader connection."""
+        self.closed = True
+        for reader in self._readers:
+            await reader.raw.close()
+
+    @asynccontextmanager
+    async def reading(self, *, budget: float | None = None, heavy: bool = False,
+                      queue_wait: float | None = None) -> AsyncIterator[AsyncPgConnection]:
+        """Borrow a reader; with `budget`, statements running past it are cancelled (QueryTimeout)."""
+        if self.closed:
+            raise StorageError(f"database {self.where} is closed")
+        gate = self._heavy if heavy else None
+        try:
+            async with asyncio.timeout(queue_wait):
+                if gate is not None:
+                    await gate.acquire()
+                try:
+                    reader = await self._idle.get()
+                except BaseException:
+                    if gate is not None:
+                        gate.release()
+                    raise
+        except TimeoutError:
+            raise DatabaseBusy(f"every reader of {self.where} is busy") from None
+        try:
+            try:
+                async with asyncio.timeout(budget):
+                    yield reader
+            except TimeoutError:
+                raise QueryTimeout(f"a query on {self.where} ran past its time budget and was stopped") from None
+            except psycopg.Error as exc:
+                raise translate_error(exc, self.where) from exc
+        finally:
+            if reader.raw.closed and not self.closed:
+                # The server dropped it (restart, network): a fresh connection replaces it.
+                reader = await self._reconnect(reader)
+            self._idle.put_nowait(reader)
+            if gate is not None:
+                gate.release()
+                self.last_used = time.monotonic()
+
+    async def _reconnect(self, dead: AsyncPgConnection) -> AsyncPgConnection:
+        try:
+            conn = await psycopg.AsyncConnection.connect(
+                self._url, autocommit=True, row_factory=row_factory,
+                options=f"-c statement_timeout={READ_CEILING_MS} -c default_transaction_read_only=on")
+        except psycopg.Error:
+            return dead  # tried again at the next borrow
+        fresh = AsyncPgConnection(conn, self.where)
+        self._readers[self._readers.index(dead)] = fresh
+        return fresh
+
+    @asynccontextmanager
+    async def reading_parallel(self, *, most: int, budget: float | None = None,
+                               queue_wait: float | None = None) -> AsyncIterator[list[AsyncPgConnection]]:
+        """One reader as a heavy read takes it, plus up to `most - 1` more that are free right now."""
+        async with self.reading(budget=budget, heavy=True, queue_wait=queue_wait) as first:
+            extras: list[AsyncPgConnection] = []
+            try:
+                while len(extras) + 1 < most and not self._heavy.locked() and not self._idle.empty():
+                    await self._heavy.acquire()
+                    extras.append(self._idle.get_nowait())
+                yield [first, *extras]
+            finally:
+                for reader in extras:
+                    self._idle.put_nowait(reader)
+                    self._heavy.release()
+
+    async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = (), *,
+                       budget: float | None = None) -> list[Row]:
+        """Run one read query on a pooled reader and return every row."""
+        async with self.reading(budget=budget) as conn:
+            return await conn.execute_fetchall(sql, params)
