@@ -10,7 +10,7 @@ from storage.records import iso_utc
 # Every change to what a member's model learns from (feedback, reading list, subscriptions) runs
 # this, with `stale_params`: a new mark gets a new era (migration 0007), a standing one counts up.
 MARK_MODEL_STALE = ("INSERT INTO member_models_stale (user_id, since, era) VALUES (?, ?, ?) "
-                    "ON CONFLICT (user_id) DO UPDATE SET changes = changes + 1")
+                    "ON CONFLICT (user_id) DO UPDATE SET changes = member_models_stale.changes + 1")
 
 
 def stale_params(user_id: int, now: dt.datetime) -> tuple[int, str, int]:

@@ -173,7 +173,8 @@ async def _connect_patiently(url: str, where: str, patience: float) -> psycopg.A
     delay = 0.5
     while True:
         try:
-            return await psycopg.AsyncConnection.connect(url, row_factory=row_factory)
+            # Autocommit: the migrations open their own transaction (a real one, not a savepoint).
+            return await psycopg.AsyncConnection.connect(url, row_factory=row_factory, autocommit=True)
         except psycopg.OperationalError as exc:
             error = translate_error(exc, where)
             if "does not exist" in str(exc) or loop.time() + delay > deadline:

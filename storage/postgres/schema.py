@@ -66,11 +66,13 @@ async def schema_version(conn: psycopg.AsyncConnection[Any]) -> int:
 
 
 async def apply_migrations(conn: psycopg.AsyncConnection[Any], where: str) -> bool:
-    """Bring the database to the newest schema under the migration lock; return whether it was new (empty)."""
+    """Bring the database to the newest schema under the migration lock; return whether it was new (empty).
+
+    `conn` is in autocommit mode: the migrations run in one transaction of their own.
+    """
     migrations = load_migrations()
     latest = migrations[-1].version if migrations else 0
     if await schema_version(conn) == latest:
-        await conn.rollback()
         return False
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
