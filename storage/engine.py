@@ -16,6 +16,8 @@ from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from storage.errors import StorageError
+
 T = TypeVar("T")
 
 
@@ -130,15 +132,20 @@ def pick(db: Database, *, sqlite: str, postgres: str) -> str:
 
 
 async def open_database(location: str | Path, *, migrate: bool = True, create: bool = True, readers: int = 3,
-                        write_wait: float = 5.0) -> Database:
-    """Open the database at `location`: a SQLite file path, or a PostgreSQL URL."""
-    if is_postgres(location):
-        from storage.postgres.database import (
-            PostgresDatabase,  # psycopg is needed only for PostgreSQL
-        )
+                        write_wait: float = 5.0, connect_patience: float = 30.0) -> Database:
+    """Open the database at `location`: a SQLite file path, or a PostgreSQL URL.
 
+    `connect_patience`: how long to keep trying a PostgreSQL server that is down (a line per try).
+    """
+    if is_postgres(location):
+        try:
+            # psycopg is needed only for PostgreSQL (the `postgres` extra).
+            from storage.postgres.database import PostgresDatabase
+        except ImportError as exc:
+            raise StorageError("a PostgreSQL database needs its driver: install the bot with "
+                               f"`pip install '.[postgres]'` ({exc})") from exc
         return await PostgresDatabase.open(str(location), migrate=migrate, create=create, readers=readers,
-                                           write_wait=write_wait)
+                                           write_wait=write_wait, patience=connect_patience)
     from storage.sqlite.database import Database as SqliteDatabase
 
     return await SqliteDatabase.open(Path(location), migrate=migrate, create=create, readers=readers,

@@ -186,3 +186,13 @@ class SearchIndex:
         async with self._db.reading(budget=self.budget, heavy=True, queue_wait=self.queue_wait) as reader:
             rows = await reader.execute_fetchall("SELECT count(*) FROM papers_fts WHERE papers_fts MATCH ?", (match,))
         return int(next(iter(rows))[0])
+
+
+def search_index(db: Database, *, budget: float = 2.5, queue_wait: float = 5.0, parallel: int = 2,
+                 depth: int = DEFAULT_DEPTH) -> SearchIndex:
+    """The search index of `db`'s engine: FTS5 on SQLite, the tsvector index on PostgreSQL (same API)."""
+    if db.dialect == "postgres":
+        from storage.postgres.search_index import PostgresSearchIndex
+
+        return PostgresSearchIndex(db, budget=budget, queue_wait=queue_wait, parallel=parallel, depth=depth)
+    return SearchIndex(db, budget=budget, queue_wait=queue_wait, parallel=parallel, depth=depth)

@@ -12,7 +12,7 @@ from bot.render.text import one_line
 from storage.engine import open_database
 from storage.fts_query import EmptyQuery, QueryTooComplex, build_match
 from storage.papers import PaperStore
-from storage.search import SearchFilters, SearchIndex
+from storage.search import SearchFilters, search_index
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -58,7 +58,7 @@ async def run_search(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     db = await open_database(settings.database, create=False)
     try:
-        page = await SearchIndex(db).search(text, filters, limit=args.limit)
+        page = await search_index(db).search(text, filters, limit=args.limit)
     finally:
         await db.close()
     if not page.papers:

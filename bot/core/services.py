@@ -14,7 +14,7 @@ from storage.feeds import FeedStore
 from storage.ledger import DeliveryLedger
 from storage.papers import PaperStore
 from storage.records import CorpusStats
-from storage.search import SearchIndex
+from storage.search import SearchIndex, search_index
 from storage.sources import SourceStateStore
 from storage.subscriptions import SubscriptionStore
 
@@ -105,10 +105,11 @@ class Services:
     @classmethod
     async def open(cls, settings: Settings) -> Services:
         """Open the database named by the settings and build every store over it."""
-        db = await open_database(settings.database, readers=settings.db_readers, write_wait=settings.db_write_wait_seconds)
+        db = await open_database(settings.database, readers=settings.db_readers, write_wait=settings.db_write_wait_seconds,
+                                 connect_patience=settings.db_connect_seconds)
         papers = PaperStore(db)
         return cls(
-            settings=settings, db=db, papers=papers, search=SearchIndex(db, budget=settings.search_budget_seconds, parallel=max(1, settings.db_readers - 1)),
+            settings=settings, db=db, papers=papers, search=search_index(db, budget=settings.search_budget_seconds, parallel=max(1, settings.db_readers - 1)),
             categories=CategoryCache(papers), corpus=CorpusCache(papers),
             feeds=FeedStore(db), ledger=DeliveryLedger(db), source_state=SourceStateStore(db),
             subscriptions=SubscriptionStore(db),

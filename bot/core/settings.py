@@ -184,6 +184,7 @@ class Settings:
     source_redirect_hosts: frozenset[str] = frozenset()
     db_write_wait_seconds: float = 5.0
     db_readers: int = 3
+    db_connect_seconds: float = 30.0
     worker_processes: int = 1
     search_budget_seconds: float = 2.5
     cooldown_scale: float = 1.0
@@ -224,6 +225,7 @@ class Settings:
         "catch_up_days_per_poll": _Field("DIGESTBOT_CATCH_UP_DAYS_PER_POLL", "catch_up_days_per_poll", _positive_int, "missed days fetched per poll after downtime"),
         "source_redirect_hosts": _Field("DIGESTBOT_SOURCE_REDIRECT_HOSTS", "source_redirect_hosts", _host_list, "other hosts the source may redirect to (https only), comma separated"),
         "db_write_wait_seconds": _Field("DIGESTBOT_DB_WRITE_WAIT_SECONDS", "db_write_wait_seconds", _positive_float, "how long a write waits for a database locked by another process"),
+        "db_connect_seconds": _Field("DIGESTBOT_DB_CONNECT_SECONDS", "db_connect_seconds", _positive_float, "how long to keep trying a PostgreSQL server that is down at start"),
         "db_readers": _Field("DIGESTBOT_DB_READERS", "db_readers", _positive_int, "reader connections (searches run side by side)"),
         "worker_processes": _Field("DIGESTBOT_WORKERS", "workers", _positive_int, "worker processes for ranking, charts and exports (started at first use)"),
         "cooldown_scale": _Field("DIGESTBOT_COOLDOWN_SCALE", "cooldown_scale", _non_negative_float, "stretch (2) or relax (0.5) the per-member command limits; 0 turns them off"),
