@@ -11,6 +11,7 @@ import aiohttp
 import discord
 
 from bot.delivery.schedule import retry_delay
+from storage.errors import StorageError
 from storage.ledger import DeliveryLedger
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,10 @@ def classify(error: BaseException) -> Failure:
         return Failure("transient", "still rate limited after retries")
     if isinstance(error, aiohttp.ClientError | TimeoutError | ConnectionError):
         return Failure("transient", f"network error: {type(error).__name__}")
+    if isinstance(error, StorageError):
+        # The database could not record a step (busy, a PostgreSQL connection lost): the post goes
+        # on from its last recorded step later; nonces keep a message Discord took from going twice.
+        return Failure("transient", f"the database could not record the post: {error}")
     if isinstance(error, discord.HTTPException):
         return Failure("bug", f"Discord rejected the message: {error.status} {error.text}")
     return Failure("bug", f"{type(error).__name__}: {error}")
