@@ -39,7 +39,14 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 
 async def run_backup(args: argparse.Namespace, settings: Settings) -> int:
-    """Copy and verify."""
+    """Copy and verify (SQLite); say how to on PostgreSQL."""
+    if settings.database_url:
+        url = settings.database_name
+        print(f"{url} is a PostgreSQL database: back it up with the server's own tool, which must be of the server's "
+              f"version or newer: pg_dump --format=custom --file={args.path} '{url}' (it reads the password from "
+              f"~/.pgpass or PGPASSWORD); restore into an empty database with pg_restore --dbname=URL {args.path}. "
+              "Nothing done.", file=sys.stderr)
+        return 2
     report, seconds = await asyncio.to_thread(maintenance.backup, settings.db_path, args.path)
     size = args.path.stat().st_size
     if not report.ok:
@@ -52,6 +59,8 @@ async def run_backup(args: argparse.Namespace, settings: Settings) -> int:
 
 async def run_check(args: argparse.Namespace, settings: Settings) -> int:
     """Check and report."""
+    if settings.database_url:
+        return await _check_postgres(settings)
     report = await asyncio.to_thread(maintenance.check, settings.db_path)
     if report.ok:
         print(f"{settings.db_path}: ok (schema {report.schema_version}, {report.papers} papers, {report.digests} digests)")
@@ -61,8 +70,34 @@ async def run_check(args: argparse.Namespace, settings: Settings) -> int:
     return 1
 
 
+async def _check_postgres(settings: Settings) -> int:
+    from storage.postgres import maintenance as pg_maintenance
+
+    db = await open_database(settings.database, migrate=False, create=False, readers=1)
+    try:
+        report = await pg_maintenance.check(db)
+    finally:
+        await db.close()
+    if not report.ok:
+        for problem in report.problems:
+            print(f"{report.name}: {problem}", file=sys.stderr)
+        return 1
+    index = "search index not checked (none in this build)" if report.index_rows is None else \
+        f"search index {report.index_rows} rows"
+    print(f"{report.name}: ok (schema {report.schema_version}, {report.papers} papers, {report.digests} digests, {index}; "
+          "pages are the server's to check)")
+    return 0
+
+
 async def run_vacuum(args: argparse.Namespace, settings: Settings) -> int:
-    """Compact."""
+    """Compact (SQLite); VACUUM (ANALYZE) on PostgreSQL, which is safe beside the bot."""
+    if settings.database_url:
+        from storage.postgres import maintenance as pg_maintenance
+
+        before, after = await pg_maintenance.vacuum(settings.database_url, settings.database_name)
+        print(f"{settings.database_name}: VACUUM (ANALYZE) done, {before / 1e6:.1f} MB -> {after / 1e6:.1f} MB "
+              "(the server's autovacuum does this on its own; VACUUM FULL, which locks each table, gives space back)")
+        return 0
     before, after = await asyncio.to_thread(maintenance.vacuum, settings.db_path)
     print(f"{settings.db_path}: {before / 1e6:.1f} MB -> {after / 1e6:.1f} MB")
     return 0
