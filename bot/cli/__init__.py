@@ -75,7 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Commands other than `run` print their own report; the log adds only warnings.
     level = settings.log_level if args.command == "run" else max(logging.getLevelName(settings.log_level), logging.WARNING)
     # The token and any credentials in the source URL never reach the log.
-    secrets = [settings.discord_token or "", *url_secrets(settings.source_url), *url_secrets(settings.database_url)]
+    secrets = [settings.discord_token or "", *url_secrets(settings.source_url), *url_secrets(settings.database_url),
+               *url_secrets(getattr(args, "url", None))]  # `db migrate-to URL`
     setup_logging(logging.getLevelName(level) if isinstance(level, int) else level, secrets, settings.log_format)
     try:
         return int(asyncio.run(args.handler(args, settings)))

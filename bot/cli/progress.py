@@ -63,9 +63,9 @@ class ProgressBar:
             text += " " + fit(self._note, room - len(text) - 1)
         return text[:room]
 
-    def advance(self, note: str = "") -> None:
-        """Count one item done and redraw at most ten times a second."""
-        self.done += 1
+    def advance(self, note: str = "", count: int = 1) -> None:
+        """Count `count` items done (one by default) and redraw at most ten times a second."""
+        self.done += count
         self._note = note
         now = time.monotonic()
         if self.enabled and (now - self._last_draw > 0.1 or self.done == self.total):

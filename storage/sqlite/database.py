@@ -87,7 +87,7 @@ class Database:
             raise DatabaseReadOnly(problem)
         lock = ProcessLock(path)
         if not lock.acquire(exclusive=False):
-            raise DatabaseBusy(f"database {path} is being compacted by `digestbot db vacuum`; try again when it has finished")
+            raise DatabaseBusy(f"database {path} is being compacted (`digestbot db vacuum`) or copied (`digestbot db migrate-to`); try again when that has finished")
         try:
             writer = await connect(path)
         except sqlite3.Error as exc:

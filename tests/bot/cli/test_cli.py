@@ -33,7 +33,7 @@ def test_help_lists_every_command(tmp_path: Path) -> None:
         assert command in result.stdout
         sub = digestbot(command, "--help", db=tmp_path / "x.sqlite3")
         assert sub.returncode == 0 and "usage: digestbot " + command in sub.stdout
-    for action in ("backup", "check", "vacuum"):
+    for action in ("backup", "check", "vacuum", "migrate-to"):
         sub = digestbot("db", action, "--help", db=tmp_path / "x.sqlite3")
         assert sub.returncode == 0 and f"usage: digestbot db {action}" in sub.stdout
 
