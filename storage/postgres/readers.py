@@ -137,6 +137,19 @@ class PgReaderPool:
 
     async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = (), *,
                        budget: float | None = None) -> list[Row]:
-        """Run one read query on a pooled reader and return every row."""
-        async with self.reading(budget=budget) as conn:
-            return await conn.execute_fetchall(sql, params)
+        """Run one read query on a pooled reader and return every row.
+
+        A read that finds its connection dropped by the server (a restart, a failover) is run again
+        (every idle reader may have been dropped with it; each is replaced as it is found): a read
+        changes nothing, so trying it again is safe.
+        """
+        last = self.count + 1
+        for attempt in range(1, last + 1):
+            try:
+                async with self.reading(budget=budget) as conn:
+                    return await conn.execute_fetchall(sql, params)
+            except StorageError as exc:
+                dropped = isinstance(exc.__cause__, psycopg.OperationalError) and not isinstance(exc, QueryTimeout)
+                if attempt == last or not dropped:
+                    raise
+        raise AssertionError("unreachable")

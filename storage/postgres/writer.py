@@ -14,7 +14,7 @@ import asyncio
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, ExitStack, asynccontextmanager
 from typing import Any, TypeVar
 
 import psycopg
@@ -65,17 +65,33 @@ class PgWriter:
         except TimeoutError:
             raise DatabaseBusy(f"cannot write the database: a long write is still running at {self.where}") from None
         try:
-            conn = await self._connection()
-            try:
-                async with conn.raw.transaction():
+            async with AsyncExitStack() as stack:
+                conn = await self._begin(stack)
+                try:
                     if limit != self.write_wait:
                         await conn.raw.execute(f"SET LOCAL lock_timeout = {int(limit * 1000)}")
                     yield conn
-            except psycopg.Error as exc:
-                raise translate_error(exc, self.where) from exc
+                except psycopg.Error as exc:
+                    raise translate_error(exc, self.where) from exc
         finally:
             self._lock.release()
             self.last_used = time.monotonic()
+
+    async def _begin(self, stack: AsyncExitStack) -> AsyncPgConnection:
+        """BEGIN on the transaction connection; one the server dropped (a restart) is replaced first.
+
+        Nothing was written when BEGIN itself fails, so beginning again on a fresh connection is safe.
+        """
+        for attempt in (1, 2):
+            conn = await self._connection()
+            try:
+                await stack.enter_async_context(conn.raw.transaction())
+                return conn
+            except psycopg.OperationalError as exc:
+                if attempt == 2:
+                    raise translate_error(exc, self.where) from exc
+                await conn.raw.close()
+        raise AssertionError("unreachable")
 
     async def write(self, work: Callable[..., T], *args: Any, wait: float | None = None) -> T:
         """Run `work(unit, *args)` as one transaction in a thread, on the sync connection (DB-API calls, no awaits)."""
@@ -96,15 +112,28 @@ class PgWriter:
     def _run_unit(self, work: Callable[..., T], args: tuple[Any, ...], wait: float) -> T:
         with self._unit_thread_lock:
             try:
-                if self._unit is None or self._unit.closed or self._unit.broken:
-                    self._unit = psycopg.Connection.connect(self._url, row_factory=row_factory,
-                                                            options=self._options(self.write_wait))
-                with self._unit.transaction():
+                with ExitStack() as stack:
+                    unit = self._begin_unit(stack)
                     if wait != self.write_wait:
-                        self._unit.execute(f"SET LOCAL lock_timeout = {int(wait * 1000)}")
-                    return work(SyncUnit(self._unit, self.where), *args)
+                        unit.execute(f"SET LOCAL lock_timeout = {int(wait * 1000)}")
+                    return work(SyncUnit(unit, self.where), *args)
             except psycopg.Error as exc:
                 raise translate_error(exc, self.where) from exc
+
+    def _begin_unit(self, stack: ExitStack) -> psycopg.Connection[Any]:
+        """BEGIN on the unit-of-work connection, replacing one the server dropped (as `_begin`)."""
+        for attempt in (1, 2):
+            if self._unit is None or self._unit.closed or self._unit.broken:
+                self._unit = psycopg.Connection.connect(self._url, row_factory=row_factory,
+                                                        options=self._options(self.write_wait))
+            try:
+                stack.enter_context(self._unit.transaction())
+                return self._unit
+            except psycopg.OperationalError:
+                if attempt == 2:
+                    raise
+                self._unit.close()
+        raise AssertionError("unreachable")
 
     async def close(self) -> None:
         """Wait for the writes in flight, then close both connections."""
