@@ -361,7 +361,7 @@ class Databases:
             cursor = self._admin.execute(sql, params)
             return cursor.fetchall() if cursor.description else []
 
-    def template(self, name: str, prepare: Prepare) -> str:
+    def template(self, name: str, prepare: Prepare, *, idle_timeout: float = 3.0) -> str:
         """The database name of template `name`, created and prepared (`await prepare(url)`) on first use.
 
         Afterwards no connection to it may remain (cloning needs it idle), and none is allowed again.
@@ -374,7 +374,7 @@ class Databases:
         self._execute(f'CREATE DATABASE "{database}" TEMPLATE template0 ENCODING \'UTF8\' LOCALE \'C\'')
         self._live.add(database)
         run_coroutine(prepare(self.server.url(database)))
-        self._wait_idle(database, f"the template {name!r} hook left connections open")
+        self._wait_idle(database, f"the template {name!r} hook left connections open", idle_timeout)
         self._execute(f'ALTER DATABASE "{database}" WITH IS_TEMPLATE true ALLOW_CONNECTIONS false')
         self.server.timings.templates[name] = time.perf_counter() - began
         self._templates[name] = database
