@@ -13,16 +13,22 @@ from pathlib import Path
 from typing import Any
 
 from tests.fakediscord import Channel, FakeDiscord, Guild, InteractionRecord, Reply, User
+from tests.postgres_server import is_postgres_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 class BotProcess:
-    """`python -m bot run` with its settings pointing at the fake Discord and a real SQLite file."""
+    """`python -m bot run` with its settings pointing at the fake Discord and a real database.
 
-    def __init__(self, fake: FakeDiscord, db_path: Path, log_path: Path, env: dict[str, str] | None = None) -> None:
+    The database is a SQLite file (`DIGESTBOT_DB`) or a PostgreSQL URL (`DIGESTBOT_DATABASE_URL`);
+    `db` is either, ready for `query()`.
+    """
+
+    def __init__(self, fake: FakeDiscord, db_path: Path | str, log_path: Path, env: dict[str, str] | None = None) -> None:
         self.fake = fake
-        self.db_path = db_path
+        self.db_url: str | None = str(db_path) if is_postgres_url(db_path) else None
+        self.db_path: Path | None = None if self.db_url else Path(db_path)
         self.log_path = log_path
         self.extra_env = env or {}
         self.process: asyncio.subprocess.Process | None = None
@@ -33,7 +39,7 @@ class BotProcess:
             "DISCORD_TOKEN": self.fake.token,
             "DISCORD_API_BASE": self.fake.api_base,
             "DISCORD_GATEWAY_URL": self.fake.gateway_url,
-            "DIGESTBOT_DB": str(self.db_path),
+            **({"DIGESTBOT_DATABASE_URL": self.db_url} if self.db_url else {"DIGESTBOT_DB": str(self.db_path)}),
             "DIGESTBOT_LOG_LEVEL": "DEBUG",
             # No remote polling unless a test serves a source.
             "DIGESTBOT_SOURCE_URL": "off",
@@ -85,6 +91,14 @@ class BotProcess:
         assert self.fake.token not in self.log(), "the Discord token appeared in the bot's log"
         return code
 
+    @property
+    def db(self) -> Path | str:
+        """The bot's database: its SQLite file, or its PostgreSQL URL."""
+        if self.db_url:
+            return self.db_url
+        assert self.db_path is not None
+        return self.db_path
+
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""
 
@@ -105,6 +119,11 @@ class World:
     member: User
     stranger: User
     extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def db(self) -> Path | str:
+        """The bot's database (a SQLite file or a PostgreSQL URL), for `query(world.db, ...)`."""
+        return self.bot.db
 
     async def run(self, user: User, name: str, options: dict[str, object] | None = None, *,
                   channel: Channel | None = None, subcommand: str | None = None, in_dm: bool = False) -> Reply:
@@ -133,7 +152,7 @@ class World:
         return await self.fake.reply(record)
 
 
-def build_world(fake: FakeDiscord, db_path: Path, log_path: Path, env: dict[str, str] | None = None) -> World:
+def build_world(fake: FakeDiscord, db_path: Path | str, log_path: Path, env: dict[str, str] | None = None) -> World:
     """The usual cast: a server owned by `owner`, a plain `member`, and a `stranger`."""
     owner = fake.add_user("alice")
     member = fake.add_user("bob")
@@ -168,10 +187,29 @@ async def eventually(condition: Callable[[], bool], timeout: float = 15.0, inter
         await asyncio.sleep(interval)
 
 
-def query(db_path: Path, sql: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
-    """Read the bot's database directly, as an operator with sqlite3 would."""
+def query(db_path: Path | str, sql: str, params: tuple[object, ...] | dict[str, object] = ()) -> list[tuple[Any, ...]]:
+    """Read the bot's database directly, as an operator would: sqlite3 on a file, psycopg on a postgresql:// URL.
+
+    The statement has SQLite's placeholders (`?`, `:name`) on either engine; rows are plain tuples.
+    Values come back as each engine gives them (PostgreSQL: bool, datetime, ... where SQLite has int, str).
+    """
+    if is_postgres_url(db_path):
+        return _query_postgres(str(db_path), sql, params)
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
     try:
         return conn.execute(sql, params).fetchall()
     finally:
         conn.close()
+
+
+def _query_postgres(url: str, sql: str, params: tuple[object, ...] | dict[str, object]) -> list[tuple[Any, ...]]:
+    import psycopg
+
+    from storage.postgres.dialect import to_pyformat
+
+    with psycopg.connect(url, connect_timeout=5) as conn:
+        conn.read_only = True
+        # Parameters always passed (even none): psycopg reads `%%` only when it formats.
+        rows = conn.execute(to_pyformat(sql), params).fetchall()
+        conn.rollback()
+    return [tuple(row) for row in rows]

@@ -124,7 +124,8 @@ def test_constraints_pin_every_dependency_within_the_ranges_of_pyproject() -> No
             name, version = line.split("==")
             pins[canonicalize_name(name)] = version.strip()
     project = tomllib.loads((DEPLOY.parent / "pyproject.toml").read_text())
-    for spec in project["project"]["dependencies"]:
+    # The runtime dependencies, and the PostgreSQL driver an operator installs as '.[postgres]'.
+    for spec in project["project"]["dependencies"] + project["project"]["optional-dependencies"]["postgres"]:
         requirement = Requirement(spec)
         pinned = pins.get(canonicalize_name(requirement.name))
         assert pinned is not None, f"{requirement.name} is not pinned in deploy/constraints.txt"
