@@ -12,9 +12,6 @@ fts5vocab); tests/storage/test_fts_tokens.py checks them against the SQLite this
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
-
 # Separator code points, as hex ranges `a-b` or single `a`.
 _SEPARATORS = (
     "0-2f,3a-40,5b-60,7b-a9,ab-b1,b4,b6-b8,bb,bf,d7,f7,2c2-2c5,2d2-2df,2e5-2eb,2ed,2ef-2ff,305,"
@@ -186,32 +183,29 @@ _FOLDS = (
 )
 
 
-def _separator_class() -> str:
-    parts = []
+def _table() -> dict[int, str]:
+    table: dict[int, str] = {}
     for item in _SEPARATORS.split(","):
         low, _, high = item.partition("-")
-        first, last = chr(int(low, 16)), chr(int(high or low, 16))
-        parts.append(re.escape(first) if first == last else f"{re.escape(first)}-{re.escape(last)}")
-    return "".join(parts)
+        for code in range(int(low, 16), int(high or low, 16) + 1):
+            table[code] = " "
+    for item in _FOLDS.split(","):
+        code, _, folded = item.partition(":")
+        table[int(code, 16)] = chr(int(folded, 16)) if folded else ""
+    return table
 
 
-_FOLD_TABLE: dict[int, str] = {}
-for _item in _FOLDS.split(","):
-    _code, _, _to = _item.partition(":")
-    _FOLD_TABLE[int(_code, 16)] = chr(int(_to, 16)) if _to else ""
-_TOKEN = re.compile(f"[^{_separator_class()}\ud800-\udfff]+")
-_ASCII_TOKEN = re.compile(r"[0-9a-z]+")
+# Separators become spaces and token characters are folded in one str.translate; split() then
+# cuts at the spaces (every character str.split() takes for whitespace is an FTS5 separator).
+_FOLD_TABLE = _table()
+# ASCII: only letters and digits are token characters; upper case folds to lower.
+_ASCII_TABLE = bytes(
+    (c | 0x20 if 65 <= c <= 90 else c) if (48 <= c <= 57 or 65 <= c <= 90 or 97 <= c <= 122) else 32 for c in range(256)
+)
 
 
 def tokens(text: str) -> list[str]:
     """The FTS5 tokens of `text`, folded, in order (their list index is their FTS5 position)."""
     if text.isascii():
-        return _ASCII_TOKEN.findall(text.lower())
-    found = [token.translate(_FOLD_TABLE) for token in _TOKEN.findall(text)]
-    return [token for token in found if token]
-
-
-@lru_cache(maxsize=4096)
-def fold_token(token: str) -> str:
-    """One token character run folded as FTS5 folds it (for query words already split into tokens)."""
-    return token.lower() if token.isascii() else token.translate(_FOLD_TABLE)
+        return text.encode().translate(_ASCII_TABLE).decode().split()
+    return text.translate(_FOLD_TABLE).split()
