@@ -10,6 +10,7 @@ of floating-point operations: ties fall the same way on both engines.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -89,29 +90,38 @@ def merge(parts: Sequence[Postings], drop: npt.NDArray[np.int64] | None = None) 
     return Postings(whole.entries[order], whole.counts[order], whole.positions[first])
 
 
+class _Vocabulary(dict[str, int]):
+    """Numbers tokens in the order they are first seen."""
+
+    def __missing__(self, token: str) -> int:
+        number = self[token] = len(self)
+        return number
+
+
 def build(papers: Sequence[tuple[int, Sequence[str]]]) -> tuple[dict[str, Postings], dict[int, int]]:
     """Postings per index token of these papers' six indexed texts, and each paper's length (FTS5's xColumnSize(-1))."""
     if not papers:
         return {}, {}
     base = min(paper_id for paper_id, _ in papers)
-    texts: list[str] = []
-    sizes: list[int] = []
+    vocabulary = _Vocabulary()
+    number = vocabulary.__getitem__
+    found = array("q")
+    sizes = array("q")
     local: list[int] = []
     lengths: dict[int, int] = {}
     for paper_id, values in papers:
         total = 0
         for column, text in enumerate(values):
             toks = fts_tokens(text)
-            texts.extend(toks)
+            found.extend(map(number, toks))
             sizes.append(len(toks))
             local.append((paper_id - base) * 8 + column)
             total += len(toks)
         lengths[paper_id] = total
-    vocabulary = {token: n for n, token in enumerate(dict.fromkeys(texts))}
-    ids = np.array(list(map(vocabulary.__getitem__, texts)), np.int64)
-    size = np.array(sizes, np.int64)
+    ids = np.frombuffer(found, np.int64) if len(found) else np.empty(0, np.int64)
+    size = np.frombuffer(sizes, np.int64)
     starts = np.cumsum(size) - size
-    position = np.minimum(np.arange(len(texts), dtype=np.int64) - np.repeat(starts, size), MAX_POSITION)
+    position = np.minimum(np.arange(len(ids), dtype=np.int64) - np.repeat(starts, size), MAX_POSITION)
     # One sort of token << 40 | entry << 16 | position gives every token's entries and positions in order.
     keys = np.sort((ids << 40) | (np.repeat(np.array(local, np.int64), size) << 16) | position)
     token_of = keys >> 40
