@@ -1,4 +1,4 @@
-"""Turn what a person typed into an FTS5 query that can never be a syntax error.
+"""Turn what a person typed into a query that can never be a syntax error, for FTS5 or PostgreSQL.
 
 Supported, and documented in the README:
   words            every word must appear (in any order, in any field)
@@ -10,6 +10,10 @@ Anything else (quotes that do not close, AND, NEAR, :, ^, +, parentheses, C++, G
 100%) is searched as plain text. Every term reaches FTS5 as a double-quoted string made only
 of letters and digits, so user text is never FTS5 syntax.
 
+One parser (`parse`) makes an engine-neutral Query (an AND of OR-groups of phrases, negatives,
+column-restricted author and category phrases); `to_fts5` writes it for SQLite's FTS5 and
+`to_tsquery` for PostgreSQL (every lexeme quoted).
+
 A query has a budget, so no member can make the index scan for minutes: at most MAX_TERMS words
 or phrases, MAX_PREFIX_TERMS prefixes of at least MIN_PREFIX_CHARS characters, MAX_TOKENS index
 tokens in all. Past the budget the query is refused with a sentence saying what to change.
@@ -20,6 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from storage.fts_tokens import tokens as fts_tokens
 from storage.text import category_token, has_cjk, index_text
 
 _TERM = re.compile(r'(?P<neg>-?)"(?P<phrase>[^"]*)"|(?P<word>\S+)')
@@ -50,15 +55,41 @@ class QueryTooComplex(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class Phrase:
+    """One phrase of a query, engine-neutral: the index tokens next to each other, in one column.
+
+    `tokens` are folded as the index holds them (storage.fts_tokens); `prefix` makes the last one a
+    prefix; `column` restricts the phrase to one indexed column; `fts5` is the phrase as FTS5 text.
+    """
+
+    tokens: tuple[str, ...]
+    fts5: str
+    prefix: bool = False
+    column: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A parsed query: every group must match (a group matches when one of its phrases does), no negative may."""
+
+    groups: tuple[tuple[Phrase, ...], ...]
+    negatives: tuple[Phrase, ...] = ()
+
+    def phrases(self) -> tuple[Phrase, ...]:
+        """Every phrase in the order FTS5 numbers them (bm25 sums over them in this order)."""
+        return (*(p for group in self.groups for p in group), *self.negatives)
+
+
+@dataclass(frozen=True, slots=True)
 class _Term:
-    fts: str
+    phrase: Phrase
     negative: bool
     tokens: int = 1
     prefix: bool = False
 
 
-def _phrase(text: str, prefix: bool) -> tuple[str, int, bool] | None:
-    """The FTS5 phrase for `text`, its token count, and whether it is a typed prefix."""
+def _phrase(text: str, prefix: bool, column: str | None = None) -> tuple[Phrase, int, bool] | None:
+    """The phrase for `text`, its token count (for the budget), and whether it is a typed prefix."""
     tokens = _TOKEN.findall(index_text(text))
     if not tokens:
         return None
@@ -69,10 +100,14 @@ def _phrase(text: str, prefix: bool) -> tuple[str, int, bool] | None:
             "A prefix search needs at least {count} letters before the * (`{prefix}*` matches almost everything); "
             "try `{longer}*` or a whole word.", count=MIN_PREFIX_CHARS, prefix=last, longer=(last + "xyz")[:MIN_PREFIX_CHARS],
         )
+    indexed = tuple(fts_tokens(body))
+    if not indexed:  # only characters FTS5 takes for separators (a few vowel signs): nothing to find
+        return None
+    label = "" if column is None else column + " : "
     # A lone CJK character only exists inside bigrams in the index, so match it as a prefix.
     if prefix or (len(tokens) == 1 and len(last) == 1 and has_cjk(last)):
-        return f'"{body}"*', len(tokens), prefix
-    return f'"{body}"', len(tokens), False
+        return Phrase(indexed, f'{label}"{body}"*', True, column), len(tokens), prefix
+    return Phrase(indexed, f'{label}"{body}"', False, column), len(tokens), False
 
 
 def _terms(text: str) -> list[_Term | str]:
@@ -99,8 +134,8 @@ def _terms(text: str) -> list[_Term | str]:
             found = _phrase(word.rstrip("*"), prefix=word.endswith("*") and len(word.rstrip("*")) > 0)
         negate_next = False
         if found is not None:
-            fts, tokens, prefix = found
-            items.append(_Term(fts, negative, tokens, prefix))
+            phrase, tokens, prefix = found
+            items.append(_Term(phrase, negative, tokens, prefix))
     _check_budget([item for item in items if isinstance(item, _Term)])
     return items
 
@@ -119,10 +154,13 @@ def _check_budget(terms: list[_Term]) -> None:
                               "most {most}.", count=tokens, most=MAX_TOKENS)
 
 
-def build_match(text: str, *, author: str | None = None, category: str | None = None) -> str:
-    """Return the FTS5 MATCH expression for a user's query, with optional author and category filters."""
-    groups: list[list[str]] = []
-    negatives: list[str] = []
+def parse(text: str, *, author: str | None = None, category: str | None = None) -> Query:
+    """Parse a user's query, with optional author and category filters, into an engine-neutral Query.
+
+    Raises EmptyQuery when nothing is left to search for, QueryTooComplex past the budget.
+    """
+    groups: list[list[Phrase]] = []
+    negatives: list[Phrase] = []
     pending_or = False
     for item in _terms(text):
         if item == "OR":
@@ -130,23 +168,69 @@ def build_match(text: str, *, author: str | None = None, category: str | None = 
             continue
         assert isinstance(item, _Term)
         if item.negative:
-            negatives.append(item.fts)
+            negatives.append(item.phrase)
             pending_or = False
         elif pending_or:
-            groups[-1].append(item.fts)
+            groups[-1].append(item.phrase)
             pending_or = False
         else:
-            groups.append([item.fts])
+            groups.append([item.phrase])
     if author:
-        author_phrase = _phrase(author[:200], prefix=False)
+        author_phrase = _phrase(author[:200], prefix=False, column="authors")
         if author_phrase is not None:
-            groups.append(["authors : " + author_phrase[0]])
+            groups.append([author_phrase[0]])
     if not groups:
         raise EmptyQuery(text)
     if category:
-        groups.append(["categories : " + category_token(category)])
-    parts = [g[0] if len(g) == 1 else "(" + " OR ".join(g) + ")" for g in groups]
+        token = category_token(category)
+        groups.append([Phrase((token,), "categories : " + token, column="categories")])
+    return Query(tuple(tuple(g) for g in groups), tuple(negatives))
+
+
+def to_fts5(query: Query) -> str:
+    """The FTS5 MATCH expression of a parsed query."""
+    parts = [g[0].fts5 if len(g) == 1 else "(" + " OR ".join(p.fts5 for p in g) + ")" for g in query.groups]
     expression = " AND ".join(parts)
-    if negatives:
-        expression = f"({expression})" + "".join(f" NOT {n}" for n in negatives)
+    if query.negatives:
+        expression = f"({expression})" + "".join(f" NOT {n.fts5}" for n in query.negatives)
     return expression
+
+
+# The tsvector labels of the columns a phrase can be restricted to (storage.postgres.search_index builds them so).
+TSQUERY_LABELS = {"authors": "B", "categories": "C"}
+
+
+def _lexeme(token: str, suffix: str) -> str:
+    # Quoted, so the lexeme is taken as it is; `'` doubled and `\` escaped, the two characters a quoted lexeme reads.
+    return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'" + (":" + suffix if suffix else "")
+
+
+def _tsquery_phrase(phrase: Phrase) -> str:
+    label = TSQUERY_LABELS[phrase.column] if phrase.column else ""
+    last = len(phrase.tokens) - 1
+    lexemes = [_lexeme(t, ("*" if phrase.prefix and n == last else "") + label) for n, t in enumerate(phrase.tokens)]
+    return lexemes[0] if len(lexemes) == 1 else "( " + " <-> ".join(lexemes) + " )"
+
+
+def to_tsquery(query: Query) -> str:
+    """The PostgreSQL tsquery text of a parsed query, to pass as a bound parameter cast to tsquery.
+
+    Every lexeme is quoted (user text is never tsquery syntax), `:*` marks a prefix, a column
+    restriction is the column's label (TSQUERY_LABELS), a phrase is `<->`.
+    """
+    parts = [_tsquery_phrase(g[0]) if len(g) == 1 else "( " + " | ".join(map(_tsquery_phrase, g)) + " )"
+             for g in query.groups]
+    expression = " & ".join(parts)
+    if query.negatives:
+        expression = f"( {expression} )" + "".join(f" & !{_tsquery_phrase(n)}" for n in query.negatives)
+    return expression
+
+
+def build_match(text: str, *, author: str | None = None, category: str | None = None) -> str:
+    """Return the FTS5 MATCH expression for a user's query, with optional author and category filters."""
+    return to_fts5(parse(text, author=author, category=category))
+
+
+def build_tsquery(text: str, *, author: str | None = None, category: str | None = None) -> str:
+    """Return the PostgreSQL tsquery text for a user's query, with optional author and category filters."""
+    return to_tsquery(parse(text, author=author, category=category))

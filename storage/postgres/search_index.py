@@ -1,0 +1,175 @@
+"""Full-text search on PostgreSQL that gives what the SQLite engine's FTS5 search gives: the same matches, the same bm25.
+
+The index (migrations/0002_search_index.sql, written by storage/postgres/search_ingest.py) keeps
+compact postings per index token and segment of paper ids. A search reads only its tokens' rows
+(one index range each, split by segment across parallel readers), never a paper's row, and
+ranks every match by FTS5's bm25 in numpy (storage/postgres/postings.py): no candidate is pruned,
+so the ranking is exact, ties broken newer first as on SQLite. Term statistics come from the
+same rows (a phrase's document frequency is its matches over the whole index), the row and
+token counts from the segments. Each statement is an index read, so a time budget cancels it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import numpy as np
+
+from storage.fts_query import Phrase, Query, parse
+from storage.postgres import postings as pst
+from storage.postgres.search_ingest import index_papers, rebuild_index
+from storage.records import SearchPage, StoredPaper
+from storage.search import DEFAULT_DEPTH, Ranking, SearchFilters
+
+__all__ = ["PostgresSearchIndex", "index_papers", "rebuild_index"]
+
+_IN_DATES = """
+    SELECT DISTINCT dp.paper_id FROM digests d JOIN digest_papers dp ON dp.digest_id = d.id
+    WHERE d.date BETWEEN :since AND :until
+"""
+_FETCH = ("SELECT term, seg, entries, counts, CASE WHEN term = ANY(:positioned) THEN positions END AS positions "
+          "FROM search_postings WHERE term = ANY(:terms) AND seg = ANY(:segs)")
+
+
+def _prefix_bound(prefix: str) -> str | None:
+    """The least string above every string that starts with `prefix`, in code point (UTF-8 byte) order."""
+    last = ord(prefix[-1])
+    return None if last >= 0x10FFFF else prefix[:-1] + chr(last + 1 + (0x800 if 0xD7FF <= last < 0xE000 else 0))
+
+
+class _Segments:
+    """The segments' ranges, counts and each paper's length, cached by segment version."""
+
+    def __init__(self) -> None:
+        self._lengths: dict[int, tuple[int, int, np.ndarray]] = {}
+        self._dense: tuple[tuple[tuple[int, int], ...], np.ndarray] | None = None
+
+    async def load(self, reader: Any) -> tuple[list[tuple[int, int]], np.ndarray, int, int]:
+        """[(seg, low)] in id order, lengths by paper id, papers, tokens."""
+        rows = list(await reader.execute_fetchall(
+            "SELECT seg, low, papers, tokens, version FROM search_segments ORDER BY low", ()))
+        stale = [int(r[0]) for r in rows if self._lengths.get(int(r[0]), (None,))[0] != int(r[4])]
+        if stale:
+            for r in await reader.execute_fetchall("SELECT seg, low, version, lengths FROM search_segments WHERE seg = ANY(?)",
+                                                   (stale,)):
+                self._lengths[int(r[0])] = (int(r[2]), int(r[1]), np.frombuffer(bytes(r[3]), "<i4"))
+        key = tuple((int(r[0]), int(r[4])) for r in rows)
+        if self._dense is None or self._dense[0] != key:
+            top = max((low + len(arr) for _, low, arr in (self._lengths[s] for s, _ in key)), default=1)
+            dense = np.zeros(top, np.int64)
+            for seg, _ in key:
+                _, low, arr = self._lengths[seg]
+                dense[low:low + len(arr)] = arr
+            live = {seg for seg, _ in key}
+            self._lengths = {seg: value for seg, value in self._lengths.items() if seg in live}
+            self._dense = (key, dense)
+        return ([(int(r[0]), int(r[1])) for r in rows], self._dense[1],
+                sum(int(r[2]) for r in rows), sum(int(r[3]) for r in rows))
+
+
+def _hits(query: Query, expansions: dict[str, list[str]], fetched: dict[str, list[tuple[int, pst.Postings]]],
+          order: dict[int, int]) -> list[pst.Hits]:
+    """Each phrase's matches and weighted frequencies, from the fetched rows."""
+    def token(term: str) -> pst.Postings:
+        parts = sorted(fetched.get(term, []), key=lambda item: order[item[0]])
+        return pst.concat([p for _, p in parts])
+
+    def for_token(phrase: Phrase, n: int) -> pst.Postings:
+        if phrase.prefix and n == len(phrase.tokens) - 1:
+            found = [token(term) for term in expansions[phrase.tokens[n]]]
+            return found[0] if len(found) == 1 else pst.merge(found)
+        return token(phrase.tokens[n])
+
+    return [pst.phrase_hits(p, [for_token(p, n) for n in range(len(p.tokens))]) for p in query.phrases()]
+
+
+class PostgresSearchIndex:
+    """Queries the PostgreSQL full-text index; the same methods as storage.search.SearchIndex."""
+
+    def __init__(self, db: Any, *, budget: float = 2.5, queue_wait: float = 5.0, parallel: int = 2,
+                 depth: int = DEFAULT_DEPTH) -> None:
+        self._db = db
+        self.budget = budget
+        self.queue_wait = queue_wait
+        self.parallel = max(1, parallel)
+        self.depth = depth
+        self._segments = _Segments()
+
+    async def _evaluate(self, query: Query, filters: SearchFilters, depth: int) -> Ranking:
+        phrases = query.phrases()
+        async with self._db.reading_parallel(most=self.parallel, budget=self.budget, queue_wait=self.queue_wait) as readers:
+            first = readers[0]
+            segments, lengths, papers, tokens = await self._segments.load(first)
+            if not segments or papers == 0:
+                return Ranking()
+            expansions: dict[str, list[str]] = {}
+            for phrase in phrases:
+                if phrase.prefix:
+                    prefix = phrase.tokens[-1]
+                    bound = _prefix_bound(prefix)
+                    sql = "SELECT DISTINCT term FROM search_postings WHERE term >= ?" + (" AND term < ?" if bound else "")
+                    rows = await first.execute_fetchall(sql, (prefix, bound) if bound else (prefix,))
+                    expansions[prefix] = [str(r[0]) for r in rows]
+            terms = sorted({t for p in phrases for t in (p.tokens[:-1] if p.prefix else p.tokens)}
+                           | {t for found in expansions.values() for t in found})
+            positioned = sorted({t for p in phrases if len(p.tokens) > 1
+                                 for t in (p.tokens[:-1] + tuple(expansions[p.tokens[-1]]) if p.prefix else p.tokens)})
+            only = None
+            if filters.since is not None or filters.until is not None:
+                dates = {"since": filters.since.isoformat() if filters.since else "0000-00-00",
+                         "until": filters.until.isoformat() if filters.until else "9999-99-99"}
+                only = np.array(sorted(int(r[0]) for r in await first.execute_fetchall(_IN_DATES, dates)), np.int64)
+                if len(only) == 0:
+                    return Ranking()
+            segs = [seg for seg, _ in segments]
+            shares = [segs[n::len(readers)] for n in range(len(readers))]
+            parts = await asyncio.gather(*(
+                reader.execute_fetchall(_FETCH, {"positioned": positioned, "terms": terms, "segs": share})
+                for reader, share in zip(readers, shares, strict=False) if share))
+        fetched: dict[str, list[tuple[int, pst.Postings]]] = {}
+        for rows in parts:
+            for r in rows:
+                fetched.setdefault(str(r[0]), []).append(
+                    (int(r[1]), pst.Postings.from_bytes(bytes(r[2]), bytes(r[3]), None if r[4] is None else bytes(r[4]))))
+        order = {seg: n for n, seg in enumerate(segs)}
+
+        def work() -> tuple[list[int], int]:
+            hits = _hits(query, expansions, fetched, order)
+            return pst.rank(query, hits, lengths, papers, tokens, depth, only)
+
+        size = sum(len(p.entries) for found in fetched.values() for _, p in found)
+        ids, total = await asyncio.to_thread(work) if size > 50_000 else work()
+        return Ranking(ids, total)
+
+    async def rank(self, text: str, filters: SearchFilters | None = None, *, depth: int | None = None) -> Ranking:
+        """Rank every paper matching `text` (and the filters) by bm25; return the best `depth` ids and the total.
+
+        Raises storage.fts_query.EmptyQuery or QueryTooComplex for text that cannot be searched.
+        """
+        filters = filters or SearchFilters()
+        query = parse(text, author=filters.author, category=filters.category)
+        return await self._evaluate(query, filters, depth or self.depth)
+
+    async def papers(self, ids: list[int]) -> list[StoredPaper]:
+        """The stored papers with these ids, in the order given."""
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        rows = await self._db.fetchall(f"SELECT * FROM papers WHERE id IN ({marks})", tuple(ids))
+        by_id = {row["id"]: StoredPaper.from_row(row) for row in rows}
+        return [by_id[i] for i in ids if i in by_id]
+
+    async def search(self, text: str, filters: SearchFilters | None = None, *, limit: int = 10,
+                     offset: int = 0) -> SearchPage:
+        """Return one page of papers matching `text`, best first, and the number of matches."""
+        ranking = await self.rank(text, filters, depth=max(self.depth, offset + limit))
+        return SearchPage(await self.papers(ranking.ids[offset:offset + limit]), ranking.total, offset, limit)
+
+    async def count(self, text: str, filters: SearchFilters | None = None) -> int:
+        """Return how many papers match."""
+        return (await self.rank(text, filters, depth=1)).total
+
+    async def count_by_author(self, name: str) -> int:
+        """How many stored papers have an author of that name (case, accents and spacing ignored)."""
+        return (await self._evaluate(parse("", author=name), SearchFilters(), 1)).total
