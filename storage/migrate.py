@@ -32,6 +32,7 @@ from storage.errors import RunLockHeld, StorageError
 from storage.postgres.connection import SyncUnit, row_factory, translate_error
 from storage.postgres.dialect import shown_url
 from storage.postgres.locks import RUN_LOCK as PG_RUN_LOCK
+from storage.postgres.search_index import rebuild_index
 from storage.sqlite.files import ProcessLock, RunLock
 from storage.sqlite.schema import latest_schema_version
 
@@ -307,17 +308,11 @@ class SqliteToPostgres:
 
     # ----- after the copy ----------------------------------------------------------------------
 
-    def rebuild_index(self) -> bool:
-        """Build the full-text index from the copied papers (storage.postgres.search_index); False when this build has none."""
+    def rebuild_index(self) -> None:
+        """Build the full-text index from the copied papers (storage.postgres.search_index)."""
         assert self.progress is not None
         if self.progress.indexed:
-            return True
-        try:
-            from storage.postgres.search_index import (  # type: ignore[attr-defined,unused-ignore]
-                rebuild_index,
-            )
-        except ImportError:
-            return False
+            return
         try:
             with self.pg.transaction():
                 rebuild_index(SyncUnit(self.pg, self.where))
@@ -325,7 +320,6 @@ class SqliteToPostgres:
         except psycopg.Error as exc:
             raise translate_error(exc, self.where) from exc
         self.progress.indexed = True
-        return True
 
     def counts(self) -> list[TableCount]:
         """Rows per table on both sides (the marker row left out)."""

@@ -190,9 +190,31 @@ class SearchIndex:
 
 def search_index(db: Database, *, budget: float = 2.5, queue_wait: float = 5.0, parallel: int = 2,
                  depth: int = DEFAULT_DEPTH) -> SearchIndex:
-    """The search index of `db`'s engine: FTS5 on SQLite, the tsvector index on PostgreSQL (same API)."""
+    """The search index of `db`'s engine: FTS5 on SQLite, compact postings ranked by the same bm25 on PostgreSQL (same API)."""
     if db.dialect == "postgres":
         from storage.postgres.search_index import PostgresSearchIndex
 
         return PostgresSearchIndex(db, budget=budget, queue_wait=queue_wait, parallel=parallel, depth=depth)
     return SearchIndex(db, budget=budget, queue_wait=queue_wait, parallel=parallel, depth=depth)
+
+
+def _rebuild_fts5(unit: Any) -> int:
+    from storage.ingest import fts_values
+
+    unit.execute("INSERT INTO papers_fts (papers_fts) VALUES ('delete-all')")
+    done = last = 0
+    while rows := unit.execute("SELECT * FROM papers WHERE id > ? ORDER BY id LIMIT 5000", (last,)).fetchall():
+        unit.executemany("INSERT INTO papers_fts (rowid, title, authors, tldr, abstract, details, categories) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?)", [(r["id"], *fts_values(dict(r))) for r in rows])
+        done += len(rows)
+        last = int(rows[-1]["id"])
+    return done
+
+
+async def rebuild_search_index(db: Database) -> int:
+    """Index every stored paper anew, in one transaction (`digestbot db reindex`); returns how many."""
+    if db.dialect == "postgres":
+        from storage.postgres.search_index import rebuild_index
+
+        return int(await db.write(rebuild_index, wait=60.0))
+    return int(await db.write(_rebuild_fts5, wait=60.0))

@@ -11,7 +11,6 @@ The HOOKS section below is the only place that reaches into the engines' code: t
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,70 +21,36 @@ from tests.botworld import query
 from tests.postgres_server import is_postgres_url
 
 ENGINES = ("sqlite", "postgres")
-# The PostgreSQL driver the hooks use once it exists (the lead is writing it).
-POSTGRES_DRIVER = "storage.postgres.database"
-
-
-def postgres_driver() -> Any | None:
-    """`storage.postgres.database.Database`, or None while that module is not written.
-
-    A module that exists but fails to import (a missing dependency, a syntax error) raises: that is
-    a bug to see, not a reason to skip.
-    """
-    try:
-        module = importlib.import_module(POSTGRES_DRIVER)
-    except ModuleNotFoundError as exc:
-        if exc.name == POSTGRES_DRIVER:
-            return None
-        raise
-    return module.Database
-
-
-def require_postgres_driver() -> Any:
-    driver = postgres_driver()
-    if driver is None:
-        pytest.skip(f"the PostgreSQL driver ({POSTGRES_DRIVER}) is not written yet")
-    return driver
+def require_postgres_driver() -> None:
+    """Skip when psycopg is not installed (outside CI: tests/conftest.py fails a CI run instead)."""
+    pytest.importorskip("psycopg", reason="the PostgreSQL engine needs psycopg (pip install -e '.[test]')")
 
 
 # --- HOOKS: how the tests open each engine's Database and prepare the PostgreSQL templates ---------
-# They switch themselves on when storage/postgres/database.py appears; change them here if its
-# Database.open takes other arguments.
 
 async def open_database(engine: str, target: Path | str, **options: Any) -> Any:
     """The project's Database for a SQLite file or a PostgreSQL URL (what `Engine.open` calls)."""
-    if engine == "sqlite":
-        from storage.sqlite.database import Database
+    from storage.engine import open_database as open_engine
 
-        return await Database.open(Path(target), **options)
-    return await require_postgres_driver().open(str(target), **options)
+    if engine == "postgres":
+        require_postgres_driver()
+    return await open_engine(target, **options)
 
 
 async def migrate_template(url: str) -> None:
-    """HOOK prepare the 'empty' template, cloned for every PostgreSQL test: apply the migrations.
+    """Prepare the 'empty' template, cloned for every PostgreSQL test: apply the migrations.
 
-    Placeholder while the driver is not written: the template stays an empty database.
-    Whatever this opens must be closed when it returns (no connection may remain on a template).
+    Whatever this opens is closed when it returns (no connection may remain on a template).
     """
-    driver = postgres_driver()
-    if driver is None:
-        return
-    database = await driver.open(url)
+    database = await open_database("postgres", url)
     await database.close()
 
 
 async def fill_samples_template(url: str) -> None:
-    """HOOK prepare the 'samples' template: migrated and holding every sample digest (as sample_db_file).
-
-    Placeholder while the driver is not written: an empty database (the fixtures that need the
-    samples on PostgreSQL skip then).
-    """
-    driver = postgres_driver()
-    if driver is None:
-        return
+    """Prepare the 'samples' template: migrated and holding every sample digest (as sample_db_file)."""
     from tests.conftest import ingest_samples
 
-    database = await driver.open(url)
+    database = await open_database("postgres", url)
     try:
         await ingest_samples(database)
     finally:

@@ -18,6 +18,7 @@ import psycopg
 from storage.engine import Database
 from storage.postgres.connection import translate_error
 from storage.postgres.schema import latest_schema_version
+from storage.postgres.search_index import indexed_papers
 
 
 @dataclass(slots=True)
@@ -65,11 +66,10 @@ async def check(db: Database) -> PgCheckReport:
     if mismatched:
         report.problems.append(f"digest paper counts disagree with their links for {len(mismatched)} days "
                                f"(first {mismatched[0][0]})")
-    index_table = search_index_table()
-    if index_table is not None and await _value(db, "SELECT to_regclass(?) IS NOT NULL", (index_table,)):
-        report.index_rows = int(await _value(db, f"SELECT count(*) FROM {index_table}"))
-        if report.index_rows != report.papers:
-            report.problems.append(f"the search index holds {report.index_rows} rows for {report.papers} papers")
+    report.index_rows = await indexed_papers(db)
+    if report.index_rows != report.papers:
+        report.problems.append(f"the search index holds {report.index_rows} papers of {report.papers}: "
+                               "rebuild it with `digestbot db reindex`")
     marker = await _value(db, "SELECT value FROM meta WHERE key = 'migrated_from'")
     if marker is not None:
         progress = json.loads(str(marker))
@@ -77,16 +77,6 @@ async def check(db: Database) -> PgCheckReport:
             report.problems.append(f"the copy from {progress['source'].get('path')} by `digestbot db migrate-to` "
                                    f"begun {progress.get('started_at')} is unfinished: run it again to finish it")
     return report
-
-
-def search_index_table() -> str | None:
-    """The search index's table as storage.postgres.search_index names it (INDEX_TABLE), if this build has one."""
-    try:
-        from storage.postgres import search_index  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return None
-    name = getattr(search_index, "INDEX_TABLE", None)
-    return name if isinstance(name, str) else None
 
 
 async def _foreign_keys(db: Database) -> list[tuple[str, str, list[tuple[str, str]]]]:

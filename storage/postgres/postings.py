@@ -85,6 +85,8 @@ def merge(parts: Sequence[Postings], drop: npt.NDArray[np.int64] | None = None) 
     counts = whole.counts[order].astype(np.int64)
     if len(order) == 0:
         return Postings.empty()
+    if len(whole.positions) == 0:  # positions not fetched (a search that needs none): counts alone
+        return Postings(whole.entries[order], whole.counts[order], whole.positions)
     # The positions of entry k are whole.positions[starts[k]: starts[k] + counts[k]], taken in the new order.
     first = np.repeat(starts[order] - np.concatenate(([0], np.cumsum(counts)[:-1])), counts) + np.arange(counts.sum())
     return Postings(whole.entries[order], whole.counts[order], whole.positions[first])

@@ -22,7 +22,13 @@ from storage.postgres.search_ingest import index_papers, rebuild_index
 from storage.records import SearchPage, StoredPaper
 from storage.search import DEFAULT_DEPTH, Ranking, SearchFilters
 
-__all__ = ["PostgresSearchIndex", "index_papers", "rebuild_index"]
+__all__ = ["PostgresSearchIndex", "index_papers", "indexed_papers", "rebuild_index"]
+
+
+async def indexed_papers(db: Any) -> int:
+    """How many papers the index holds (db check compares it with the papers table)."""
+    row = await db.fetchone("SELECT coalesce(sum(papers), 0) FROM search_segments")
+    return int(row[0]) if row is not None else 0
 
 _IN_DATES = """
     SELECT DISTINCT dp.paper_id FROM digests d JOIN digest_papers dp ON dp.digest_id = d.id

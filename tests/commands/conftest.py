@@ -11,7 +11,7 @@ import pytest_asyncio
 
 from tests.botworld import World, build_world
 from tests.conftest import ENGINE_PARAMS, engine_target
-from tests.engines import Engine, require_postgres_driver
+from tests.engines import Engine
 from tests.fakediscord import FakeDiscord
 
 
@@ -31,8 +31,6 @@ async def world(sample_db_file: Path, tmp_path_factory: pytest.TempPathFactory) 
 
 @pytest.fixture(scope="module", params=ENGINE_PARAMS)
 def _world_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    if request.param == "postgres":
-        require_postgres_driver()  # the bot cannot run on PostgreSQL before it
     return engine_target(request, request.param, tmp_path_factory.mktemp("engine-world"), samples=True)
 
 

@@ -15,7 +15,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,7 @@ from storage.sqlite.files import RunLock
 from storage.subscriptions import SubscriptionStore
 from tests.bot.cli.test_cli import digestbot
 from tests.botworld import ROOT
+from tests.postgres_server import Databases
 
 NOW = dt.datetime(2026, 3, 2, 11, 30, tzinfo=dt.UTC)
 # Every table, as storage.migrate.TABLES names them (that module needs psycopg, which may be missing).
@@ -45,42 +45,17 @@ TABLES = (
 # Trust authentication ignores it; it must never be printed.
 PASSWORD = "s3cret-pw"
 
-# A stand-in for storage.postgres.search_index while this build has none (another change adds it),
-# or its absence forced: put on PYTHONPATH, it runs in the digestbot process at start.
-_INDEX_STUB = """
-import importlib.util, sys, types
-if importlib.util.find_spec("storage.postgres.search_index") is None:
-    stub = types.ModuleType("storage.postgres.search_index")
-    stub.rebuild_index = lambda unit: unit.execute("SELECT count(*) FROM papers").fetchone()
-    sys.modules[stub.__name__] = stub
-"""
-_INDEX_MISSING = "import sys\nsys.modules['storage.postgres.search_index'] = None\n"
-
-
-def _admin_url() -> str:
-    url = os.environ.get("DIGESTBOT_TEST_POSTGRES_URL")
-    if not url:
-        pytest.skip("no PostgreSQL server: set DIGESTBOT_TEST_POSTGRES_URL (e.g. postgresql://postgres@127.0.0.1:55432/postgres)")
-    pytest.importorskip("psycopg")
-    return url
-
 
 @pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A new, empty PostgreSQL database (cli_...) on the test server, with a password in its URL."""
-    import psycopg
-
-    admin = _admin_url()
-    name = f"cli_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    parts = urlsplit(admin)
+def pg_url(postgres_databases: Databases) -> Iterator[str]:
+    """A new, empty PostgreSQL database on the test server, with a password in its URL."""
+    url = postgres_databases.create()
+    parts = urlsplit(url)
     netloc = f"{parts.username or 'postgres'}:{PASSWORD}@{parts.hostname}:{parts.port or 5432}"
     try:
-        yield urlunsplit((parts.scheme, netloc, f"/{name}", parts.query, ""))
+        yield urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
     finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        postgres_databases.drop(url)
 
 
 def pg(url: str, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
@@ -89,13 +64,6 @@ def pg(url: str, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
     with psycopg.connect(url, autocommit=True) as conn:
         cursor = conn.execute(sql, params)
         return cursor.fetchall() if cursor.description is not None else []
-
-
-def index_env(tmp_path: Path, *, missing: bool = False) -> dict[str, str]:
-    folder = tmp_path / ("no-index" if missing else "index-stub")
-    folder.mkdir(exist_ok=True)
-    (folder / "sitecustomize.py").write_text(_INDEX_MISSING if missing else _INDEX_STUB, encoding="utf-8")
-    return {"PYTHONPATH": os.pathsep.join([str(folder), os.environ.get("PYTHONPATH", "")])}
 
 
 async def build_source(sample_db_file: Path, path: Path) -> None:
@@ -166,8 +134,8 @@ def assert_same_contents(source: Path, url: str) -> None:
         sqlite3.connect(source).execute("SELECT count(*), max(id) FROM papers").fetchone()
 
 
-def migrate(source: Path, url: str, tmp_path: Path, *args: str, missing_index: bool = False) -> subprocess.CompletedProcess[str]:
-    return digestbot("db", "migrate-to", *args, url, db=source, env=index_env(tmp_path, missing=missing_index))
+def migrate(source: Path, url: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return digestbot("db", "migrate-to", *args, url, db=source)
 
 
 def no_password(*results: subprocess.CompletedProcess[str]) -> None:
@@ -220,8 +188,25 @@ async def test_migrate_copies_every_table_and_the_db_commands_work_on_postgres(
     assert refused.returncode == 1 and "already holds a finished copy" in refused.stderr
 
     env = {"DIGESTBOT_DATABASE_URL": pg_url}
-    check = digestbot("db", "check", db=source, env={**env, **index_env(tmp_path)})
-    assert check.returncode == 0 and ": ok (schema 1, 1319 papers" in check.stdout, check.stdout + check.stderr
+    # The bot answers the same searches after: every result, in order, on both engines.
+    for words in (["diffusion"], ["扩散", "模型"], ["\"large", "language\"", "model*"], ["--author", "Wang", "vision"],
+                  ["--category", "cs.CV", "--since", "2026-01-29", "segmentation"], ["transformer", "NOT", "vision"]):
+        args = ["--limit", "25", *words] if words[0].startswith("--") else [*words, "--limit", "25"]
+        on_sqlite = digestbot("search", *args, db=source)
+        on_postgres = digestbot("search", *args, db=source, env=env)
+        assert on_sqlite.returncode == on_postgres.returncode == 0, on_postgres.stderr
+        assert on_sqlite.stdout == on_postgres.stdout and "papers match" in on_sqlite.stdout, words
+    check = digestbot("db", "check", db=source, env={**env})
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert ": ok (schema 2, 1319 papers, 5 digests, 1319 papers in the search index" in check.stdout
+    # An index that lost papers is found by db check and made whole by db reindex.
+    pg(pg_url, "DELETE FROM search_postings; DELETE FROM search_segments WHERE seg = (SELECT max(seg) FROM search_segments)")
+    damaged = digestbot("db", "check", db=source, env=env)
+    assert damaged.returncode == 1 and "papers of 1319: rebuild it with `digestbot db reindex`" in damaged.stderr
+    reindex = digestbot("db", "reindex", db=source, env=env)
+    assert reindex.returncode == 0 and ": 1319 papers indexed in" in reindex.stdout, reindex.stderr
+    assert digestbot("search", "diffusion", db=source, env=env).stdout == digestbot("search", "diffusion", db=source).stdout
+    assert digestbot("db", "check", db=source, env=env).returncode == 0
     backup = digestbot("db", "backup", str(tmp_path / "b.dump"), db=source, env=env)
     assert backup.returncode == 2 and "pg_dump --format=custom --file=" in backup.stderr and "pg_restore" in backup.stderr
     assert not (tmp_path / "b.dump").exists()
@@ -239,7 +224,7 @@ async def test_migrate_copies_every_table_and_the_db_commands_work_on_postgres(
     assert status.returncode == 0, status.stderr
     assert "latest digest: 2026-02-06" in status.stdout and "feeds:         2" in status.stdout
     assert "FAILING since" in status.stdout and "last delivery: digest of 2026-02-06, done" in status.stdout
-    no_password(result, again, refused, check, backup, vacuum, health, stale, status)
+    no_password(result, again, refused, check, damaged, reindex, backup, vacuum, health, stale, status)
 
     # db check finds rows pointing nowhere (foreign keys switched off for the session, as a restore can).
     pg(pg_url, "SET session_replication_role = replica; "
@@ -312,7 +297,7 @@ def test_migrate_goes_on_after_ctrl_c_and_after_being_killed(sample_db_file: Pat
                "$$ BEGIN PERFORM pg_sleep(0.003); RETURN NEW; END $$; "
                "CREATE TRIGGER slow BEFORE INSERT ON papers FOR EACH ROW EXECUTE FUNCTION slow()")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGESTBOT_", "DISCORD_"))}
-    env.update(DIGESTBOT_DB=str(source), **index_env(tmp_path))
+    env.update(DIGESTBOT_DB=str(source))
 
     def start_and_wait_for_papers() -> subprocess.Popen[str]:
         process = subprocess.Popen([sys.executable, "-m", "bot", "db", "migrate-to", pg_url], cwd=ROOT, env=env,
@@ -351,16 +336,3 @@ def test_migrate_goes_on_after_ctrl_c_and_after_being_killed(sample_db_file: Pat
     assert_same_contents(source, pg_url)
 
 
-async def test_migrate_without_a_search_index_says_so_and_goes_on_later(
-        sample_db_file: Path, tmp_path: Path, pg_url: str) -> None:
-    source = tmp_path / "bot.sqlite3"
-    shutil.copy(sample_db_file, source)
-    unindexed = migrate(source, pg_url, tmp_path, missing_index=True)
-    assert unindexed.returncode == 1
-    assert "the tables are copied but the search index is not" in unindexed.stderr
-    assert "papers                       1319             1319  ok" in unindexed.stdout
-    check = digestbot("db", "check", db=source, env={"DIGESTBOT_DATABASE_URL": pg_url, **index_env(tmp_path)})
-    assert check.returncode == 1 and "is unfinished: run it again to finish it" in check.stderr
-    later = migrate(source, pg_url, tmp_path)
-    assert later.returncode == 0, later.stdout + later.stderr
-    assert "18 of 18 tables were copied before" in later.stdout and "search index rebuilt" in later.stdout

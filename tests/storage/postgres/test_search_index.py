@@ -132,7 +132,7 @@ async def pg_index(pg_dsn: str) -> AsyncIterator[PostgresSearchIndex]:
         ("self-supervised", {}, {8}),
         ("zhang", {}, {1, 3, 6, 7}),
         ("graph", {"author": "Zhang"}, set()),
-        ("diffusion OR graph OR model", {"author": "ZHANG"}, {1}),
+        ("diffusion OR graph OR model", {"author": "ZHANG"}, {1, 3}),
         ("models OR language", {"author": "Zhang Wei"}, {3}),
         ("model OR models OR diffusion", {"category": "cs.CV"}, {1}),
         ("large", {"category": "cs.LG"}, {2, 3}),
