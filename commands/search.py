@@ -26,7 +26,7 @@ from commands.options import (
 from commands.paging import PagedView, page_count
 from commands.respond import answer, in_time
 from storage.records import SearchPage, StoredPaper
-from storage.search import Ranking, SearchFilters, SearchIndex
+from storage.search import FullTextIndex, Ranking, SearchFilters
 
 PAGE_SIZE = 5
 QueryText = app_commands.Transform[str, BoundedText("The search", 300)]
@@ -101,7 +101,7 @@ class SearchView(PagedView):
     (ranking deeper only past the first pages kept).
     """
 
-    def __init__(self, owner: discord.abc.User, index: SearchIndex, query: str, filters: SearchFilters,
+    def __init__(self, owner: discord.abc.User, index: FullTextIndex, query: str, filters: SearchFilters,
                  ranking: Ranking, first: list[StoredPaper], locale: str = ENGLISH) -> None:
         super().__init__(owner, pages=page_count(ranking.total, PAGE_SIZE), locale=locale)
         self.locale = locale

@@ -196,41 +196,6 @@ def to_fts5(query: Query) -> str:
     return expression
 
 
-# The tsvector labels of the columns a phrase can be restricted to (storage.postgres.search_index builds them so).
-TSQUERY_LABELS = {"authors": "B", "categories": "C"}
-
-
-def _lexeme(token: str, suffix: str) -> str:
-    # Quoted, so the lexeme is taken as it is; `'` doubled and `\` escaped, the two characters a quoted lexeme reads.
-    return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'" + (":" + suffix if suffix else "")
-
-
-def _tsquery_phrase(phrase: Phrase) -> str:
-    label = TSQUERY_LABELS[phrase.column] if phrase.column else ""
-    last = len(phrase.tokens) - 1
-    lexemes = [_lexeme(t, ("*" if phrase.prefix and n == last else "") + label) for n, t in enumerate(phrase.tokens)]
-    return lexemes[0] if len(lexemes) == 1 else "( " + " <-> ".join(lexemes) + " )"
-
-
-def to_tsquery(query: Query) -> str:
-    """The PostgreSQL tsquery text of a parsed query, to pass as a bound parameter cast to tsquery.
-
-    Every lexeme is quoted (user text is never tsquery syntax), `:*` marks a prefix, a column
-    restriction is the column's label (TSQUERY_LABELS), a phrase is `<->`.
-    """
-    parts = [_tsquery_phrase(g[0]) if len(g) == 1 else "( " + " | ".join(map(_tsquery_phrase, g)) + " )"
-             for g in query.groups]
-    expression = " & ".join(parts)
-    if query.negatives:
-        expression = f"( {expression} )" + "".join(f" & !{_tsquery_phrase(n)}" for n in query.negatives)
-    return expression
-
-
 def build_match(text: str, *, author: str | None = None, category: str | None = None) -> str:
     """Return the FTS5 MATCH expression for a user's query, with optional author and category filters."""
     return to_fts5(parse(text, author=author, category=category))
-
-
-def build_tsquery(text: str, *, author: str | None = None, category: str | None = None) -> str:
-    """Return the PostgreSQL tsquery text for a user's query, with optional author and category filters."""
-    return to_tsquery(parse(text, author=author, category=category))

@@ -80,7 +80,11 @@ def source_rank(day: dt.date, format_rank: int) -> int:
     return day.toordinal() * 4 + format_rank
 
 
-def fts_values(row: dict[str, object]) -> tuple[str, str, str, str, str, str]:
+# The six indexed texts of a paper, in the index's column order.
+FtsValues = tuple[str, str, str, str, str, str]
+
+
+def fts_values(row: dict[str, object]) -> FtsValues:
     """Return the six indexed columns for a paper row; deletes must pass exactly these back."""
     authors = index_text(" ; ".join(fold_name(name) for name in json.loads(str(row["authors"]))))
     # English summaries restate the English abstract, so indexing them again costs a third of
@@ -229,7 +233,7 @@ def store_batch(conn: Unit, items: Sequence[DigestFile], sources: Sequence[str],
     next_id = int(conn.execute("SELECT coalesce(max(id), 0) FROM papers").fetchone()[0]) + 1
     inserts: list[dict[str, object]] = []
     updates: list[dict[str, object]] = []
-    reindex: list[tuple[int, tuple[str, ...], tuple[str, ...]]] = []
+    reindex: list[tuple[int, FtsValues, FtsValues]] = []
     recategorise: list[dict[str, object]] = []
     for arxiv_id in wanted:
         row = state[arxiv_id]
@@ -246,7 +250,7 @@ def store_batch(conn: Unit, items: Sequence[DigestFile], sources: Sequence[str],
                 reindex.append((int(str(row["id"])), old_text, new_text))
             if row["categories"] != old["categories"]:
                 recategorise.append(row)
-    indexed = [(row["id"], *fts_values(row)) for row in inserts]
+    texts = [(int(str(row["id"])), fts_values(row)) for row in inserts]
     phases.mark("index text (Python)")
     if inserts:
         conn.executemany(f"INSERT INTO papers ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
@@ -259,12 +263,12 @@ def store_batch(conn: Unit, items: Sequence[DigestFile], sources: Sequence[str],
     if conn.dialect == "postgres":
         from storage.postgres.search_index import index_papers
 
-        index_papers(conn, [(int(str(row[0])), tuple(row[1:])) for row in indexed], reindex)
+        index_papers(conn, texts, reindex)
         phases.mark("index new and changed papers")
     else:
-        if indexed:
+        if texts:
             conn.executemany("INSERT INTO papers_fts (rowid, title, authors, tldr, abstract, details, categories) "
-                             "VALUES (?, ?, ?, ?, ?, ?, ?)", indexed)
+                             "VALUES (?, ?, ?, ?, ?, ?, ?)", [(pid, *text) for pid, text in texts])
         phases.mark("index new papers")
         if reindex:
             conn.executemany("INSERT INTO papers_fts (papers_fts, rowid, title, authors, tldr, abstract, details, categories) "

@@ -14,7 +14,7 @@ import asyncio
 import datetime as dt
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import aiosqlite
 
@@ -55,6 +55,24 @@ _IN_DATES = """
     WHERE d.date BETWEEN :since AND :until
 """
 DEFAULT_DEPTH = 100
+
+
+class FullTextIndex(Protocol):
+    """What the bot searches through, on either engine (SearchIndex here, PostgresSearchIndex on PostgreSQL)."""
+
+    budget: float
+    depth: int
+
+    async def rank(self, text: str, filters: SearchFilters | None = None, *, depth: int | None = None) -> Ranking: ...
+
+    async def papers(self, ids: list[int]) -> list[StoredPaper]: ...
+
+    async def search(self, text: str, filters: SearchFilters | None = None, *, limit: int = 10,
+                     offset: int = 0) -> SearchPage: ...
+
+    async def count(self, text: str, filters: SearchFilters | None = None) -> int: ...
+
+    async def count_by_author(self, name: str) -> int: ...
 
 
 def _split(low: int, high: int, count: int) -> list[tuple[int | None, int | None]]:
@@ -189,7 +207,7 @@ class SearchIndex:
 
 
 def search_index(db: Database, *, budget: float = 2.5, queue_wait: float = 5.0, parallel: int = 2,
-                 depth: int = DEFAULT_DEPTH) -> SearchIndex:
+                 depth: int = DEFAULT_DEPTH) -> FullTextIndex:
     """The search index of `db`'s engine: FTS5 on SQLite, compact postings ranked by the same bm25 on PostgreSQL (same API)."""
     if db.dialect == "postgres":
         from storage.postgres.search_index import PostgresSearchIndex

@@ -14,7 +14,7 @@ from storage.feeds import FeedStore
 from storage.ledger import DeliveryLedger
 from storage.papers import PaperStore
 from storage.records import CorpusStats
-from storage.search import SearchIndex, search_index
+from storage.search import FullTextIndex, search_index
 from storage.sources import SourceStateStore
 from storage.subscriptions import SubscriptionStore
 
@@ -91,7 +91,7 @@ class Services:
     settings: Settings
     db: Database
     papers: PaperStore
-    search: SearchIndex
+    search: FullTextIndex
     categories: CategoryCache
     corpus: CorpusCache
     feeds: FeedStore

@@ -163,6 +163,21 @@ def test_check_finds_damage_and_vacuum_compacts(tmp_path: Path, sample_db_file: 
     assert vacuumed.returncode == 0 and " MB -> " in vacuumed.stdout
 
 
+def test_reindex_builds_the_search_index_anew(tmp_path: Path, sample_db_file: Path) -> None:
+    db_path = tmp_path / "s.sqlite3"
+    shutil.copyfile(sample_db_file, db_path)
+    before = digestbot("search", "diffusion", "model", "--limit", "20", db=db_path)
+    assert before.returncode == 0 and "papers match" in before.stdout
+    conn = sqlite3.connect(db_path)
+    conn.execute("INSERT INTO papers_fts (papers_fts) VALUES ('delete-all')")
+    conn.commit()
+    conn.close()
+    assert "no papers match" in digestbot("search", "diffusion", "model", db=db_path).stdout
+    reindexed = digestbot("db", "reindex", db=db_path)
+    assert reindexed.returncode == 0 and "s.sqlite3: 1319 papers indexed in" in reindexed.stdout, reindexed.stderr
+    assert digestbot("search", "diffusion", "model", "--limit", "20", db=db_path).stdout == before.stdout
+
+
 async def test_vacuum_refuses_while_the_bot_has_the_database_open(tmp_path: Path, sample_db_file: Path) -> None:
     fake = FakeDiscord()
     await fake.start()

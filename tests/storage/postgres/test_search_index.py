@@ -1,74 +1,32 @@
 """PostgreSQL full-text search against a real server: the query language, exact statistics, SQLite's ranking.
 
-The server comes from bench/pg_launch.py for now (the lead's tests/postgres_server.py fixture will
-replace it); without the pgserver package these tests are skipped.
+The server and its databases come from tests/postgres_server.py (a clone of the migrated template
+per test); the index is written and read through the engine's own Database and units of work.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import json
-import shutil
-import sqlite3
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
+import psycopg
 import pytest
 
-if importlib.util.find_spec("pgserver") is None or importlib.util.find_spec("psycopg") is None:
-    pytest.skip("PostgreSQL tests need the pgserver and psycopg packages (pip install pgserver 'psycopg[binary]')",
-                allow_module_level=True)
-
-import psycopg
-
-from bench.pg_adapter import BASE_SCHEMA, AsyncDb, SyncConn
-from bench.pg_launch import server
-from storage.fts_query import TSQUERY_LABELS, build_tsquery, parse
+from storage.engine import Database, open_database
 from storage.fts_tokens import tokens
 from storage.ingest import fts_values
-from storage.postgres.postings import COLUMNS
-from storage.postgres.search_index import PostgresSearchIndex, index_papers, rebuild_index
-from storage.search import SearchFilters, SearchIndex
-from storage.sqlite.database import Database
+from storage.postgres.search_index import (
+    PostgresSearchIndex,
+    index_papers,
+    indexed_papers,
+    rebuild_index,
+)
+from storage.search import SearchFilters, SearchIndex, rebuild_search_index
+from tests.postgres_server import Databases
 
-MIGRATION = Path(__file__).resolve().parents[3] / "storage" / "postgres" / "migrations" / "0002_search_index.sql"
-_made = 0
-
-
-@pytest.fixture(scope="module")
-def pg_server() -> Iterator[str]:
-    with server("/tmp/pgtests") as dsn:
-        yield dsn
-
-
-@pytest.fixture
-def pg_dsn(pg_server: str) -> Iterator[str]:
-    """A fresh database with the base tables and the search index."""
-    global _made
-    _made += 1
-    name = f"t{_made}"
-    with psycopg.connect(pg_server, autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    dsn = pg_server.rsplit("/", 1)[0] + "/" + name
-    with psycopg.connect(dsn) as conn:
-        conn.execute(BASE_SCHEMA)
-        conn.execute(MIGRATION.read_text())
-        conn.commit()
-    yield dsn
-    with psycopg.connect(pg_server, autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
-
-
-def _copy(src: sqlite3.Connection, pg: psycopg.Connection[Any]) -> None:
-    for table in ("papers", "digests", "digest_papers", "paper_categories"):
-        columns = [r[0] for r in pg.execute("SELECT column_name FROM information_schema.columns WHERE table_name = %s "
-                                            "ORDER BY ordinal_position", (table,)).fetchall()]
-        with pg.cursor().copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in src.execute(f"SELECT {', '.join(columns)} FROM {table}"):
-                copy.write_row(tuple(row))
-    pg.commit()
+pytestmark = pytest.mark.postgres
 
 
 def _paper(n: int, title: str, abstract: str = "", authors: list[str] | None = None,
@@ -93,25 +51,28 @@ PAPERS = [
 DAYS = [("2025-01-01", [1, 2, 3, 4]), ("2025-01-02", [5, 6]), ("2025-01-03", [7, 8])]
 
 
-def _load(dsn: str, papers: list[dict[str, object]], batches: list[list[int]] | None = None) -> None:
-    with psycopg.connect(dsn) as pg:
+async def _load(url: str, papers: list[dict[str, object]], batches: list[list[int]] | None = None) -> Database:
+    """Rows straight into the tables, then indexed by the engine's index_papers, batch by batch, as ingests do."""
+    with psycopg.connect(url) as pg:
         for paper in papers:
             columns = ", ".join(paper)
-            pg.execute(f"INSERT INTO papers ({columns}) VALUES ({', '.join(['%s'] * len(paper))})", tuple(paper.values()))
+            pg.execute(f"INSERT INTO papers ({columns}) OVERRIDING SYSTEM VALUE VALUES ({', '.join(['%s'] * len(paper))})",
+                       tuple(paper.values()))
         for n, (day, ids) in enumerate(DAYS, 1):
-            pg.execute("INSERT INTO digests (id, date, source, ingested_at, updated_at) VALUES (%s, %s, 'x', '', '')", (n, day))
+            pg.execute("INSERT INTO digests (id, date, source, ingested_at, updated_at) OVERRIDING SYSTEM VALUE "
+                       "VALUES (%s, %s, 'x', '', '')", (n, day))
             for position, pid in enumerate(ids):
                 pg.execute("INSERT INTO digest_papers VALUES (%s, %s, 'cs', %s)", (n, pid, position))
-        by_id = {int(str(p["id"])): p for p in papers}
-        for batch in batches or [sorted(by_id)]:
-            index_papers(SyncConn(pg), [(i, fts_values(by_id[i])) for i in batch], [])
-        pg.commit()
+    db = await open_database(url)
+    by_id = {int(str(p["id"])): p for p in papers}
+    for batch in batches or [sorted(by_id)]:
+        await db.write(index_papers, [(i, fts_values(by_id[i])) for i in batch], [])
+    return db
 
 
 @pytest.fixture
-async def pg_index(pg_dsn: str) -> AsyncIterator[PostgresSearchIndex]:
-    _load(pg_dsn, PAPERS)
-    db = await AsyncDb.open(pg_dsn, binary=False)
+async def pg_index(postgres_url: str) -> AsyncIterator[PostgresSearchIndex]:
+    db = await _load(postgres_url, PAPERS)
     yield PostgresSearchIndex(db)
     await db.close()
 
@@ -159,83 +120,45 @@ async def test_count_by_author_and_pages(pg_index: PostgresSearchIndex) -> None:
     assert page.total == 2 and len(page.papers) == 1
 
 
-def _tsvector(values: tuple[str, ...]) -> str:
-    """A tsvector literal of the same tokens: columns apart (a gap of 10 positions), authors and categories labelled."""
-    where: dict[str, list[str]] = {}
-    base = 1
-    for column, text in zip(COLUMNS, values, strict=True):
-        toks = tokens(text)
-        label = TSQUERY_LABELS.get(column, "D")
-        for n, token in enumerate(toks):
-            where.setdefault(token, []).append(f"{base + n}{label}")
-        base += len(toks) + 10
-    return " ".join("'" + t.replace("\\", "\\\\").replace("'", "''") + "':" + ",".join(p) for t, p in where.items())
-
-
-@pytest.mark.parametrize("typed", ["diffusion", "diffus*", '"large language model"', "video OR robot", "diffusion -robot",
-                                   "GPT-4o", "扩散模型", "幻", "large lang*", "zhang", "it's a:*B & !b | (c)"])
-@pytest.mark.parametrize("author", [None, "Zhang"])
-async def test_the_tsquery_emitter_matches_what_the_index_matches(pg_index: PostgresSearchIndex, pg_dsn: str,
-                                                                   typed: str, author: str | None) -> None:
-    try:
-        tsquery = build_tsquery(typed, author=author)
-    except ValueError:
-        return
-    with psycopg.connect(pg_dsn) as pg:
-        found = {r[0] for r in pg.execute(
-            "SELECT id FROM unnest(%s::bigint[], %s::text[]) AS d(id, v) WHERE v::tsvector @@ %s::tsquery",
-            ([p["id"] for p in PAPERS], [_tsvector(fts_values(p)) for p in PAPERS], tsquery)).fetchall()}
-    assert found == set((await pg_index.rank(typed, SearchFilters(author=author))).ids)
-
-
-async def _state(dsn: str) -> tuple[Any, ...]:
-    with psycopg.connect(dsn) as pg:
-        segments = pg.execute("SELECT sum(papers), sum(tokens) FROM search_segments").fetchone()
-        lengths = pg.execute("SELECT low, lengths FROM search_segments ORDER BY low").fetchall()
-    db = await AsyncDb.open(dsn)
+async def _state(db: Database) -> tuple[Any, ...]:
+    """The index's statistics, each paper's length and a few rankings: what must not drift."""
+    segments = tuple(await db.fetchone("SELECT sum(papers), sum(tokens) FROM search_segments") or ())
+    lengths = await db.fetchall("SELECT low, lengths FROM search_segments ORDER BY low")
     index = PostgresSearchIndex(db)
     rankings = [await index.rank(q) for q in ["diffusion", "model OR models", "zhang", "扩散模型", "large lang*", "updated"]]
-    await db.close()
     dense: dict[int, int] = {}
     for low, blob in lengths:
         for n in range(0, len(blob), 4):
             if (length := int.from_bytes(blob[n:n + 4], "little")):
                 dense[low + n // 4] = length
-    return tuple(segments), dense, [(r.ids, r.total) for r in rankings]
+    return segments, dense, [(r.ids, r.total) for r in rankings]
 
 
-async def test_statistics_stay_exact_after_changes_and_merges(pg_server: str, pg_dsn: str) -> None:
+async def test_statistics_stay_exact_after_changes_and_merges(postgres_url: str, postgres_databases: Databases,
+                                                              postgres_template: str) -> None:
     # Papers indexed one at a time (merges run), then changed twice; the same as indexing the final texts at once.
-    _load(pg_dsn, PAPERS, batches=[[n] for n in range(1, 9)])
+    db = await _load(postgres_url, PAPERS, batches=[[n] for n in range(1, 9)])
     changed = {2: _paper(2, "Updated large models", "Updated text, much longer than before: " + "words " * 40),
                6: _paper(6, "扩散模型 updated", "", ["Wei Zhang"], ["cs.CV"]), 7: _paper(7, "Zhang", "")}
     final = [changed.get(int(str(p["id"])), p) for p in PAPERS]
-    with psycopg.connect(pg_dsn) as pg:
-        conn = SyncConn(pg)
-        first = {2: _paper(2, "Intermediate text", "x y z"), 6: PAPERS[5], 7: _paper(7, "Zhang Zhang Zhang")}
-        index_papers(conn, [], [(n, fts_values(PAPERS[n - 1]), fts_values(first[n])) for n in sorted(first)])
-        index_papers(conn, [], [(n, fts_values(first[n]), fts_values(changed[n])) for n in sorted(changed)])
-        pg.commit()
-        assert pg.execute("SELECT count(*) FROM search_segments").fetchone()[0] < 8
-    with psycopg.connect(pg_server, autocommit=True) as admin:
-        admin.execute("CREATE DATABASE fresh")
-    fresh = pg_server.rsplit("/", 1)[0] + "/fresh"
+    first = {2: _paper(2, "Intermediate text", "x y z"), 6: PAPERS[5], 7: _paper(7, "Zhang Zhang Zhang")}
+    await db.write(index_papers, [], [(n, fts_values(PAPERS[n - 1]), fts_values(first[n])) for n in sorted(first)])
+    await db.write(index_papers, [], [(n, fts_values(first[n]), fts_values(changed[n])) for n in sorted(changed)])
+    segments = await db.fetchone("SELECT count(*) FROM search_segments")
+    assert segments is not None and segments[0] < 8
+    fresh_url = postgres_databases.create(postgres_template)
+    fresh = await _load(fresh_url, final)
     try:
-        with psycopg.connect(fresh) as pg:
-            pg.execute(BASE_SCHEMA)
-            pg.execute(MIGRATION.read_text())
-            pg.commit()
-        _load(fresh, final)
         want = await _state(fresh)
         assert want[0] == (8, sum(len(tokens(t)) for p in final for t in fts_values(p)))
-        assert await _state(pg_dsn) == want
-        with psycopg.connect(fresh) as pg:  # and a rebuild from the papers table gives it too
-            assert rebuild_index(SyncConn(pg)) == 8
-            pg.commit()
+        assert await _state(db) == want
+        assert await fresh.write(rebuild_index) == 8  # and a rebuild from the papers table gives it too
         assert await _state(fresh) == want
+        assert await indexed_papers(fresh) == 8
     finally:
-        with psycopg.connect(pg_server, autocommit=True) as admin:
-            admin.execute("DROP DATABASE fresh WITH (FORCE)")
+        await fresh.close()
+        await db.close()
+        postgres_databases.drop(fresh_url)
 
 
 SAMPLE_QUERIES = ["diffusion", "diffusion model", '"large language model"', "reinforcement learning", "GPT-4o",
@@ -247,31 +170,25 @@ SAMPLE_FILTERS = [SearchFilters(), SearchFilters(category="cs.CV"), SearchFilter
                   SearchFilters(category="cs.LG", since=dt.date(2025, 12, 1))]
 
 
-async def test_the_same_ranking_as_sqlite_on_the_sample_digests(sample_db_file: Path, tmp_path: Path, pg_dsn: str) -> None:
-    path = tmp_path / "s.sqlite3"
-    shutil.copy(sample_db_file, path)
-    src = sqlite3.connect(path)
-    src.row_factory = sqlite3.Row
-    with psycopg.connect(pg_dsn) as pg:
-        _copy(src, pg)
-        rows = [dict(r) for r in src.execute("SELECT * FROM papers ORDER BY id")]
-        for start in range(0, len(rows), 50):  # in batches, as ingests come
-            index_papers(SyncConn(pg), [(int(r["id"]), fts_values(r)) for r in rows[start:start + 50]], [])
-        pg.commit()
-    src.close()
-    lite_db = await Database.open(path, create=False)
-    pg_db = await AsyncDb.open(pg_dsn)
-    lite, pg_index = SearchIndex(lite_db), PostgresSearchIndex(pg_db)
+async def _answers(index: SearchIndex | PostgresSearchIndex) -> list[tuple[list[str], int]]:
+    answers = []
+    for typed in SAMPLE_QUERIES:
+        for filters in SAMPLE_FILTERS:
+            page = await index.search(typed, filters, limit=50)
+            answers.append(([p.arxiv_id for p in page.papers], page.total))
+    return answers
+
+
+async def test_the_same_answers_as_sqlite_after_the_same_ingests(sample_db: Database, postgres_samples_url: str) -> None:
+    # Both databases were filled by the bot's own ingest of the sample digests (tests/conftest.py).
+    pg_db = await open_database(postgres_samples_url)
     try:
-        compared = 0
-        for typed in SAMPLE_QUERIES:
-            for filters in SAMPLE_FILTERS:
-                theirs = await lite.rank(typed, filters)
-                mine = await pg_index.rank(typed, filters)
-                assert (mine.ids, mine.total) == (theirs.ids, theirs.total), (typed, filters)
-                compared += theirs.total > 0
-        assert compared > len(SAMPLE_QUERIES) * 2  # most of them find something
-        assert parse("幻").groups[0][0].prefix
+        on_sqlite = await _answers(SearchIndex(sample_db))
+        on_postgres = await _answers(PostgresSearchIndex(pg_db))
+        assert on_postgres == on_sqlite
+        assert sum(total > 0 for _, total in on_sqlite) > len(SAMPLE_QUERIES) * 2  # most of them find something
+        # And after rebuilding the index from the papers, on either engine, still the same.
+        assert await rebuild_search_index(pg_db) == await rebuild_search_index(sample_db) == 1319
+        assert await _answers(PostgresSearchIndex(pg_db)) == await _answers(SearchIndex(sample_db)) == on_sqlite
     finally:
         await pg_db.close()
-        await lite_db.close()
