@@ -114,6 +114,15 @@ def test_compose_file_is_hardened() -> None:
         assert key in compose, key
 
 
+def test_the_postgres_compose_file_points_the_bot_at_its_server_once_it_is_healthy() -> None:
+    compose = (DEPLOY / "compose.postgres.yaml").read_text()
+    assert "DIGESTBOT_DATABASE_URL: postgresql://digestbot:${POSTGRES_PASSWORD}@postgres:5432/digestbot" in compose
+    assert "condition: service_healthy" in compose and "pg_isready" in compose
+    assert "POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:?" in compose  # no password written down, none defaulted
+    # The image carries the driver the URL needs.
+    assert "'.[postgres]'" in (DEPLOY / "Dockerfile").read_text()
+
+
 def test_constraints_pin_every_dependency_within_the_ranges_of_pyproject() -> None:
     from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name
