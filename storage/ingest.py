@@ -20,7 +20,7 @@ from typing import TypeVar
 
 from storage.engine import Unit
 from storage.records import PaperInput
-from storage.text import category_token, fold_name, has_cjk, index_text
+from storage.text import FtsValues, fts_values, has_cjk
 
 _TEXT_FIELDS = (
     "title", "primary_category", "tldr", "motivation", "method", "result", "conclusion",
@@ -78,30 +78,6 @@ class FileCounts:
 def source_rank(day: dt.date, format_rank: int) -> int:
     """Which text wins when two files describe a paper: the later day, then the richer format (0-2)."""
     return day.toordinal() * 4 + format_rank
-
-
-# The six indexed texts of a paper, in the index's column order.
-FtsValues = tuple[str, str, str, str, str, str]
-
-
-def fts_values(row: dict[str, object]) -> FtsValues:
-    """Return the six indexed columns for a paper row; deletes must pass exactly these back."""
-    authors = index_text(" ; ".join(fold_name(name) for name in json.loads(str(row["authors"]))))
-    # English summaries restate the English abstract, so indexing them again costs a third of
-    # ingest time for no new words; summaries in another script (Chinese) are the only place
-    # their words occur, so they are indexed.
-    fields = ["keywords", "translated_title"]
-    if has_cjk(str(row["tldr"])):
-        fields += ["motivation", "method", "result", "conclusion"]
-    details = "\n".join(str(row[name]) for name in fields if row[name])
-    return (
-        index_text(str(row["title"])),
-        authors,
-        index_text(str(row["tldr"])),
-        index_text(str(row["abstract"])),
-        index_text(details),
-        " ".join(category_token(c) for c in json.loads(str(row["categories"]))),
-    )
 
 
 def merge(old: dict[str, object] | None, paper: PaperInput, date: str, now: str, rank: int) -> dict[str, object]:

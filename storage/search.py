@@ -11,10 +11,8 @@ matches: its view pages through those ids without asking SQLite to rank again.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import time
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import aiosqlite
 
@@ -22,29 +20,8 @@ from storage.engine import Database
 from storage.fts_query import build_match
 from storage.records import SearchPage, StoredPaper
 
-
-@dataclass(frozen=True, slots=True)
-class SearchFilters:
-    """Optional narrowing of a search: category (primary or cross-listed), author, date range."""
-
-    category: str | None = None
-    author: str | None = None
-    since: dt.date | None = None
-    until: dt.date | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Ranking:
-    """One search's result: matching paper ids best first (as many as were asked for) and the total."""
-
-    ids: list[int] = field(default_factory=list)
-    total: int = 0
-
-    @property
-    def complete(self) -> bool:
-        """True when `ids` holds every match."""
-        return len(self.ids) >= self.total
-
+# The shared types, importable from here as before.
+from storage.search_base import DEFAULT_DEPTH, FullTextIndex, Ranking, SearchFilters
 
 # Column weights: title, authors, tldr, abstract, details. Spelled out rather than the stored
 # `rank` setting because FTS5 evaluates an explicit bm25() call about a third faster.
@@ -54,27 +31,6 @@ _IN_DATES = """
     SELECT dp.paper_id FROM digests d JOIN digest_papers dp ON dp.digest_id = d.id
     WHERE d.date BETWEEN :since AND :until
 """
-DEFAULT_DEPTH = 100
-
-
-class FullTextIndex(Protocol):
-    """What the bot searches through, on either engine (SearchIndex here, PostgresSearchIndex on PostgreSQL)."""
-
-    budget: float
-    depth: int
-
-    async def rank(self, text: str, filters: SearchFilters | None = None, *, depth: int | None = None) -> Ranking: ...
-
-    async def papers(self, ids: list[int]) -> list[StoredPaper]: ...
-
-    async def search(self, text: str, filters: SearchFilters | None = None, *, limit: int = 10,
-                     offset: int = 0) -> SearchPage: ...
-
-    async def count(self, text: str, filters: SearchFilters | None = None) -> int: ...
-
-    async def count_by_author(self, name: str) -> int: ...
-
-
 def _split(low: int, high: int, count: int) -> list[tuple[int | None, int | None]]:
     """[low, high] cut into `count` runs of ids of about equal width (fewer when there are fewer ids)."""
     count = max(1, min(count, high - low + 1))
@@ -217,7 +173,7 @@ def search_index(db: Database, *, budget: float = 2.5, queue_wait: float = 5.0, 
 
 
 def _rebuild_fts5(unit: Any) -> int:
-    from storage.ingest import fts_values
+    from storage.text import fts_values
 
     unit.execute("INSERT INTO papers_fts (papers_fts) VALUES ('delete-all')")
     done = last = 0

@@ -8,6 +8,7 @@ characters becomes the phrase of its bigrams, which matches exactly where the ru
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from functools import lru_cache
@@ -71,3 +72,27 @@ def fold_name(name: str) -> str:
     decomposed = unicodedata.normalize("NFKD", name.translate(_UNDECOMPOSED))
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(_NON_WORD.sub(" ", stripped.casefold()).split())
+
+
+# The six indexed texts of a paper, in the index's column order.
+FtsValues = tuple[str, str, str, str, str, str]
+
+
+def fts_values(row: dict[str, object]) -> FtsValues:
+    """Return the six indexed columns for a paper row; deletes must pass exactly these back."""
+    authors = index_text(" ; ".join(fold_name(name) for name in json.loads(str(row["authors"]))))
+    # English summaries restate the English abstract, so indexing them again costs a third of
+    # ingest time for no new words; summaries in another script (Chinese) are the only place
+    # their words occur, so they are indexed.
+    fields = ["keywords", "translated_title"]
+    if has_cjk(str(row["tldr"])):
+        fields += ["motivation", "method", "result", "conclusion"]
+    details = "\n".join(str(row[name]) for name in fields if row[name])
+    return (
+        index_text(str(row["title"])),
+        authors,
+        index_text(str(row["tldr"])),
+        index_text(str(row["abstract"])),
+        index_text(details),
+        " ".join(category_token(c) for c in json.loads(str(row["categories"]))),
+    )

@@ -20,7 +20,7 @@ from storage.fts_query import Phrase, Query, parse
 from storage.postgres import postings as pst
 from storage.postgres.search_ingest import index_papers, rebuild_index
 from storage.records import SearchPage, StoredPaper
-from storage.search import DEFAULT_DEPTH, Ranking, SearchFilters
+from storage.search_base import DEFAULT_DEPTH, Ranking, SearchFilters
 
 __all__ = ["PostgresSearchIndex", "index_papers", "indexed_papers", "rebuild_index"]
 

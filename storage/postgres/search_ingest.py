@@ -181,7 +181,7 @@ def index_papers(conn: SyncConnection, new: list[tuple[int, FtsValues]],
 
 def rebuild_index(conn: SyncConnection, *, papers_per_segment: int = SEGMENT_PAPERS) -> int:
     """Index every paper of `papers` anew (for `db migrate-to`); returns how many were indexed."""
-    from storage.ingest import fts_values
+    from storage.text import fts_values
 
     conn.execute("DELETE FROM search_postings")
     conn.execute("DELETE FROM search_segments")
