@@ -1,8 +1,13 @@
-"""A running bot over the sample digests, shared by the tests of one module."""
+"""A running bot over the sample digests, shared by the tests of one module.
+
+`world` runs on a copy of the SQLite sample file. A module marked `pytestmark = both_engines` runs
+each of its tests as test[sqlite] and test[postgres], on one world per engine: the copy, or a clone
+of the PostgreSQL samples template (tests/conftest.py `engine_target`). `world.db` is the bot's
+database (a file or a URL) for `query(world.db, ...)`.
+"""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,39 +16,29 @@ import pytest_asyncio
 
 from tests.botworld import World, build_world
 from tests.conftest import ENGINE_PARAMS, engine_target
-from tests.engines import Engine
 from tests.fakediscord import FakeDiscord
 
-
-@pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def world(sample_db_file: Path, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
-    folder = tmp_path_factory.mktemp("world")
-    db_path = folder / "bot.sqlite3"
-    shutil.copyfile(sample_db_file, db_path)
-    fake = FakeDiscord()
-    await fake.start()
-    world = build_world(fake, db_path, folder / "bot.log")
-    await world.bot.start()
-    yield world
-    await world.bot.stop()
-    await fake.stop()
+# The module's tests run as test[sqlite] and test[postgres], each engine's world started once.
+both_engines = pytest.mark.parametrize("world_engine", ENGINE_PARAMS, scope="module")
 
 
-@pytest.fixture(scope="module", params=ENGINE_PARAMS)
-def _world_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    return engine_target(request, request.param, tmp_path_factory.mktemp("engine-world"), samples=True)
+@pytest.fixture(scope="module")
+def world_engine() -> str:
+    """The engine of `world`: SQLite, unless `both_engines` parametrises it."""
+    return "sqlite"
+
+
+@pytest.fixture(scope="module")
+def world_db(request: pytest.FixtureRequest, world_engine: str, tmp_path_factory: pytest.TempPathFactory) -> Path | str:
+    """The database of `world`: a copy of the sample file, or a clone of the samples template."""
+    return engine_target(request, world_engine, tmp_path_factory.mktemp("world-db"), samples=True).target
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def engine_world(_world_engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
-    """As `world`, on either engine: the module's tests run as test[sqlite] and test[postgres].
-
-    `world.db` is the bot's database (a file or a URL) for `query(world.db, ...)`. Not used yet: a
-    module switches by asking for `engine_world` instead of `world`.
-    """
+async def world(world_db: Path | str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
     fake = FakeDiscord()
     await fake.start()
-    world = build_world(fake, _world_engine.target, tmp_path_factory.mktemp("engine-world-log") / "bot.log")
+    world = build_world(fake, world_db, tmp_path_factory.mktemp("world") / "bot.log")
     await world.bot.start()
     yield world
     await world.bot.stop()

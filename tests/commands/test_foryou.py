@@ -8,13 +8,14 @@ import re
 import pytest
 
 from tests.botworld import World, query
+from tests.commands.conftest import both_engines
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), both_engines]
 LINK = re.compile(r"\]\(https://arxiv\.org/abs/([^)]+)\)")
 
 
 def categories_of(world: World) -> dict[str, list[str]]:
-    return {str(r[0]): json.loads(str(r[1])) for r in query(world.bot.db_path, "SELECT arxiv_id, categories FROM papers")}
+    return {str(r[0]): json.loads(str(r[1])) for r in query(world.db, "SELECT arxiv_id, categories FROM papers")}
 
 
 def listed(reply_embeds: list[dict[str, object]]) -> list[str]:
@@ -26,9 +27,9 @@ async def test_foryou_learns_from_likes_and_explains_itself(world: World) -> Non
     nothing = await world.run(user, "foryou")
     assert nothing.ephemeral and "I know nothing of your taste yet" in nothing.content
 
-    language = [str(r[0]) for r in query(world.bot.db_path,
+    language = [str(r[0]) for r in query(world.db,
         "SELECT arxiv_id FROM papers WHERE primary_category = 'cs.CL' AND lower(title) LIKE '%language model%' ORDER BY id LIMIT 6")]
-    vision = [str(r[0]) for r in query(world.bot.db_path,
+    vision = [str(r[0]) for r in query(world.db,
         "SELECT arxiv_id FROM papers WHERE primary_category = 'cs.CV' ORDER BY id LIMIT 3")]
     assert len(language) == 6
     for arxiv_id in language:
@@ -38,7 +39,7 @@ async def test_foryou_learns_from_likes_and_explains_itself(world: World) -> Non
     for arxiv_id in vision:
         shown = await world.run(user, "paper", {"id": arxiv_id})
         await world.click(user, shown, f"paper:down:{arxiv_id}")
-    votes = dict(query(world.bot.db_path, "SELECT arxiv_id, vote FROM feedback WHERE user_id = ?", (user.id,)))
+    votes = dict(query(world.db, "SELECT arxiv_id, vote FROM feedback WHERE user_id = ?", (user.id,)))
     assert votes == {**dict.fromkeys(language, 1), **dict.fromkeys(vision, -1)}
 
     ranked = await world.run(user, "foryou", {"days": 60})
@@ -49,7 +50,7 @@ async def test_foryou_learns_from_likes_and_explains_itself(world: World) -> Non
     assert len(top) == 5 and not set(top) & (set(language) | set(vision))  # what you rated is not offered again
     following = await world.click(user, ranked, ranked.button("Next"))
     top += listed(following.embeds)
-    texts = {str(r[0]): str(r[1]).lower() for r in query(world.bot.db_path, "SELECT arxiv_id, title || ' ' || abstract FROM papers")}
+    texts = {str(r[0]): str(r[1]).lower() for r in query(world.db, "SELECT arxiv_id, title || ' ' || abstract FROM papers")}
 
     def about_language_models(arxiv_id: str) -> bool:
         return re.search(r"language models?\b|\bllms?\b", texts[arxiv_id]) is not None
@@ -105,7 +106,7 @@ async def test_forget_me_deletes_everything_about_the_member_only(world: World) 
 
     def stored(user_id: int) -> dict[str, int]:
         tables = ("subscriptions", "user_settings", "saved_papers", "feedback", "member_models")
-        return {t: int(query(world.bot.db_path, f"SELECT count(*) FROM {t} WHERE user_id = ?", (user_id,))[0][0]) for t in tables}
+        return {t: int(query(world.db, f"SELECT count(*) FROM {t} WHERE user_id = ?", (user_id,))[0][0]) for t in tables}
 
     assert all(stored(user.id).values())
     asked = await world.run(user, "forget", subcommand="me")

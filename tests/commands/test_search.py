@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tests.botworld import World
+from tests.commands.conftest import both_engines
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), both_engines]
 
 
 async def test_search_answers_with_ranked_results_and_paging_controls(world: World) -> None:

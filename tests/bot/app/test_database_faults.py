@@ -108,11 +108,9 @@ def _fill(folder: Path) -> Path:
 
 
 async def test_a_full_disk_then_a_read_only_one_are_one_clear_line_per_poll_and_recover(tmp_path: Path, small_disk: Path) -> None:
-    daily = await start_daily_world(tmp_path, clock_start="2026-03-02T05:00:00+00:00",
-                                    env={"DIGESTBOT_DB_WRITE_WAIT_SECONDS": "0.5"})
     db_path = small_disk / "bot.sqlite3"
-    daily.world.bot.db_path = db_path
-    daily.db_path = db_path
+    daily = await start_daily_world(tmp_path, clock_start="2026-03-02T05:00:00+00:00", db=db_path,
+                                    env={"DIGESTBOT_DB_WRITE_WAIT_SECONDS": "0.5"})
     health_env = {"DIGESTBOT_SOURCE_URL": daily.server.base_url, "DIGESTBOT_CLOCK_FILE": str(daily.clock.path)}
     try:
         await daily.world.bot.start()

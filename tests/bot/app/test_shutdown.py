@@ -7,8 +7,8 @@ import datetime as dt
 from collections import Counter
 from pathlib import Path
 
-from storage.sqlite.database import Database
 from storage.subscriptions import SubscriptionStore
+from tests.bot.conftest import both_engines
 from tests.bot.delivery.conftest import JSONL_DAY, DailyWorld, start_daily_world
 from tests.botworld import eventually
 
@@ -59,12 +59,13 @@ async def test_a_signal_during_a_slow_fetch_stops_at_once(tmp_path: Path) -> Non
         await _teardown(daily)
 
 
-async def test_a_signal_during_dm_fan_out_stops_it_and_the_restart_sends_each_dm_once(tmp_path: Path) -> None:
-    daily = await start_daily_world(tmp_path, clock_start="2026-03-02T10:00:00+00:00",
+@both_engines
+async def test_a_signal_during_dm_fan_out_stops_it_and_the_restart_sends_each_dm_once(tmp_path: Path, daily_db: Path | str) -> None:
+    daily = await start_daily_world(tmp_path, clock_start="2026-03-02T10:00:00+00:00", db=daily_db,
                                     env={"DIGESTBOT_DELIVERY_CONCURRENCY": "3"})
     fake = daily.fake
     users = [fake.add_user(f"reader{n}") for n in range(40)]
-    db = await Database.open(daily.db_path)
+    db = await daily.open_db()
     store = SubscriptionStore(db)
     for user in users:
         await store.add(user.id, "category", "cs.CV", now=dt.datetime(2026, 3, 1, tzinfo=dt.UTC), limit=50,

@@ -7,11 +7,14 @@ import signal
 
 import pytest
 
+from tests.bot.conftest import both_engines
 from tests.bot.delivery.conftest import JSONL_DAY, DailyWorld
 from tests.botworld import eventually
 from tests.fakediscord import Channel, Message
 from tests.fakediscord.model import READ_MESSAGE_HISTORY
 from tests.fakediscord.ratelimit import RateLimiter
+
+pytestmark = both_engines
 
 
 def footers(messages: list[Message]) -> list[str]:

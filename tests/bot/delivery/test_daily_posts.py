@@ -6,8 +6,11 @@ import re
 import signal
 from pathlib import Path
 
+from tests.bot.conftest import both_engines
 from tests.bot.delivery.conftest import JSONL_DAY, MARKDOWN_DAY, DailyWorld, start_daily_world
 from tests.botworld import eventually
+
+pytestmark = both_engines
 
 
 async def test_each_feed_gets_exactly_one_post_at_its_local_time(daily: DailyWorld) -> None:
@@ -136,10 +139,10 @@ async def test_nine_in_berlin_is_nine_local_on_both_sides_of_the_spring_change(d
     assert arrival == [("2026-03-30T07:00:00+00:00",)]
 
 
-async def test_a_local_folder_source_is_watched_and_a_broken_file_is_reported(tmp_path: Path) -> None:
+async def test_a_local_folder_source_is_watched_and_a_broken_file_is_reported(tmp_path: Path, daily_db: Path | str) -> None:
     folder = tmp_path / "data"
     folder.mkdir()
-    daily = await start_daily_world(tmp_path, clock_start="2026-03-02T05:00:00+00:00",
+    daily = await start_daily_world(tmp_path, clock_start="2026-03-02T05:00:00+00:00", db=daily_db,
                                     env={"DIGESTBOT_SOURCE_DIR": str(folder), "DIGESTBOT_SOURCE_URL": "off"})
     world, fake = daily.world, daily.fake
     try:

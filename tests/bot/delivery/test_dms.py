@@ -5,16 +5,19 @@ from __future__ import annotations
 import re
 import signal
 
-from tests.bot.delivery.conftest import JSONL_DAY, MARKDOWN_DAY, DailyWorld
+from tests.bot.conftest import both_engines
+from tests.bot.delivery.conftest import JSONL_DAY, MARKDOWN_DAY, DailyWorld, joined_states
 from tests.botworld import eventually
 from tests.fakediscord import Message, User
+
+pytestmark = both_engines
 
 LINK = re.compile(r"\]\(https://arxiv\.org/abs/([^)]+)\)")
 
 
 def dm_states(daily: DailyWorld) -> dict[int, str]:
-    rows = daily.rows("SELECT target_id, group_concat(state) FROM deliveries WHERE target_kind = 'dm' GROUP BY target_id")
-    return {int(str(r[0])): str(r[1]) for r in rows}
+    """User id -> states of their DM deliveries, oldest first, joined with a comma."""
+    return joined_states(daily.rows("SELECT target_id, state FROM deliveries WHERE target_kind = 'dm' ORDER BY id"))
 
 
 def shown_ids(message: Message) -> list[str]:

@@ -6,6 +6,7 @@ import signal
 
 import pytest
 
+from tests.bot.conftest import both_engines
 from tests.bot.delivery.conftest import JSONL_DAY, DailyWorld
 from tests.bot.delivery.test_crash_and_faults import footers
 from tests.botworld import eventually
@@ -55,6 +56,7 @@ async def test_a_forum_feed_posts_each_day_as_one_tagged_post(daily: DailyWorld)
     (r"^/channels/\d+/threads$", 0, "the post created by Discord, the bot killed before it heard back"),
     (r"^/channels/\d+/messages$", 3, "three parts sent, the fourth accepted but not recorded"),
 ])
+@both_engines
 async def test_kill_9_mid_forum_post_then_restart_posts_it_once(daily: DailyWorld, path: str, skip: int, what: str) -> None:
     world, fake = daily.world, daily.fake
     forum = await forum_feed(daily)
