@@ -47,6 +47,24 @@ def url_secrets(url: str | None) -> list[str]:
     return [value for value in found if len(value) >= 4]
 
 
+def database_url_secrets(url: str | None) -> list[str]:
+    """The secret parts of a database URL: its password and password-like parameters.
+
+    Unlike a source URL (where the user name is often the token), a database's user name is not a
+    secret, and hiding a common one (`postgres`) would blank that word in every log line.
+    """
+    if not url:
+        return []
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return []
+    found = [parts.password] if parts.password else []
+    found += [value for key, value in parse_qsl(parts.query, keep_blank_values=False)
+              if value and any(word in key.lower() for word in ("pass", "secret", "token", "key"))]
+    return [value for value in found if len(value) >= 4]
+
+
 def has_credentials(url: str) -> bool:
     """True when showing `url` would show a user name, password or query string."""
     try:

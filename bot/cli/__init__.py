@@ -19,7 +19,7 @@ from bot.core.logs import setup_logging
 from bot.core.settings import Settings
 from storage.errors import StorageError
 from storage.sqlite.library import disable_memory_statistics
-from storage.urls import url_secrets
+from storage.urls import database_url_secrets, url_secrets
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Commands other than `run` print their own report; the log adds only warnings.
     level = settings.log_level if args.command == "run" else max(logging.getLevelName(settings.log_level), logging.WARNING)
     # The token and any credentials in the source URL never reach the log.
-    secrets = [settings.discord_token or "", *url_secrets(settings.source_url), *url_secrets(settings.database_url),
-               *url_secrets(getattr(args, "url", None))]  # `db migrate-to URL`
+    secrets = [settings.discord_token or "", *url_secrets(settings.source_url),
+               *database_url_secrets(settings.database_url), *database_url_secrets(getattr(args, "url", None))]  # migrate-to
     setup_logging(logging.getLevelName(level) if isinstance(level, int) else level, secrets, settings.log_format)
     try:
         return int(asyncio.run(args.handler(args, settings)))
