@@ -21,6 +21,8 @@ from storage.postgres.connection import AsyncPgConnection, Row, row_factory, tra
 
 # Longest a reader's statement may ever run, whatever the caller's budget (the server stops it).
 READ_CEILING_MS = 60_000
+# How long closing waits for the server to take the cancel requests of the reads in flight.
+CANCEL_WAIT = 2.0
 
 
 class PgReaderPool:
@@ -34,6 +36,9 @@ class PgReaderPool:
         for reader in readers:
             self._idle.put_nowait(reader)
         self._heavy = asyncio.Semaphore(max(1, len(readers) - 1))
+        # Readers lent out (a read may be running on them), and cancel requests not yet answered.
+        self._busy: set[AsyncPgConnection] = set()
+        self._cancels: set[asyncio.Future[None]] = set()
         self.closed = False
         self.last_used = time.monotonic()
 
@@ -59,16 +64,42 @@ class PgReaderPool:
         return len(self._readers)
 
     def interrupt(self) -> None:
-        """Stop every read in flight (shutdown): the server cancels their statements."""
-        for reader in self._readers:
-            try:
-                reader.raw.cancel()
-            except psycopg.Error:
-                pass
+        """Stop every read in flight (shutdown): the server is asked to cancel their statements.
+
+        Only a reader lent out can be running anything. Each cancel request is a new connection to
+        the server, made without blocking the event loop (`cancel_safe`); `close` waits for them a
+        bounded time. psycopg's `cancel()` connects and waits for the server's answer synchronously,
+        holding the GIL: a server that does not answer (hung, or cut off by the network) froze the
+        whole process, once per reader, idle ones included.
+        """
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        for reader in list(self._busy):
+            if loop is not None:
+                cancel = loop.create_task(self._cancel(reader))
+                self._cancels.add(cancel)
+                cancel.add_done_callback(self._cancels.discard)
+            else:
+                # No event loop to hold up (an exit handler): the plain request.
+                try:
+                    reader.raw.cancel()
+                except psycopg.Error:
+                    pass
+
+    @staticmethod
+    async def _cancel(reader: AsyncPgConnection) -> None:
+        try:
+            await reader.raw.cancel_safe(timeout=CANCEL_WAIT)
+        except psycopg.Error:
+            pass  # the read ends when its connection is closed, or when the server drops it
 
     async def close(self) -> None:
-        """Close every reader connection."""
+        """Close every reader connection (once the cancel requests of the reads in flight went out, or timed out)."""
         self.closed = True
+        if self._cancels:
+            await asyncio.wait(list(self._cancels), timeout=CANCEL_WAIT + 1)
         for reader in self._readers:
             await reader.raw.close()
 
@@ -91,6 +122,7 @@ class PgReaderPool:
                     raise
         except TimeoutError:
             raise DatabaseBusy(f"every reader of {self.where} is busy") from None
+        self._busy.add(reader)
         try:
             try:
                 async with asyncio.timeout(budget):
@@ -100,6 +132,7 @@ class PgReaderPool:
             except psycopg.Error as exc:
                 raise translate_error(exc, self.where) from exc
         finally:
+            self._busy.discard(reader)
             if reader.raw.closed and not self.closed:
                 # The server dropped it (restart, network): a fresh connection replaces it.
                 reader = await self._reconnect(reader)
@@ -129,9 +162,11 @@ class PgReaderPool:
                 while len(extras) + 1 < most and not self._heavy.locked() and not self._idle.empty():
                     await self._heavy.acquire()
                     extras.append(self._idle.get_nowait())
+                    self._busy.add(extras[-1])
                 yield [first, *extras]
             finally:
                 for reader in extras:
+                    self._busy.discard(reader)
                     self._idle.put_nowait(reader)
                     self._heavy.release()
 
