@@ -3,12 +3,14 @@
 Full-text searches ("heavy" reads) may use all readers but one, so a point lookup always finds
 one; each read can carry a time budget, enforced by cancelling the statement on the server
 (psycopg sends the cancel when the awaiting task is cancelled), on top of a server-side
-statement_timeout every reader has as a last resort.
+statement_timeout every reader has as a last resort. A reader the server has ended (a restart, a
+failover) is found before it is lent, and replaced, so no read fails for a connection already gone.
 """
 
 from __future__ import annotations
 
 import asyncio
+import select
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -23,6 +25,27 @@ from storage.postgres.connection import AsyncPgConnection, Row, row_factory, tra
 READ_CEILING_MS = 60_000
 # How long closing waits for the server to take the cancel requests of the reads in flight.
 CANCEL_WAIT = 2.0
+
+
+def _dropped(reader: AsyncPgConnection) -> bool:
+    """True when the server has ended this idle reader (a restart, a failover, pg_terminate_backend).
+
+    An idle autocommit connection has nothing to read: when its socket is readable, the server has
+    sent its goodbye (a FATAL error and the end of the stream), or something unasked for that a fresh
+    connection does without. A poll with no wait, no round trip to the server.
+    """
+    raw = reader.raw
+    if raw.closed:
+        return True
+    try:
+        fd = raw.pgconn.socket
+        if hasattr(select, "poll"):
+            poller = select.poll()
+            poller.register(fd, select.POLLIN)
+            return bool(poller.poll(0))
+        return bool(select.select([fd], [], [], 0)[0])
+    except (psycopg.Error, OSError, ValueError):
+        return True
 
 
 class PgReaderPool:
@@ -122,6 +145,15 @@ class PgReaderPool:
                     raise
         except TimeoutError:
             raise DatabaseBusy(f"every reader of {self.where} is busy") from None
+        try:
+            if _dropped(reader):
+                # Found dead before use: replaced now, so no read fails for what a restart did.
+                reader = await self._reconnect(reader)
+        except BaseException:
+            self._idle.put_nowait(reader)
+            if gate is not None:
+                gate.release()
+            raise
         self._busy.add(reader)
         try:
             try:
@@ -143,6 +175,10 @@ class PgReaderPool:
 
     async def _reconnect(self, dead: AsyncPgConnection) -> AsyncPgConnection:
         try:
+            await dead.raw.close()
+        except psycopg.Error:
+            pass
+        try:
             conn = await psycopg.AsyncConnection.connect(
                 self._url, autocommit=True, row_factory=row_factory,
                 options=f"-c statement_timeout={READ_CEILING_MS} -c default_transaction_read_only=on")
@@ -162,6 +198,8 @@ class PgReaderPool:
                 while len(extras) + 1 < most and not self._heavy.locked() and not self._idle.empty():
                     await self._heavy.acquire()
                     extras.append(self._idle.get_nowait())
+                    if _dropped(extras[-1]):
+                        extras[-1] = await self._reconnect(extras[-1])
                     self._busy.add(extras[-1])
                 yield [first, *extras]
             finally:
