@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from bot.ingest.service import ingest_path
+from storage.engine import Database as AnyDatabase
 from storage.papers import PaperStore
 from storage.sqlite.database import Database
 from tests.engines import (
@@ -43,8 +44,8 @@ SAMPLES = [
 ]
 
 
-async def ingest_samples(db: Database, names: list[str] | None = None) -> None:
-    """Ingest sample digests (all of them by default) into `db`."""
+async def ingest_samples(db: AnyDatabase, names: list[str] | None = None) -> None:
+    """Ingest sample digests (all of them by default) into `db`, on either engine."""
     store = PaperStore(db)
     for name in names or SAMPLES:
         report = await ingest_path(store, DIGESTS / name, UNDATED.get(name))

@@ -3,12 +3,14 @@
 Full-text searches ("heavy" reads) may use all readers but one, so a point lookup always finds
 one; each read can carry a time budget, enforced by cancelling the statement on the server
 (psycopg sends the cancel when the awaiting task is cancelled), on top of a server-side
-statement_timeout every reader has as a last resort.
+statement_timeout every reader has as a last resort. A reader the server has ended (a restart, a
+failover) is found before it is lent, and replaced, so no read fails for a connection already gone.
 """
 
 from __future__ import annotations
 
 import asyncio
+import select
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -21,6 +23,29 @@ from storage.postgres.connection import AsyncPgConnection, Row, row_factory, tra
 
 # Longest a reader's statement may ever run, whatever the caller's budget (the server stops it).
 READ_CEILING_MS = 60_000
+# How long closing waits for the server to take the cancel requests of the reads in flight.
+CANCEL_WAIT = 2.0
+
+
+def _dropped(reader: AsyncPgConnection) -> bool:
+    """True when the server has ended this idle reader (a restart, a failover, pg_terminate_backend).
+
+    An idle autocommit connection has nothing to read: when its socket is readable, the server has
+    sent its goodbye (a FATAL error and the end of the stream), or something unasked for that a fresh
+    connection does without. A poll with no wait, no round trip to the server.
+    """
+    raw = reader.raw
+    if raw.closed:
+        return True
+    try:
+        fd = raw.pgconn.socket
+        if hasattr(select, "poll"):
+            poller = select.poll()
+            poller.register(fd, select.POLLIN)
+            return bool(poller.poll(0))
+        return bool(select.select([fd], [], [], 0)[0])
+    except (psycopg.Error, OSError, ValueError):
+        return True
 
 
 class PgReaderPool:
@@ -34,6 +59,9 @@ class PgReaderPool:
         for reader in readers:
             self._idle.put_nowait(reader)
         self._heavy = asyncio.Semaphore(max(1, len(readers) - 1))
+        # Readers lent out (a read may be running on them), and cancel requests not yet answered.
+        self._busy: set[AsyncPgConnection] = set()
+        self._cancels: set[asyncio.Future[None]] = set()
         self.closed = False
         self.last_used = time.monotonic()
 
@@ -59,16 +87,42 @@ class PgReaderPool:
         return len(self._readers)
 
     def interrupt(self) -> None:
-        """Stop every read in flight (shutdown): the server cancels their statements."""
-        for reader in self._readers:
-            try:
-                reader.raw.cancel()
-            except psycopg.Error:
-                pass
+        """Stop every read in flight (shutdown): the server is asked to cancel their statements.
+
+        Only a reader lent out can be running anything. Each cancel request is a new connection to
+        the server, made without blocking the event loop (`cancel_safe`); `close` waits for them a
+        bounded time. psycopg's `cancel()` connects and waits for the server's answer synchronously,
+        holding the GIL: a server that does not answer (hung, or cut off by the network) froze the
+        whole process, once per reader, idle ones included.
+        """
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        for reader in list(self._busy):
+            if loop is not None:
+                cancel = loop.create_task(self._cancel(reader))
+                self._cancels.add(cancel)
+                cancel.add_done_callback(self._cancels.discard)
+            else:
+                # No event loop to hold up (an exit handler): the plain request.
+                try:
+                    reader.raw.cancel()
+                except psycopg.Error:
+                    pass
+
+    @staticmethod
+    async def _cancel(reader: AsyncPgConnection) -> None:
+        try:
+            await reader.raw.cancel_safe(timeout=CANCEL_WAIT)
+        except psycopg.Error:
+            pass  # the read ends when its connection is closed, or when the server drops it
 
     async def close(self) -> None:
-        """Close every reader connection."""
+        """Close every reader connection (once the cancel requests of the reads in flight went out, or timed out)."""
         self.closed = True
+        if self._cancels:
+            await asyncio.wait(list(self._cancels), timeout=CANCEL_WAIT + 1)
         for reader in self._readers:
             await reader.raw.close()
 
@@ -92,6 +146,16 @@ class PgReaderPool:
         except TimeoutError:
             raise DatabaseBusy(f"every reader of {self.where} is busy") from None
         try:
+            if _dropped(reader):
+                # Found dead before use: replaced now, so no read fails for what a restart did.
+                reader = await self._reconnect(reader)
+        except BaseException:
+            self._idle.put_nowait(reader)
+            if gate is not None:
+                gate.release()
+            raise
+        self._busy.add(reader)
+        try:
             try:
                 async with asyncio.timeout(budget):
                     yield reader
@@ -100,6 +164,7 @@ class PgReaderPool:
             except psycopg.Error as exc:
                 raise translate_error(exc, self.where) from exc
         finally:
+            self._busy.discard(reader)
             if reader.raw.closed and not self.closed:
                 # The server dropped it (restart, network): a fresh connection replaces it.
                 reader = await self._reconnect(reader)
@@ -109,6 +174,10 @@ class PgReaderPool:
                 self.last_used = time.monotonic()
 
     async def _reconnect(self, dead: AsyncPgConnection) -> AsyncPgConnection:
+        try:
+            await dead.raw.close()
+        except psycopg.Error:
+            pass
         try:
             conn = await psycopg.AsyncConnection.connect(
                 self._url, autocommit=True, row_factory=row_factory,
@@ -129,9 +198,13 @@ class PgReaderPool:
                 while len(extras) + 1 < most and not self._heavy.locked() and not self._idle.empty():
                     await self._heavy.acquire()
                     extras.append(self._idle.get_nowait())
+                    if _dropped(extras[-1]):
+                        extras[-1] = await self._reconnect(extras[-1])
+                    self._busy.add(extras[-1])
                 yield [first, *extras]
             finally:
                 for reader in extras:
+                    self._busy.discard(reader)
                     self._idle.put_nowait(reader)
                     self._heavy.release()
 

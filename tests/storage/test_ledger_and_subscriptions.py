@@ -1,19 +1,20 @@
-"""The delivery ledger and the subscription store on a real SQLite file."""
+"""The delivery ledger and the subscription store on either engine (test[sqlite], test[postgres])."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from typing import Any
 
 import pytest
 
 from bot.ingest.paper import Paper
+from storage.engine import Database
 from storage.errors import StorageError
 from storage.feeds import ALERTS_PER_SERVER, FeedStore
 from storage.ledger import CHANNEL, DM, DeliveryGone, DeliveryLedger
 from storage.members import MemberStore
 from storage.papers import PaperStore
-from storage.sqlite.database import Database
 from storage.subscriptions import SubscriptionLimit, SubscriptionStore
 
 NOW = dt.datetime(2026, 3, 2, 6, 0, tzinfo=dt.UTC)
@@ -108,7 +109,7 @@ async def test_resuming_a_failing_feed_reopens_its_failed_deliveries(db: Databas
 
 async def test_subscriptions_merge_duplicates_respect_the_limit_and_bump_the_version(db: Database) -> None:
     subs = SubscriptionStore(db)
-    add = {"now": NOW, "limit": 3, "default_time": dt.time(9), "default_timezone": "UTC"}
+    add: dict[str, Any] = {"now": NOW, "limit": 3, "default_time": dt.time(9), "default_timezone": "UTC"}
     version = await subs.version()
     first, created = await subs.add(1, "author", "Ángel Aso-Mollar", **add)
     assert created and first.key == "angel aso mollar"

@@ -1,13 +1,13 @@
-"""Member data in a real SQLite file: votes, stale marks that survive a change during training, forgetting."""
+"""Member data on either engine (test[sqlite], test[postgres]): votes, stale marks that survive a change during training, forgetting."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from storage.engine import Database
 from storage.feeds import FeedStore
 from storage.members import MAX_VOTES, Labels, MemberModel, MemberStore
 from storage.reading_list import ReadingList
-from storage.sqlite.database import Database
 
 NOW = dt.datetime(2026, 2, 1, 9, tzinfo=dt.UTC)
 

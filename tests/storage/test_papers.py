@@ -1,4 +1,4 @@
-"""Ingesting into a real SQLite file: one transaction per digest, idempotent, merged in place."""
+"""Ingesting on either engine (test[sqlite], test[postgres]): one transaction per digest, idempotent, merged in place."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ import pytest
 from bot.ingest.digest import parse_digest_file
 from bot.ingest.paper import Paper
 from bot.ingest.service import ingest_bytes, ingest_path
+from storage.engine import Database, latest_schema_version
 from storage.errors import StorageError
 from storage.papers import PaperStore
-from storage.search import SearchIndex
-from storage.sqlite.database import Database
-from storage.sqlite.schema import latest_schema_version
+from storage.search import search_index
+from storage.sqlite.database import Database as SqliteDatabase
 from tests.conftest import DIGESTS, UNDATED, ingest_samples
+from tests.engines import Engine
 
 
 async def _table_counts(db: Database) -> dict[str, int]:
@@ -42,12 +43,12 @@ async def test_samples_land_with_their_counts(sample_db: Database) -> None:
 
 async def test_ingesting_the_same_digest_again_changes_nothing(sample_db: Database) -> None:
     before = await _table_counts(sample_db)
-    fts_before = await sample_db.fetchall("SELECT count(*) FROM papers_fts WHERE papers_fts MATCH 'model'")
+    index = search_index(sample_db)
+    matches_before = await index.count("model")
     report = await ingest_path(PaperStore(sample_db), DIGESTS / "2025-12-31.md")
     assert report.result is not None and report.result.already_ingested
     assert await _table_counts(sample_db) == before
-    fts_after = await sample_db.fetchall("SELECT count(*) FROM papers_fts WHERE papers_fts MATCH 'model'")
-    assert next(iter(fts_before))[0] == next(iter(fts_after))[0]
+    assert await search_index(sample_db).count("model") == matches_before > 0
 
 
 async def test_a_paper_seen_on_a_later_day_is_updated_in_place_and_linked_to_both(db: Database) -> None:
@@ -62,7 +63,7 @@ async def test_a_paper_seen_on_a_later_day_is_updated_in_place_and_linked_to_bot
     assert (paper.title, paper.authors, paper.first_seen, paper.last_seen) == ("New Title", ["A", "B"], dt.date(2026, 1, 1), dt.date(2026, 1, 5))
     assert [e.paper.arxiv_id for e in await store.digest_entries(dt.date(2026, 1, 1))] == ["2601.00001"]
     assert [e.paper.arxiv_id for e in await store.digest_entries(dt.date(2026, 1, 5))] == ["2601.00001"]
-    search = SearchIndex(db)
+    search = search_index(db)
     # The index follows the update: the old text no longer matches, the new one does.
     assert (await search.search("zebras")).total == 0
     assert (await search.search("giraffes")).total == 1
@@ -100,15 +101,22 @@ async def test_a_write_that_fails_half_way_rolls_back_the_whole_digest(db: Datab
     # A title of None violates NOT NULL only after earlier statements of the transaction ran.
     bad = Paper("2601.00004", "Bad", ["B"], "cs.CV")
     bad.title = None  # type: ignore[assignment]
-    with pytest.raises(StorageError, match="NOT NULL constraint failed"):
+    # Each engine's own words for it (SQLite's, PostgreSQL's).
+    with pytest.raises(StorageError, match=r"NOT NULL constraint failed|violates not-null constraint"):
         await store.ingest([good, bad], date=dt.date(2026, 1, 3), source="c", fmt="jsonl", language="", content_hash="c1")
     counts = await _table_counts(db)
     assert counts == dict.fromkeys(counts, 0)
-    assert (await SearchIndex(db).search("good")).total == 0
-    async with db.transaction() as conn:
-        await conn.execute("INSERT INTO papers_fts(papers_fts) VALUES ('integrity-check')")
-    check = await db.fetchall("PRAGMA integrity_check")
-    assert next(iter(check))[0] == "ok"
+    assert (await search_index(db).search("good")).total == 0
+    if db.dialect == "sqlite":
+        # The FTS5 index and the file are whole (SQLite's own checks; PostgreSQL has no such check to run).
+        async with db.transaction() as conn:
+            await conn.execute("INSERT INTO papers_fts(papers_fts) VALUES ('integrity-check')")
+        check = await db.fetchall("PRAGMA integrity_check")
+        assert next(iter(check))[0] == "ok"
+    else:
+        # The search index kept nothing of the rolled-back papers.
+        rows = await db.fetchall("SELECT (SELECT count(*) FROM search_postings), (SELECT count(*) FROM search_segments)")
+        assert tuple(rows[0]) == (0, 0)
 
 
 async def test_missing_date_is_a_clear_error(db: Database) -> None:
@@ -117,29 +125,42 @@ async def test_missing_date_is_a_clear_error(db: Database) -> None:
     assert "000_eb52096bcf26c46f.txt" in report.error and "--date" in report.error
 
 
-async def test_migrations_are_applied_once_and_recorded(tmp_path: Path) -> None:
-    path = tmp_path / "m.sqlite3"
-    first = await Database.open(path)
-    assert await first.schema_version() == latest_schema_version()
+async def test_migrations_are_applied_once_and_recorded(bare_engine: Engine) -> None:
+    latest = latest_schema_version(bare_engine.name)
+    first = await bare_engine.open()
+    assert first.created and await first.schema_version() == latest
     await first.close()
-    again = await Database.open(path)
-    assert await again.schema_version() == latest_schema_version()
-    mode = await again.fetchall("PRAGMA journal_mode")
-    assert next(iter(mode))[0] == "wal"
+    again = await bare_engine.open()
+    assert not again.created and await again.schema_version() == latest
+    if bare_engine.is_sqlite:
+        mode = await again.fetchall("PRAGMA journal_mode")
+        assert next(iter(mode))[0] == "wal"
+    else:
+        # One row per migration, each applied once.
+        assert bare_engine.query("SELECT version FROM schema_migrations ORDER BY version") == [
+            (n,) for n in range(1, latest + 1)]
     await again.close()
 
 
-async def test_a_newer_schema_is_refused_with_a_sentence(tmp_path: Path) -> None:
-    path = tmp_path / "future.sqlite3"
-    conn = sqlite3.connect(path)
-    conn.execute("PRAGMA user_version = 999")
-    conn.close()
+async def test_a_newer_schema_is_refused_with_a_sentence(bare_engine: Engine) -> None:
+    # A database some later version of the bot has migrated, as each engine records it.
+    if bare_engine.is_sqlite:
+        conn = sqlite3.connect(bare_engine.path)
+        conn.execute("PRAGMA user_version = 999")
+        conn.close()
+    else:
+        import psycopg
+
+        with psycopg.connect(bare_engine.url, autocommit=True) as pg:
+            pg.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
+            pg.execute("INSERT INTO schema_migrations VALUES (999, '0999_future.sql', '2030-01-01T00:00:00+00:00')")
     with pytest.raises(StorageError, match="newer than this program knows"):
-        await Database.open(path)
+        await bare_engine.open()
 
 
 async def test_a_file_that_is_not_a_database_is_refused_with_its_name(tmp_path: Path) -> None:
+    # SQLite only: a PostgreSQL database is always the server's (nothing of ours to be the wrong file).
     path = tmp_path / "notes.sqlite3"
     path.write_text("these are not the pages you are looking for" * 100)
     with pytest.raises(StorageError, match=r"notes\.sqlite3"):
-        await Database.open(path)
+        await SqliteDatabase.open(path)
