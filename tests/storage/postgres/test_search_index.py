@@ -179,16 +179,17 @@ async def _answers(index: SearchIndex | PostgresSearchIndex) -> list[tuple[list[
     return answers
 
 
-async def test_the_same_answers_as_sqlite_after_the_same_ingests(sample_db: Database, postgres_samples_url: str) -> None:
+async def test_the_same_answers_as_sqlite_after_the_same_ingests(sqlite_sample_db: Database,
+                                                                  postgres_samples_url: str) -> None:
     # Both databases were filled by the bot's own ingest of the sample digests (tests/conftest.py).
     pg_db = await open_database(postgres_samples_url)
     try:
-        on_sqlite = await _answers(SearchIndex(sample_db))
+        on_sqlite = await _answers(SearchIndex(sqlite_sample_db))
         on_postgres = await _answers(PostgresSearchIndex(pg_db))
         assert on_postgres == on_sqlite
         assert sum(total > 0 for _, total in on_sqlite) > len(SAMPLE_QUERIES) * 2  # most of them find something
         # And after rebuilding the index from the papers, on either engine, still the same.
-        assert await rebuild_search_index(pg_db) == await rebuild_search_index(sample_db) == 1319
-        assert await _answers(PostgresSearchIndex(pg_db)) == await _answers(SearchIndex(sample_db)) == on_sqlite
+        assert await rebuild_search_index(pg_db) == await rebuild_search_index(sqlite_sample_db) == 1319
+        assert await _answers(PostgresSearchIndex(pg_db)) == await _answers(SearchIndex(sqlite_sample_db)) == on_sqlite
     finally:
         await pg_db.close()
