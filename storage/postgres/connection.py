@@ -30,6 +30,11 @@ from storage.postgres.dialect import shown_url, to_pyformat
 Params = Sequence[Any] | dict[str, Any]
 
 
+# Seconds a connection attempt may take: a server that accepts TCP but never answers (hung,
+# overloaded) fails the attempt instead of holding a reader, the writer or a start forever.
+CONNECT_TIMEOUT = 10
+
+
 class Row(tuple[Any, ...]):
     """A result row readable by position (`row[0]`) and by column name (`row["id"]`), like sqlite3.Row."""
 

@@ -9,6 +9,7 @@ that cannot be reached at start is tried again for a while, with one line per tr
 from __future__ import annotations
 
 import asyncio
+import math
 import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
@@ -19,6 +20,7 @@ import psycopg
 
 from storage.errors import StorageError
 from storage.postgres.connection import (
+    CONNECT_TIMEOUT,
     AsyncPgConnection,
     Row,
     describe,
@@ -174,7 +176,10 @@ async def _connect_patiently(url: str, where: str, patience: float) -> psycopg.A
     while True:
         try:
             # Autocommit: the migrations open their own transaction (a real one, not a savepoint).
-            return await psycopg.AsyncConnection.connect(url, row_factory=row_factory, autocommit=True)
+            # Each try bounded too (a server that accepts and never answers); psycopg's least is 2 s.
+            attempt = max(2, min(CONNECT_TIMEOUT, math.ceil(deadline - loop.time())))
+            return await psycopg.AsyncConnection.connect(url, row_factory=row_factory, autocommit=True,
+                                                         connect_timeout=attempt)
         except psycopg.OperationalError as exc:
             error = translate_error(exc, where)
             if "does not exist" in str(exc) or loop.time() + delay > deadline:

@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 
 from storage.errors import RunLockHeld
-from storage.postgres.connection import describe, translate_error
+from storage.postgres.connection import CONNECT_TIMEOUT, describe, translate_error
 
 # The advisory lock key of `digestbot run` ("digestrun" in ASCII, as a 64-bit number).
 RUN_LOCK = 0x6469676573747275
@@ -31,7 +31,8 @@ class PgRunLock:
         where = describe(self.url)
         me = f"digestbot run (PID {os.getpid()} on {socket.gethostname()})"[:63]
         try:
-            conn = await psycopg.AsyncConnection.connect(self.url, autocommit=True, application_name=me)
+            conn = await psycopg.AsyncConnection.connect(self.url, autocommit=True, application_name=me,
+                                                         connect_timeout=CONNECT_TIMEOUT)
             cursor = await conn.execute("SELECT pg_try_advisory_lock(%s)", (RUN_LOCK,))
             row = await cursor.fetchone()
             if row and row[0]:

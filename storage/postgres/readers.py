@@ -19,7 +19,13 @@ from typing import Any
 import psycopg
 
 from storage.errors import DatabaseBusy, QueryTimeout, StorageError
-from storage.postgres.connection import AsyncPgConnection, Row, row_factory, translate_error
+from storage.postgres.connection import (
+    CONNECT_TIMEOUT,
+    AsyncPgConnection,
+    Row,
+    row_factory,
+    translate_error,
+)
 
 # Longest a reader's statement may ever run, whatever the caller's budget (the server stops it).
 READ_CEILING_MS = 60_000
@@ -72,7 +78,7 @@ class PgReaderPool:
         try:
             for _ in range(max(1, count)):
                 conn = await psycopg.AsyncConnection.connect(
-                    url, autocommit=True, row_factory=row_factory,
+                    url, autocommit=True, row_factory=row_factory, connect_timeout=CONNECT_TIMEOUT,
                     options=f"-c statement_timeout={READ_CEILING_MS} -c default_transaction_read_only=on")
                 readers.append(AsyncPgConnection(conn, where))
         except psycopg.Error as exc:
@@ -180,7 +186,7 @@ class PgReaderPool:
             pass
         try:
             conn = await psycopg.AsyncConnection.connect(
-                self._url, autocommit=True, row_factory=row_factory,
+                self._url, autocommit=True, row_factory=row_factory, connect_timeout=CONNECT_TIMEOUT,
                 options=f"-c statement_timeout={READ_CEILING_MS} -c default_transaction_read_only=on")
         except psycopg.Error:
             return dead  # tried again at the next borrow

@@ -20,7 +20,13 @@ from typing import Any, TypeVar
 import psycopg
 
 from storage.errors import DatabaseBusy, StorageError
-from storage.postgres.connection import AsyncPgConnection, SyncUnit, row_factory, translate_error
+from storage.postgres.connection import (
+    CONNECT_TIMEOUT,
+    AsyncPgConnection,
+    SyncUnit,
+    row_factory,
+    translate_error,
+)
 
 T = TypeVar("T")
 
@@ -46,7 +52,7 @@ class PgWriter:
     async def _connection(self) -> AsyncPgConnection:
         if self._conn is None or self._conn.raw.closed or self._conn.raw.broken:
             try:
-                raw = await psycopg.AsyncConnection.connect(self._url, row_factory=row_factory,
+                raw = await psycopg.AsyncConnection.connect(self._url, row_factory=row_factory, connect_timeout=CONNECT_TIMEOUT,
                                                            options=self._options(self.write_wait))
             except psycopg.Error as exc:
                 raise translate_error(exc, self.where) from exc

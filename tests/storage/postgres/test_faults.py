@@ -231,6 +231,16 @@ async def test_a_server_that_comes_up_while_the_bot_waits_is_used(
     assert len([r for r in caplog.records if "trying again in" in r.getMessage()]) >= 2  # refused, then used
 
 
+async def test_a_server_that_accepts_and_never_answers_fails_the_start_in_a_sentence(
+        postgres_url: str, forwarder: Forwarder) -> None:
+    forwarder.listen()
+    forwarder.hang()  # TCP accepted, not a byte back: a hung or overloaded server
+    # Bounded by the patience (each try's own connect timeout), not held for ever; 30 s only stops a hang here.
+    with pytest.raises(StorageError) as raised:
+        await asyncio.wait_for(open_database(forwarder.url(postgres_url), connect_patience=2), 30)
+    assert "127.0.0.1" in str(raised.value) and "\n" not in str(raised.value)
+
+
 async def test_closing_while_the_server_hangs_never_holds_up_the_event_loop(
         postgres_url: str, forwarder: Forwarder, admin: Any) -> None:
     forwarder.listen()
