@@ -40,7 +40,7 @@ class SyncConn:
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.conn = conn
 
-    def execute(self, sql: str, params: Any = ()) -> Any:
+    def execute(self, sql: str, params: Any = (), *, binary: bool = True) -> Any:
         cur = self.conn.cursor(row_factory=_row_factory, binary=True)
         return cur.execute(to_pyformat(sql), params or None)
 
@@ -49,13 +49,20 @@ class SyncConn:
         cur.executemany(to_pyformat(sql), list(seq))
         return cur
 
+    def copy_rows(self, table: str, columns: Sequence[str], types: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        with self.conn.cursor() as cursor, cursor.copy(
+                f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(list(types))
+            for row in rows:
+                copy.write_row(row)
+
 
 class AsyncConn:
     def __init__(self, conn: psycopg.AsyncConnection[Any], binary: bool) -> None:
         self.conn = conn
         self.binary = binary
 
-    async def execute_fetchall(self, sql: str, params: Any = ()) -> Sequence[Any]:
+    async def execute_fetchall(self, sql: str, params: Any = (), *, binary: bool = True) -> Sequence[Any]:
         cur = self.conn.cursor(row_factory=_row_factory, binary=self.binary)
         await cur.execute(to_pyformat(sql), params or None)
         return await cur.fetchall()

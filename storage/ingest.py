@@ -16,11 +16,14 @@ import json
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from storage.engine import Unit
 from storage.records import PaperInput
 from storage.text import category_token, fold_name, has_cjk, index_text
+
+if TYPE_CHECKING:
+    from storage.postgres.search_ingest import SyncConnection
 
 _TEXT_FIELDS = (
     "title", "primary_category", "tldr", "motivation", "method", "result", "conclusion",
@@ -33,6 +36,8 @@ _COLUMNS = ("id", "arxiv_id", "authors", "categories", "language", "first_seen",
 _CHUNK = 500
 ARRIVALS = ("poll", "backfill", "ingest")
 T = TypeVar("T")
+# The six indexed columns of a paper: title, authors, tldr, abstract, details, categories.
+FtsValues = tuple[str, str, str, str, str, str]
 
 # Both engines' forms where they differ.
 _INSERT_CATEGORY = {
@@ -80,7 +85,7 @@ def source_rank(day: dt.date, format_rank: int) -> int:
     return day.toordinal() * 4 + format_rank
 
 
-def fts_values(row: dict[str, object]) -> tuple[str, str, str, str, str, str]:
+def fts_values(row: dict[str, object]) -> FtsValues:
     """Return the six indexed columns for a paper row; deletes must pass exactly these back."""
     authors = index_text(" ; ".join(fold_name(name) for name in json.loads(str(row["authors"]))))
     # English summaries restate the English abstract, so indexing them again costs a third of
@@ -229,7 +234,7 @@ def store_batch(conn: Unit, items: Sequence[DigestFile], sources: Sequence[str],
     next_id = int(conn.execute("SELECT coalesce(max(id), 0) FROM papers").fetchone()[0]) + 1
     inserts: list[dict[str, object]] = []
     updates: list[dict[str, object]] = []
-    reindex: list[tuple[int, tuple[str, ...], tuple[str, ...]]] = []
+    reindex: list[tuple[int, FtsValues, FtsValues]] = []
     recategorise: list[dict[str, object]] = []
     for arxiv_id in wanted:
         row = state[arxiv_id]
@@ -246,7 +251,7 @@ def store_batch(conn: Unit, items: Sequence[DigestFile], sources: Sequence[str],
                 reindex.append((int(str(row["id"])), old_text, new_text))
             if row["categories"] != old["categories"]:
                 recategorise.append(row)
-    indexed = [(row["id"], *fts_values(row)) for row in inserts]
+    indexed = [(int(str(row["id"])), fts_values(row)) for row in inserts]
     phases.mark("index text (Python)")
     if inserts:
         conn.executemany(f"INSERT INTO papers ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
@@ -259,12 +264,13 @@ def store_batch(conn: Unit, items: Sequence[DigestFile], sources: Sequence[str],
     if conn.dialect == "postgres":
         from storage.postgres.search_index import index_papers
 
-        index_papers(conn, [(int(str(row[0])), tuple(row[1:])) for row in indexed], reindex)
+        # The unit of work on PostgreSQL is a storage.postgres.connection.SyncUnit (binary reads, COPY).
+        index_papers(cast("SyncConnection", conn), indexed, reindex)
         phases.mark("index new and changed papers")
     else:
         if indexed:
             conn.executemany("INSERT INTO papers_fts (rowid, title, authors, tldr, abstract, details, categories) "
-                             "VALUES (?, ?, ?, ?, ?, ?, ?)", indexed)
+                             "VALUES (?, ?, ?, ?, ?, ?, ?)", [(pid, *values) for pid, values in indexed])
         phases.mark("index new papers")
         if reindex:
             conn.executemany("INSERT INTO papers_fts (papers_fts, rowid, title, authors, tldr, abstract, details, categories) "
