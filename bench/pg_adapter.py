@@ -1,8 +1,11 @@
-"""Stand-ins for the PostgreSQL driver's connection objects (until the lead's storage/postgres driver lands).
+"""Stand-ins for the PostgreSQL driver's connection objects, from before storage/postgres had its own.
+
+No bench uses them any more (bench_pg_search.py opens both engines with storage.engine.open_database);
+they stay only while tests/storage/postgres/test_search_index.py imports them, and go with that import.
 
 `AsyncDb` offers what PostgresSearchIndex uses: `reading`, `reading_parallel` and `fetchall`,
 with SQLite placeholders translated by storage.postgres.dialect.to_pyformat; `SyncConn` what
-index_papers uses: `execute` and `executemany`. Rows index by position and by column name.
+index_papers uses: `execute`, `executemany` and `copy_rows`. Rows index by position and by column name.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""A throwaway PostgreSQL server for the benches: the pgserver wheel's own initdb and postgres, over TCP.
+"""A throwaway PostgreSQL server: the pgserver wheel's own initdb and postgres, over TCP.
+
+No bench uses it any more (they start tests/postgres_server.py's server through bench/postgres.py);
+it stays only while tests/storage/postgres/test_search_index.py imports it, and goes with that import.
 
 Runs as the non-root `pgserver` user on 127.0.0.1 at a free port, with fsync off, and dies with
 this process (PR_SET_PDEATHSIG); start it from the main thread. (The tests have their own fixture.)
