@@ -16,11 +16,14 @@ import json
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from storage.engine import Unit
 from storage.records import PaperInput
 from storage.text import FtsValues, fts_values, has_cjk
+
+if TYPE_CHECKING:
+    from storage.postgres.search_ingest import SyncConnection
 
 _TEXT_FIELDS = (
     "title", "primary_category", "tldr", "motivation", "method", "result", "conclusion",
@@ -33,7 +36,6 @@ _COLUMNS = ("id", "arxiv_id", "authors", "categories", "language", "first_seen",
 _CHUNK = 500
 ARRIVALS = ("poll", "backfill", "ingest")
 T = TypeVar("T")
-
 # Both engines' forms where they differ.
 _INSERT_CATEGORY = {
     "sqlite": "INSERT OR IGNORE INTO paper_categories (category, paper_id) VALUES (?, ?)",
@@ -239,7 +241,8 @@ def store_batch(conn: Unit, items: Sequence[DigestFile], sources: Sequence[str],
     if conn.dialect == "postgres":
         from storage.postgres.search_index import index_papers
 
-        index_papers(conn, texts, reindex)
+        # The unit of work on PostgreSQL is a storage.postgres.connection.SyncUnit (binary reads, COPY).
+        index_papers(cast("SyncConnection", conn), texts, reindex)
         phases.mark("index new and changed papers")
     else:
         if texts:

@@ -9,9 +9,9 @@ that cannot be reached at start is tried again for a while, with one line per tr
 from __future__ import annotations
 
 import asyncio
-import math
 import datetime as dt
 import logging
+import math
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar

@@ -49,8 +49,8 @@ class Postings:
                         np.frombuffer(positions, "<u2") if positions is not None else np.empty(0, np.uint16))
 
     def to_bytes(self) -> tuple[bytes, bytes, bytes]:
-        return (self.entries.astype("<i4").tobytes(), self.counts.astype("<u2").tobytes(),
-                self.positions.astype("<u2").tobytes())
+        return (np.asarray(self.entries, "<i4").tobytes(), np.asarray(self.counts, "<u2").tobytes(),
+                np.asarray(self.positions, "<u2").tobytes())
 
     def papers(self) -> npt.NDArray[np.int32]:
         """The distinct paper ids, ascending."""
@@ -90,6 +90,48 @@ def merge(parts: Sequence[Postings], drop: npt.NDArray[np.int64] | None = None) 
     # The positions of entry k are whole.positions[starts[k]: starts[k] + counts[k]], taken in the new order.
     first = np.repeat(starts[order] - np.concatenate(([0], np.cumsum(counts)[:-1])), counts) + np.arange(counts.sum())
     return Postings(whole.entries[order], whole.counts[order], whole.positions[first])
+
+
+def replace(stored: dict[str, Postings], new: dict[str, Postings], drop: Ints) -> dict[str, Postings]:
+    """Each term's postings with the entries `drop` (paper id * 8 + column, ascending) taken out of `stored` and `new`'s put in.
+
+    Per term what merging what is left of `stored[t]` with `new[t]` gives, in a few numpy operations
+    over every term at once (a day's re-index touches thousands of terms, each a short array). Every
+    term of either side is in the result; one left with no entries has empty postings. Positions are
+    expected on both sides.
+    """
+    terms = list(dict.fromkeys([*stored, *new]))
+    if not terms:
+        return {}
+    number = {term: n for n, term in enumerate(terms)}
+    parts = [*stored.values(), *new.values()]
+    whole = concat(parts)
+    sizes = np.array([len(p.entries) for p in parts], np.int64)
+    term = np.repeat(np.array([number[t] for t in stored] + [number[t] for t in new], np.int64), sizes)
+    entries = whole.entries.astype(np.int64)
+    counts = whole.counts.astype(np.int64)
+    assert len(whole.positions) == int(counts.sum()), "replace() needs the positions of every entry"
+    keep = np.ones(len(entries), bool)
+    from_stored = int(sizes[:len(stored)].sum())
+    keep[:from_stored] = ~_in_sorted(entries[:from_stored], drop)
+    kept = np.flatnonzero(keep)
+    # Terms in order of first appearance, entries ascending within each: (term << 32 | entry) sorts both.
+    order = kept[np.argsort((term[kept] << 32) | entries[kept], kind="stable")]
+    starts = np.cumsum(counts) - counts
+    taken = counts[order]
+    ends = np.cumsum(taken)
+    first = np.repeat(starts[order] - (ends - taken), taken) + np.arange(int(ends[-1]) if len(ends) else 0)
+    out_entries, out_counts, out_positions = whole.entries[order], whole.counts[order], whole.positions[first]
+    out_terms = term[order]
+    bounds = np.flatnonzero(np.concatenate(([True], out_terms[1:] != out_terms[:-1]))) if len(order) else np.empty(0, np.int64)
+    edges = np.append(bounds, len(order))
+    position_edges = np.concatenate(([0], ends))[edges]
+    result = {t: Postings.empty() for t in terms}
+    for n in range(len(bounds)):
+        low, high = int(edges[n]), int(edges[n + 1])
+        result[terms[int(out_terms[low])]] = Postings(out_entries[low:high], out_counts[low:high],
+                                                      out_positions[int(position_edges[n]):int(position_edges[n + 1])])
+    return result
 
 
 class _Vocabulary(dict[str, int]):
@@ -205,13 +247,13 @@ def _union(arrays: Sequence[Ints]) -> Ints:
 
 
 def rank(query: Query, hits: Sequence[Hits], lengths: npt.NDArray[np.int64], documents: int, tokens: int, depth: int,
-         only: Ints | None = None) -> tuple[list[int], int]:
+         only: Ints | None = None, between: tuple[int, int] | None = None) -> tuple[list[int], int]:
     """The best `depth` paper ids by FTS5's bm25 (newer first on equal scores) and the number of matches.
 
     `hits` holds one Hits per phrase of query.phrases(), in that order; `lengths[id]` is a paper's
     length; `documents` and `tokens` are the index's row and token counts (FTS5's xRowCount and
-    xColumnTotalSize(-1)); `only`, ascending, narrows the matches (a date range) without changing
-    any statistic.
+    xColumnTotalSize(-1)); `only`, ascending, and `between`, ids low..high, narrow the matches (a
+    date range) without changing any statistic.
     """
     phrases = query.phrases()
     at = 0
@@ -223,6 +265,8 @@ def rank(query: Query, hits: Sequence[Hits], lengths: npt.NDArray[np.int64], doc
     assert matched is not None
     for negative in hits[at:]:
         matched = matched[~_in_sorted(matched, negative.papers)]
+    if between is not None:
+        matched = matched[(matched >= between[0]) & (matched <= between[1])]
     if only is not None:
         matched = matched[_in_sorted(matched, only)]
     total = len(matched)

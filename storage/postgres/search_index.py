@@ -34,6 +34,9 @@ _IN_DATES = """
     SELECT DISTINCT dp.paper_id FROM digests d JOIN digest_papers dp ON dp.digest_id = d.id
     WHERE d.date BETWEEN :since AND :until
 """
+# The days' papers as one row: when they are one run of ids (days stored in order, as they are),
+# the range alone narrows the matches, as on SQLite, without sending 20,000 ids (25 ms at 1M).
+_DATE_SPAN = f"SELECT min(paper_id), max(paper_id), count(*) FROM ({_IN_DATES}) AS listed"
 _FETCH = ("SELECT term, seg, entries, counts, CASE WHEN term = ANY(:positioned) THEN positions END AS positions "
           "FROM search_postings WHERE term = ANY(:terms) AND seg = ANY(:segs)")
 
@@ -58,8 +61,8 @@ class _Segments:
         stale = [int(r[0]) for r in rows if self._lengths.get(int(r[0]), (None,))[0] != int(r[4])]
         if stale:
             for r in await reader.execute_fetchall("SELECT seg, low, version, lengths FROM search_segments WHERE seg = ANY(?)",
-                                                   (stale,)):
-                self._lengths[int(r[0])] = (int(r[2]), int(r[1]), np.frombuffer(bytes(r[3]), "<i4"))
+                                                   (stale,), binary=True):
+                self._lengths[int(r[0])] = (int(r[2]), int(r[1]), np.frombuffer(r[3], "<i4"))
         key = tuple((int(r[0]), int(r[4])) for r in rows)
         if self._dense is None or self._dense[0] != key:
             top = max((low + len(arr) for _, low, arr in (self._lengths[s] for s, _ in key)), default=1)
@@ -122,27 +125,33 @@ class PostgresSearchIndex:
             positioned = sorted({t for p in phrases if len(p.tokens) > 1
                                  for t in (p.tokens[:-1] + tuple(expansions[p.tokens[-1]]) if p.prefix else p.tokens)})
             only = None
+            between = None
             if filters.since is not None or filters.until is not None:
                 dates = {"since": filters.since.isoformat() if filters.since else "0000-00-00",
                          "until": filters.until.isoformat() if filters.until else "9999-99-99"}
-                only = np.array(sorted(int(r[0]) for r in await first.execute_fetchall(_IN_DATES, dates)), np.int64)
-                if len(only) == 0:
+                span = (await first.execute_fetchall(_DATE_SPAN, dates))[0]
+                if span[0] is None:
                     return Ranking()
+                between = (int(span[0]), int(span[1]))
+                if between[1] - between[0] + 1 != int(span[2]):
+                    rows = await first.execute_fetchall(_IN_DATES + " ORDER BY 1", dates, binary=True)
+                    only = np.fromiter((r[0] for r in rows), np.int64, len(rows))
             segs = [seg for seg, _ in segments]
             shares = [segs[n::len(readers)] for n in range(len(readers))]
             parts = await asyncio.gather(*(
-                reader.execute_fetchall(_FETCH, {"positioned": positioned, "terms": terms, "segs": share})
+                # Binary rows: bytea as its bytes, not as hex to decode (a third of the time on broad searches).
+                reader.execute_fetchall(_FETCH, {"positioned": positioned, "terms": terms, "segs": share}, binary=True)
                 for reader, share in zip(readers, shares, strict=False) if share))
         fetched: dict[str, list[tuple[int, pst.Postings]]] = {}
         for rows in parts:
             for r in rows:
                 fetched.setdefault(str(r[0]), []).append(
-                    (int(r[1]), pst.Postings.from_bytes(bytes(r[2]), bytes(r[3]), None if r[4] is None else bytes(r[4]))))
+                    (int(r[1]), pst.Postings.from_bytes(r[2], r[3], r[4])))
         order = {seg: n for n, seg in enumerate(segs)}
 
         def work() -> tuple[list[int], int]:
             hits = _hits(query, expansions, fetched, order)
-            return pst.rank(query, hits, lengths, papers, tokens, depth, only)
+            return pst.rank(query, hits, lengths, papers, tokens, depth, only, between)
 
         size = sum(len(p.entries) for found in fetched.values() for _, p in found)
         ids, total = await asyncio.to_thread(work) if size > 50_000 else work()
