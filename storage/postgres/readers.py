@@ -171,6 +171,7 @@ class PgReaderPool:
                 raise translate_error(exc, self.where) from exc
         finally:
             self._busy.discard(reader)
+            await _end_transaction(reader)
             if reader.raw.closed and not self.closed:
                 # The server dropped it (restart, network): a fresh connection replaces it.
                 reader = await self._reconnect(reader)
@@ -232,3 +233,13 @@ class PgReaderPool:
                 if attempt == last or not dropped:
                     raise
         raise AssertionError("unreachable")
+
+
+async def _end_transaction(reader: AsyncPgConnection) -> None:
+    """A reader goes back to the pool outside any transaction (a search that read in a snapshot was cut off)."""
+    if reader.raw.closed or reader.raw.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+        return
+    try:
+        await reader.raw.execute("ROLLBACK")
+    except psycopg.Error:
+        await reader.raw.close()  # replaced at once by the caller

@@ -47,12 +47,26 @@ def _prefix_bound(prefix: str) -> str | None:
     return None if last >= 0x10FFFF else prefix[:-1] + chr(last + 1 + (0x800 if 0xD7FF <= last < 0xE000 else 0))
 
 
+class _IndexMoved(Exception):
+    """The segments changed while a search was reading them."""
+
+
+_SEGMENT_KEY = "SELECT seg, version FROM search_segments ORDER BY low"
+_ATTEMPTS = 3
+
+
+def _key(rows: Any) -> tuple[tuple[int, int], ...]:
+    """The segments and their versions: what changes when an ingest changes the index."""
+    return tuple((int(r[0]), int(r[1])) for r in rows)
+
+
 class _Segments:
     """The segments' ranges, counts and each paper's length, cached by segment version."""
 
     def __init__(self) -> None:
         self._lengths: dict[int, tuple[int, int, np.ndarray]] = {}
         self._dense: tuple[tuple[tuple[int, int], ...], np.ndarray] | None = None
+        self.key: tuple[tuple[int, int], ...] = ()  # as last loaded
 
     async def load(self, reader: Any) -> tuple[list[tuple[int, int]], np.ndarray, int, int]:
         """[(seg, low)] in id order, lengths by paper id, papers, tokens."""
@@ -63,7 +77,9 @@ class _Segments:
             for r in await reader.execute_fetchall("SELECT seg, low, version, lengths FROM search_segments WHERE seg = ANY(?)",
                                                    (stale,), binary=True):
                 self._lengths[int(r[0])] = (int(r[2]), int(r[1]), np.frombuffer(r[3], "<i4"))
-        key = tuple((int(r[0]), int(r[4])) for r in rows)
+        key = self.key = tuple((int(r[0]), int(r[4])) for r in rows)
+        if any(seg not in self._lengths for seg, _ in key):
+            raise _IndexMoved  # a segment merged away between the two reads
         if self._dense is None or self._dense[0] != key:
             top = max((low + len(arr) for _, low, arr in (self._lengths[s] for s, _ in key)), default=1)
             dense = np.zeros(top, np.int64)
@@ -106,12 +122,32 @@ class PostgresSearchIndex:
         self._segments = _Segments()
 
     async def _evaluate(self, query: Query, filters: SearchFilters, depth: int) -> Ranking:
+        # A search reads the segments, then their postings, in separate statements on parallel
+        # readers (no shared snapshot). An ingest that commits between them (a merge replaces
+        # segments, a re-index rewrites one) would give a ranking of neither state, so the segments
+        # are read again after the postings and a search that saw them change runs again; the last
+        # try reads everything on one reader in one snapshot, which cannot see a change.
+        for attempt in range(_ATTEMPTS):
+            snapshot = attempt == _ATTEMPTS - 1
+            try:
+                ranking, settled = await self._evaluate_once(query, filters, depth, snapshot=snapshot)
+            except _IndexMoved:
+                continue
+            if settled or snapshot:
+                return ranking
+        raise AssertionError("the snapshot try always returns")
+
+    async def _evaluate_once(self, query: Query, filters: SearchFilters, depth: int, *,
+                             snapshot: bool = False) -> tuple[Ranking, bool]:
         phrases = query.phrases()
-        async with self._db.reading_parallel(most=self.parallel, budget=self.budget, queue_wait=self.queue_wait) as readers:
+        async with self._db.reading_parallel(most=1 if snapshot else self.parallel, budget=self.budget,
+                                             queue_wait=self.queue_wait) as readers:
             first = readers[0]
+            if snapshot:  # ended by ROLLBACK below, or by the pool if the search is cut off
+                await first.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             segments, lengths, papers, tokens = await self._segments.load(first)
             if not segments or papers == 0:
-                return Ranking()
+                return Ranking(), True
             expansions: dict[str, list[str]] = {}
             for phrase in phrases:
                 if phrase.prefix:
@@ -131,7 +167,7 @@ class PostgresSearchIndex:
                          "until": filters.until.isoformat() if filters.until else "9999-99-99"}
                 span = (await first.execute_fetchall(_DATE_SPAN, dates))[0]
                 if span[0] is None:
-                    return Ranking()
+                    return Ranking(), True
                 between = (int(span[0]), int(span[1]))
                 if between[1] - between[0] + 1 != int(span[2]):
                     rows = await first.execute_fetchall(_IN_DATES + " ORDER BY 1", dates, binary=True)
@@ -142,6 +178,11 @@ class PostgresSearchIndex:
                 # Binary rows: bytea as its bytes, not as hex to decode (a third of the time on broad searches).
                 reader.execute_fetchall(_FETCH, {"positioned": positioned, "terms": terms, "segs": share}, binary=True)
                 for reader, share in zip(readers, shares, strict=False) if share))
+            if snapshot:
+                await first.execute("ROLLBACK")
+                settled = True
+            else:
+                settled = self._segments.key == _key(await first.execute_fetchall(_SEGMENT_KEY, ()))
         fetched: dict[str, list[tuple[int, pst.Postings]]] = {}
         for rows in parts:
             for r in rows:
@@ -155,7 +196,7 @@ class PostgresSearchIndex:
 
         size = sum(len(p.entries) for found in fetched.values() for _, p in found)
         ids, total = await asyncio.to_thread(work) if size > 50_000 else work()
-        return Ranking(ids, total)
+        return Ranking(ids, total), settled
 
     async def rank(self, text: str, filters: SearchFilters | None = None, *, depth: int | None = None) -> Ranking:
         """Rank every paper matching `text` (and the filters) by bm25; return the best `depth` ids and the total.

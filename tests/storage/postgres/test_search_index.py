@@ -6,6 +6,7 @@ per test); the index is written and read through the engine's own Database and u
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from collections.abc import AsyncIterator
@@ -193,3 +194,34 @@ async def test_the_same_answers_as_sqlite_after_the_same_ingests(sqlite_sample_d
         assert await _answers(PostgresSearchIndex(pg_db)) == await _answers(SearchIndex(sqlite_sample_db)) == on_sqlite
     finally:
         await pg_db.close()
+
+
+async def test_searches_beside_an_ingest_that_merges_segments_see_one_state_or_the_next(postgres_url: str) -> None:
+    # Every paper holds the word and papers are indexed in id order, one transaction each (each
+    # eighth one merges segments): whatever a search sees must be papers 1..n for some n.
+    db = await open_database(postgres_url)
+    papers = [_paper(n, f"Diffusion study {n}", "diffusion " * (n % 5 + 1)) for n in range(1, 201)]
+    with psycopg.connect(postgres_url) as pg:
+        for paper in papers:
+            pg.execute(f"INSERT INTO papers ({', '.join(paper)}) OVERRIDING SYSTEM VALUE "
+                       f"VALUES ({', '.join(['%s'] * len(paper))})", tuple(paper.values()))
+    index = PostgresSearchIndex(db)
+    seen: list[tuple[set[int], int]] = []
+    writing = True
+
+    async def search_meanwhile() -> None:
+        while writing:
+            ranking = await index.rank("diffusion", depth=1000)
+            seen.append((set(ranking.ids), ranking.total))
+
+    searching = asyncio.ensure_future(search_meanwhile())
+    try:
+        for paper in papers:
+            await db.write(index_papers, [(int(str(paper["id"])), fts_values(paper))], [])
+            await asyncio.sleep(0)
+    finally:
+        writing = False
+        await searching
+        await db.close()
+    assert len(seen) > 10
+    assert all(ids == set(range(1, total + 1)) for ids, total in seen), str([(sorted(set(range(1, t + 1)) - ids), sorted(ids - set(range(1, t + 1))), t) for ids, t in seen if ids != set(range(1, t + 1))])
