@@ -37,6 +37,12 @@ _IN_DATES = """
 # The days' papers as one row: when they are one run of ids (days stored in order, as they are),
 # the range alone narrows the matches, as on SQLite, without sending 20,000 ids (25 ms at 1M).
 _DATE_SPAN = f"SELECT min(paper_id), max(paper_id), count(*) FROM ({_IN_DATES}) AS listed"
+# A search splits its fetch across readers only from this many papers: below, the rows are small and
+# a second server process costs more in tail latency than it saves (bench_pg_search on the 2-core
+# box: 100,000 papers p99 18 ms split, 10 ms not; 1,000,000 papers 54 ms split, 63 ms not).
+_SPLIT_FROM_PAPERS = 200_000
+# Postings entries above which the ranking runs in a thread (numpy releases the GIL; the loop goes on).
+_THREAD_ABOVE = 50_000
 _FETCH = ("SELECT term, seg, entries, counts, CASE WHEN term = ANY(:positioned) THEN positions END AS positions "
           "FROM search_postings WHERE term = ANY(:terms) AND seg = ANY(:segs)")
 
@@ -67,6 +73,7 @@ class _Segments:
         self._lengths: dict[int, tuple[int, int, np.ndarray]] = {}
         self._dense: tuple[tuple[tuple[int, int], ...], np.ndarray] | None = None
         self.key: tuple[tuple[int, int], ...] = ()  # as last loaded
+        self.papers = 0  # in the index at the last load
 
     async def load(self, reader: Any) -> tuple[list[tuple[int, int]], np.ndarray, int, int]:
         """[(seg, low)] in id order, lengths by paper id, papers, tokens."""
@@ -89,8 +96,8 @@ class _Segments:
             live = {seg for seg, _ in key}
             self._lengths = {seg: value for seg, value in self._lengths.items() if seg in live}
             self._dense = (key, dense)
-        return ([(int(r[0]), int(r[1])) for r in rows], self._dense[1],
-                sum(int(r[2]) for r in rows), sum(int(r[3]) for r in rows))
+        self.papers = sum(int(r[2]) for r in rows)
+        return [(int(r[0]), int(r[1])) for r in rows], self._dense[1], self.papers, sum(int(r[3]) for r in rows)
 
 
 def _hits(query: Query, expansions: dict[str, list[str]], fetched: dict[str, list[tuple[int, pst.Postings]]],
@@ -140,8 +147,8 @@ class PostgresSearchIndex:
     async def _evaluate_once(self, query: Query, filters: SearchFilters, depth: int, *,
                              snapshot: bool = False) -> tuple[Ranking, bool]:
         phrases = query.phrases()
-        async with self._db.reading_parallel(most=1 if snapshot else self.parallel, budget=self.budget,
-                                             queue_wait=self.queue_wait) as readers:
+        most = 1 if snapshot or self._segments.papers < _SPLIT_FROM_PAPERS else self.parallel
+        async with self._db.reading_parallel(most=most, budget=self.budget, queue_wait=self.queue_wait) as readers:
             first = readers[0]
             if snapshot:  # ended by ROLLBACK below, or by the pool if the search is cut off
                 await first.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
@@ -195,7 +202,7 @@ class PostgresSearchIndex:
             return pst.rank(query, hits, lengths, papers, tokens, depth, only, between)
 
         size = sum(len(p.entries) for found in fetched.values() for _, p in found)
-        ids, total = await asyncio.to_thread(work) if size > 50_000 else work()
+        ids, total = await asyncio.to_thread(work) if size > _THREAD_ABOVE else work()
         return Ranking(ids, total), settled
 
     async def rank(self, text: str, filters: SearchFilters | None = None, *, depth: int | None = None) -> Ranking:
