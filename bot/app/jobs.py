@@ -105,7 +105,9 @@ class Jobs:
             except Exception:  # alerting never stops polling
                 log.exception("checking the poll for alerts failed")
         if run.new_digests and not self.stopping:
-            await self._deliver()
+            # Deliver now, as the deliver job (not inside this poll's task): stopping cancels a poll
+            # at once but gives a delivery its grace to reach a ledger checkpoint.
+            self.scheduler.modify_job("deliver", next_run_time=dt.datetime.now(dt.UTC))
 
     async def deliver(self) -> None:
         """Post whatever is due (once the gateway is ready)."""
