@@ -1,6 +1,6 @@
 """Search on the PostgreSQL engine beside the SQLite engine, on the same papers in one run: latency and agreement.
 
-    .venv/bin/python bench/bench_pg_search.py --papers 100000 1000000 --rounds 3
+    .venv/bin/python bench/bench_pg_search.py --papers 100000 1000000 --rounds 5
 
 The SQLite corpus of bench/corpus.py is copied into a fresh PostgreSQL database the way an
 operator moves a bot (`digestbot db migrate-to URL`: storage.migrate.SqliteToPostgres, every table

@@ -16,14 +16,11 @@ import json
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import TypeVar
 
 from storage.engine import Unit
 from storage.records import PaperInput
 from storage.text import FtsValues, fts_values, has_cjk
-
-if TYPE_CHECKING:
-    from storage.postgres.search_ingest import SyncConnection
 
 _TEXT_FIELDS = (
     "title", "primary_category", "tldr", "motivation", "method", "result", "conclusion",
@@ -239,10 +236,11 @@ def store_batch(conn: Unit, items: Sequence[DigestFile], sources: Sequence[str],
                          [(*(row[c] for c in _COLUMNS[2:]), row["id"]) for row in updates])
     phases.mark("paper rows")
     if conn.dialect == "postgres":
+        from storage.postgres.connection import SyncUnit
         from storage.postgres.search_index import index_papers
 
-        # The unit of work on PostgreSQL is a storage.postgres.connection.SyncUnit (binary reads, COPY).
-        index_papers(cast("SyncConnection", conn), texts, reindex)
+        assert isinstance(conn, SyncUnit)  # the PostgreSQL writer's unit of work (binary reads, COPY)
+        index_papers(conn, texts, reindex)
         phases.mark("index new and changed papers")
     else:
         if texts:
