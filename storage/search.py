@@ -18,10 +18,9 @@ import aiosqlite
 
 from storage.engine import Database
 from storage.fts_query import build_match
-from storage.records import SearchPage, StoredPaper
 
 # The shared types, importable from here as before.
-from storage.search_base import DEFAULT_DEPTH, FullTextIndex, Ranking, SearchFilters
+from storage.search_base import DEFAULT_DEPTH, FullTextIndex, RankedSearch, Ranking, SearchFilters
 
 # Column weights: title, authors, tldr, abstract, details. Spelled out rather than the stored
 # `rank` setting because FTS5 evaluates an explicit bm25() call about a third faster.
@@ -39,18 +38,12 @@ def _split(low: int, high: int, count: int) -> list[tuple[int | None, int | None
     return [(edges[n], edges[n + 1] - 1) for n in range(count)]
 
 
-class SearchIndex:
-    """Queries the FTS5 index built by PaperStore.ingest."""
+class SearchIndex(RankedSearch):
+    """Queries the FTS5 index built by PaperStore.ingest (SQLite's progress handler enforces the budget)."""
 
     def __init__(self, db: Database, *, budget: float = 2.5, queue_wait: float = 5.0, parallel: int = 2,
                  depth: int = DEFAULT_DEPTH) -> None:
-        self._db = db
-        # SQLite stops a search that runs longer than `budget` seconds (QueryTimeout); a search
-        # waits at most `queue_wait` seconds for a free reader (DatabaseBusy).
-        self.budget = budget
-        self.queue_wait = queue_wait
-        self.parallel = max(1, parallel)
-        self.depth = depth
+        super().__init__(db, budget=budget, queue_wait=queue_wait, parallel=parallel, depth=depth)
         self._id_range: tuple[int, int] | None = None
         self._id_range_at = 0.0
 
@@ -123,22 +116,6 @@ class SearchIndex:
             {**params, "low": low, "high": high},
         ))
         return int(rows[0][1]), rows[1:]
-
-    async def papers(self, ids: list[int]) -> list[StoredPaper]:
-        """The stored papers with these ids, in the order given."""
-        if not ids:
-            return []
-        marks = ",".join("?" * len(ids))
-        rows = await self._db.fetchall(f"SELECT * FROM papers WHERE id IN ({marks})", tuple(ids))
-        by_id = {row["id"]: StoredPaper.from_row(row) for row in rows}
-        return [by_id[i] for i in ids if i in by_id]
-
-    async def search(
-        self, text: str, filters: SearchFilters | None = None, *, limit: int = 10, offset: int = 0
-    ) -> SearchPage:
-        """Return one page of papers matching `text`, best first, and the number of matches."""
-        ranking = await self.rank(text, filters, depth=max(self.depth, offset + limit))
-        return SearchPage(await self.papers(ranking.ids[offset:offset + limit]), ranking.total, offset, limit)
 
     async def count(self, text: str, filters: SearchFilters | None = None) -> int:
         """Return how many papers match, without ranking them."""

@@ -18,7 +18,8 @@ from typing import Any
 
 import psycopg
 
-from storage.errors import DatabaseBusy, QueryTimeout, StorageError
+from storage.errors import QueryTimeout, StorageError
+from storage.lending import Lending
 from storage.postgres.connection import (
     CONNECT_TIMEOUT,
     AsyncPgConnection,
@@ -61,10 +62,7 @@ class PgReaderPool:
         self._url = url
         self.where = where
         self._readers = readers
-        self._idle: asyncio.Queue[AsyncPgConnection] = asyncio.Queue()
-        for reader in readers:
-            self._idle.put_nowait(reader)
-        self._heavy = asyncio.Semaphore(max(1, len(readers) - 1))
+        self._lending: Lending[AsyncPgConnection] = Lending(readers, where)
         # Readers lent out (a read may be running on them), and cancel requests not yet answered.
         self._busy: set[AsyncPgConnection] = set()
         self._cancels: set[asyncio.Future[None]] = set()
@@ -138,27 +136,13 @@ class PgReaderPool:
         """Borrow a reader; with `budget`, statements running past it are cancelled (QueryTimeout)."""
         if self.closed:
             raise StorageError(f"database {self.where} is closed")
-        gate = self._heavy if heavy else None
-        try:
-            async with asyncio.timeout(queue_wait):
-                if gate is not None:
-                    await gate.acquire()
-                try:
-                    reader = await self._idle.get()
-                except BaseException:
-                    if gate is not None:
-                        gate.release()
-                    raise
-        except TimeoutError:
-            raise DatabaseBusy(f"every reader of {self.where} is busy") from None
+        reader = await self._lending.take(heavy=heavy, queue_wait=queue_wait)
         try:
             if _dropped(reader):
                 # Found dead before use: replaced now, so no read fails for what a restart did.
                 reader = await self._reconnect(reader)
         except BaseException:
-            self._idle.put_nowait(reader)
-            if gate is not None:
-                gate.release()
+            self._lending.give(reader, heavy=heavy)
             raise
         self._busy.add(reader)
         try:
@@ -175,9 +159,8 @@ class PgReaderPool:
             if reader.raw.closed and not self.closed:
                 # The server dropped it (restart, network): a fresh connection replaces it.
                 reader = await self._reconnect(reader)
-            self._idle.put_nowait(reader)
-            if gate is not None:
-                gate.release()
+            self._lending.give(reader, heavy=heavy)
+            if heavy:
                 self.last_used = time.monotonic()
 
     async def _reconnect(self, dead: AsyncPgConnection) -> AsyncPgConnection:
@@ -202,9 +185,8 @@ class PgReaderPool:
         async with self.reading(budget=budget, heavy=True, queue_wait=queue_wait) as first:
             extras: list[AsyncPgConnection] = []
             try:
-                while len(extras) + 1 < most and not self._heavy.locked() and not self._idle.empty():
-                    await self._heavy.acquire()
-                    extras.append(self._idle.get_nowait())
+                while len(extras) + 1 < most and (extra := await self._lending.take_extra()) is not None:
+                    extras.append(extra)
                     if _dropped(extras[-1]):
                         extras[-1] = await self._reconnect(extras[-1])
                     self._busy.add(extras[-1])
@@ -212,8 +194,7 @@ class PgReaderPool:
             finally:
                 for reader in extras:
                     self._busy.discard(reader)
-                    self._idle.put_nowait(reader)
-                    self._heavy.release()
+                    self._lending.give(reader, heavy=True)
 
     async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = (), *,
                        budget: float | None = None) -> list[Row]:

@@ -19,8 +19,7 @@ import numpy as np
 from storage.fts_query import Phrase, Query, parse
 from storage.postgres import postings as pst
 from storage.postgres.search_ingest import index_papers, rebuild_index
-from storage.records import SearchPage, StoredPaper
-from storage.search_base import DEFAULT_DEPTH, Ranking, SearchFilters
+from storage.search_base import DEFAULT_DEPTH, RankedSearch, Ranking, SearchFilters
 
 __all__ = ["PostgresSearchIndex", "index_papers", "indexed_papers", "rebuild_index"]
 
@@ -116,16 +115,12 @@ def _hits(query: Query, expansions: dict[str, list[str]], fetched: dict[str, lis
     return [pst.phrase_hits(p, [for_token(p, n) for n in range(len(p.tokens))]) for p in query.phrases()]
 
 
-class PostgresSearchIndex:
+class PostgresSearchIndex(RankedSearch):
     """Queries the PostgreSQL full-text index; the same methods as storage.search.SearchIndex."""
 
     def __init__(self, db: Any, *, budget: float = 2.5, queue_wait: float = 5.0, parallel: int = 2,
                  depth: int = DEFAULT_DEPTH) -> None:
-        self._db = db
-        self.budget = budget
-        self.queue_wait = queue_wait
-        self.parallel = max(1, parallel)
-        self.depth = depth
+        super().__init__(db, budget=budget, queue_wait=queue_wait, parallel=parallel, depth=depth)
         self._segments = _Segments()
 
     async def _evaluate(self, query: Query, filters: SearchFilters, depth: int) -> Ranking:
@@ -213,21 +208,6 @@ class PostgresSearchIndex:
         filters = filters or SearchFilters()
         query = parse(text, author=filters.author, category=filters.category)
         return await self._evaluate(query, filters, depth or self.depth)
-
-    async def papers(self, ids: list[int]) -> list[StoredPaper]:
-        """The stored papers with these ids, in the order given."""
-        if not ids:
-            return []
-        marks = ",".join("?" * len(ids))
-        rows = await self._db.fetchall(f"SELECT * FROM papers WHERE id IN ({marks})", tuple(ids))
-        by_id = {row["id"]: StoredPaper.from_row(row) for row in rows}
-        return [by_id[i] for i in ids if i in by_id]
-
-    async def search(self, text: str, filters: SearchFilters | None = None, *, limit: int = 10,
-                     offset: int = 0) -> SearchPage:
-        """Return one page of papers matching `text`, best first, and the number of matches."""
-        ranking = await self.rank(text, filters, depth=max(self.depth, offset + limit))
-        return SearchPage(await self.papers(ranking.ids[offset:offset + limit]), ranking.total, offset, limit)
 
     async def count(self, text: str, filters: SearchFilters | None = None) -> int:
         """Return how many papers match."""

@@ -7,7 +7,6 @@ SQLite itself enforces through a progress handler.
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -18,7 +17,8 @@ from typing import Any
 
 import aiosqlite
 
-from storage.errors import DatabaseBusy, StorageError
+from storage.errors import StorageError
+from storage.lending import Lending
 from storage.sqlite.connection import PROGRESS_STEPS, READER_PRAGMAS, connect, translate_error
 
 
@@ -47,11 +47,7 @@ class ReaderPool:
     def __init__(self, path: Path, readers: list[_Reader]) -> None:
         self.path = path
         self._readers = readers
-        self._idle: asyncio.Queue[_Reader] = asyncio.Queue()
-        for reader in readers:
-            self._idle.put_nowait(reader)
-        # Expensive reads (full-text searches) may use all readers but one, so a point lookup always finds one.
-        self._heavy = asyncio.Semaphore(max(1, len(readers) - 1))
+        self._lending: Lending[_Reader] = Lending(readers, path)
         self.closed = False
         # When the last search-sized read ended (monotonic), for `release_memory`: the delivery
         # tick's small reads every minute do not count, they fill no cache.
@@ -100,19 +96,7 @@ class ReaderPool:
         """
         if self.closed:
             raise StorageError(f"database {self.path} is closed")
-        gate = self._heavy if heavy else None
-        try:
-            async with asyncio.timeout(queue_wait):
-                if gate is not None:
-                    await gate.acquire()
-                try:
-                    reader = await self._idle.get()
-                except BaseException:
-                    if gate is not None:
-                        gate.release()
-                    raise
-        except TimeoutError:
-            raise DatabaseBusy(f"every reader of {self.path} is busy") from None
+        reader = await self._lending.take(heavy=heavy, queue_wait=queue_wait)
         reader.deadline.at = time.monotonic() + budget if budget is not None else None
         try:
             yield reader.conn
@@ -125,9 +109,8 @@ class ReaderPool:
         finally:
             if not self.closed:
                 reader.deadline.at = None
-            self._idle.put_nowait(reader)
-            if gate is not None:
-                gate.release()
+            self._lending.give(reader, heavy=heavy)
+            if heavy:
                 self.last_used = time.monotonic()
 
     @asynccontextmanager
@@ -142,9 +125,7 @@ class ReaderPool:
         async with self.reading(budget=budget, heavy=True, queue_wait=queue_wait) as first:
             extras: list[_Reader] = []
             try:
-                while len(extras) + 1 < most and not self._heavy.locked() and not self._idle.empty():
-                    await self._heavy.acquire()  # free: returns at once
-                    reader = self._idle.get_nowait()
+                while len(extras) + 1 < most and (reader := await self._lending.take_extra()) is not None:
                     reader.deadline.at = time.monotonic() + budget if budget is not None else None
                     extras.append(reader)
                 yield [first, *(r.conn for r in extras)]
@@ -158,8 +139,7 @@ class ReaderPool:
                 for reader in extras:
                     if not self.closed:
                         reader.deadline.at = None
-                    self._idle.put_nowait(reader)
-                    self._heavy.release()
+                    self._lending.give(reader, heavy=True)
 
     async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = (), *,
                        budget: float | None = None) -> list[sqlite3.Row]:
@@ -169,9 +149,7 @@ class ReaderPool:
 
     async def release_memory(self) -> int:
         """Let every reader not in use drop its page cache (`PRAGMA shrink_memory`); return how many did."""
-        idle: list[_Reader] = []
-        while not self._idle.empty():
-            idle.append(self._idle.get_nowait())
+        idle = self._lending.take_all_idle()
         try:
             for reader in idle:
                 await reader.conn.execute("PRAGMA shrink_memory")
@@ -179,5 +157,5 @@ class ReaderPool:
             raise translate_error(exc, self.path) from exc
         finally:
             for reader in idle:
-                self._idle.put_nowait(reader)
+                self._lending.give(reader, heavy=False)
         return len(idle)
