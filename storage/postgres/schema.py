@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 import psycopg
 
 from storage.errors import StorageError
+from storage.migration_files import numbered_scripts
 
 log = logging.getLogger(__name__)
 
-_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 # The advisory lock key that serialises migrations (any fixed 64-bit number; "digestbot" in ASCII).
 MIGRATION_LOCK = 0x64696765737462
 
@@ -36,16 +34,7 @@ class Migration:
 
 def load_migrations() -> list[Migration]:
     """The packaged PostgreSQL migrations in order; numbers must run 1, 2, 3... without gaps."""
-    found: list[Migration] = []
-    for entry in resources.files("storage.postgres.migrations").iterdir():
-        match = _MIGRATION_NAME.match(entry.name)
-        if match:
-            found.append(Migration(int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
-    found.sort(key=lambda m: m.version)
-    for expected, migration in enumerate(found, start=1):
-        if migration.version != expected:
-            raise StorageError(f"migration {migration.name} is out of sequence (expected number {expected})")
-    return found
+    return [Migration(number, name, sql) for number, name, sql in numbered_scripts("storage.postgres.migrations")]
 
 
 def latest_schema_version() -> int:

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 import sqlite3
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import aiosqlite
 
 from storage.errors import StorageError
+from storage.migration_files import numbered_scripts
 from storage.urls import redact_url
 
 log = logging.getLogger(__name__)
 
-_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,16 +46,7 @@ class Migration:
 
 def load_migrations() -> list[Migration]:
     """Return the packaged migrations in order; numbers must run 1, 2, 3... without gaps."""
-    found: list[Migration] = []
-    for entry in resources.files("storage.sqlite.migrations").iterdir():
-        match = _MIGRATION_NAME.match(entry.name)
-        if match:
-            found.append(Migration(int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
-    found.sort(key=lambda m: m.version)
-    for expected, migration in enumerate(found, start=1):
-        if migration.version != expected:
-            raise StorageError(f"migration {migration.name} is out of sequence (expected number {expected})")
-    return found
+    return [Migration(number, name, sql) for number, name, sql in numbered_scripts("storage.sqlite.migrations")]
 
 
 def latest_schema_version() -> int:
