@@ -102,6 +102,8 @@ class Jobs:
         if self._after_poll is not None:
             try:
                 await self._after_poll(run)
+            except StorageError as exc:  # the database's trouble (full, read-only, busy): one line, as the poll says
+                log.error("checking the poll for alerts: %s", exc)
             except Exception:  # alerting never stops polling
                 log.exception("checking the poll for alerts failed")
         if run.new_digests and not self.stopping:
