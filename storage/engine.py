@@ -172,6 +172,9 @@ class RunLock(Protocol):
     async def poll_turn(self) -> bool:
         """True when this process is the one that polls the digest source."""
 
+    async def held(self) -> bool:
+        """False once the lock is lost under the running process (its connection ended)."""
+
 
 class _FileRunLock:
     def __init__(self, path: Path) -> None:
@@ -187,6 +190,9 @@ class _FileRunLock:
 
     async def poll_turn(self) -> bool:
         return True  # one process serves a SQLite file: it polls
+
+    async def held(self) -> bool:
+        return True  # the kernel holds a file lock as long as the process lives
 
 
 def run_lock(location: str | Path, process: tuple[int, int] = (0, 1), shards: int | None = None) -> RunLock:

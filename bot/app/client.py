@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import discord
@@ -28,6 +28,7 @@ from bot.sources.configured import build_source
 from bot.sources.poller import Poller
 from bot.worker import tasks as worker_tasks
 from bot.worker.pool import WorkerPool
+from storage.engine import RunLock
 from storage.errors import StorageError
 from storage.gateway import IdentifySlots
 from storage.members import MemberStore
@@ -99,8 +100,8 @@ class DigestTree(app_commands.CommandTree["DigestBot"]):
 class DigestBot(commands.AutoShardedBot):
     """arxiv-digest-bot's client: every shard, or process k of n's share of them. Needs no privileged intents."""
 
-    def __init__(self, services: Services, extensions: tuple[str, ...] = EXTENSIONS,
-                 poll_turn: Callable[[], Awaitable[bool]] | None = None) -> None:
+    def __init__(self, services: Services, extensions: tuple[str, ...] = EXTENSIONS, run_lock: RunLock | None = None,
+                 lock_lost: Callable[[], None] | None = None) -> None:
         # A text-only bot: no voice libraries needed, so no warning about them at every start.
         discord.VoiceClient.warn_nacl = False
         discord.VoiceClient.warn_dave = False
@@ -129,7 +130,8 @@ class DigestBot(commands.AutoShardedBot):
         if rate is not None:
             pace_requests(self.http, rate)
             log.info("sending at most %.1f REST requests a second (DIGESTBOT_REST_RATE)", rate)
-        self._poll_turn = poll_turn
+        self._run_lock = run_lock
+        self._lock_lost = lock_lost
         self.services = services
         self._extensions = extensions
         self.channel_deliveries = ChannelDeliveries(self, services)
@@ -154,7 +156,7 @@ class DigestBot(commands.AutoShardedBot):
         if self.jobs is None:
             source = build_source(self.services.settings, self.services.source_state)
             self.jobs = Jobs(self.services, Poller(self.services, source) if source else None, self.deliver_due, self.is_ready,
-                             after_poll=self.alerts.after_poll, poll_turn=self._poll_turn)
+                             after_poll=self.alerts.after_poll, run_lock=self._run_lock, lock_lost=self._lock_lost)
             self.jobs.start()
 
     async def deliver_due(self) -> int:

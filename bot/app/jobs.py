@@ -24,6 +24,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.app.memory import trim_free_memory
 from bot.core.services import Services
 from bot.sources.poller import Poller
+from storage.engine import RunLock
 from storage.errors import StorageError
 from storage.sources import PollRun
 
@@ -39,10 +40,12 @@ class Jobs:
 
     def __init__(self, services: Services, poller: Poller | None, deliver: Callable[[], Awaitable[int]],
                  ready: Callable[[], bool], after_poll: Callable[[PollRun], Awaitable[None]] | None = None,
-                 poll_turn: Callable[[], Awaitable[bool]] | None = None) -> None:
+                 run_lock: RunLock | None = None, lock_lost: Callable[[], None] | None = None) -> None:
         self.services = services
-        # Several processes on one database: only the one holding the poller's lease polls.
-        self._poll_turn = poll_turn
+        # Several processes on one database: only the one holding the poller's lease polls, and a
+        # process whose locks are gone stops (another may run its index by now).
+        self._run_lock = run_lock
+        self._lock_lost = lock_lost
         self._after_poll = after_poll
         self.poller = poller
         self._deliver_due = deliver
@@ -96,9 +99,9 @@ class Jobs:
 
     async def _poll(self) -> None:
         assert self.poller is not None
-        if self._poll_turn is not None:
+        if self._run_lock is not None:
             try:
-                if not await self._poll_turn():
+                if not await self._run_lock.poll_turn():
                     log.debug("another process polls the digest source")
                     return
             except StorageError as exc:
@@ -150,6 +153,15 @@ class Jobs:
         """Notice a database file deleted or replaced under the running bot (say so, rescue what it held); settle memory when idle."""
         await self._tracked("watch", self._watch_database)
         await self._tracked("watch", self._settle_memory)
+        await self._tracked("watch", self._watch_lock)
+
+    async def _watch_lock(self) -> None:
+        if self._run_lock is None or await self._run_lock.held():
+            return
+        log.error("this process lost the database connection that held its locks (its index, the poller's lease): "
+                  "another process may run its shards by now, so it stops; start it again (a supervisor does)")
+        if self._lock_lost is not None:
+            self._lock_lost()
 
     async def _settle_memory(self) -> None:
         db = self.services.db

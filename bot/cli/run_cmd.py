@@ -82,10 +82,16 @@ async def _serve(token: str, settings: Settings, lock: RunLock) -> int:
             "now and check DIGESTBOT_DB (or restore a backup); /status and `digestbot health` show when it was created.",
             settings.database_name if settings.database_url else settings.db_path.resolve(),
         )
-    bot = DigestBot(services, poll_turn=lock.poll_turn)
+    stop = asyncio.Event()
+    lost: list[bool] = []
+
+    def lock_lost() -> None:
+        lost.append(True)
+        stop.set()
+
+    bot = DigestBot(services, run_lock=lock, lock_lost=lock_lost)
     if settings.process[1] > 1:
         log.info("process %d of %d: gateway shards %s of %d", *settings.process, settings.shard_ids, settings.shards)
-    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
@@ -100,7 +106,7 @@ async def _serve(token: str, settings: Settings, lock: RunLock) -> int:
             stopper = asyncio.create_task(stop.wait())
             done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
             if stopper in done:
-                log.info("stopping: signal received")
+                log.info("stopping: its locks were lost" if lost else "stopping: signal received")
             await bot.close()
             stopper.cancel()
             if runner in done:
@@ -116,4 +122,4 @@ async def _serve(token: str, settings: Settings, lock: RunLock) -> int:
     finally:
         await services.close()
         log.info("stopped; database closed")
-    return 0
+    return 1 if lost else 0

@@ -141,6 +141,18 @@ class PgRunLock:
             raise StorageError(f"the connection holding {self.name}'s locks failed ({exc}); not polling: "
                                "restart this process") from exc
 
+    async def held(self) -> bool:
+        """False once the connection holding the locks has ended: another process may hold this index now."""
+        conn = self._conn
+        if conn is None:
+            return False
+        try:
+            await conn.execute("SELECT 1")
+        except psycopg.Error:
+            self.polling = False
+            return False
+        return True
+
     async def release(self) -> None:
         """Let go (closing the connection releases every lock)."""
         if self._conn is not None:

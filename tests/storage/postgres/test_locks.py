@@ -82,12 +82,12 @@ async def test_the_lease_is_not_claimed_through_a_lost_connection(postgres_url: 
     lock = PgRunLock(postgres_url, (0, 2), 2)
     await lock.acquire()
     try:
-        assert await lock.poll_turn()
+        assert await lock.poll_turn() and await lock.held()
         with psycopg.connect(postgres_url, autocommit=True) as admin:
             admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'digestbot run 0/2%%'")
         with pytest.raises(StorageError, match="the connection holding process 0/2's locks failed"):
             await lock.poll_turn()
-        assert not lock.polling
+        assert not lock.polling and not await lock.held()
     finally:
         await lock.release()
 
