@@ -18,6 +18,7 @@ import pytest
 from storage.engine import Database, open_database
 from storage.fts_tokens import tokens
 from storage.ingest import fts_values
+from storage.postgres import search_ingest
 from storage.postgres.search_index import (
     PostgresSearchIndex,
     index_papers,
@@ -135,9 +136,14 @@ async def _state(db: Database) -> tuple[Any, ...]:
     return segments, dense, [(r.ids, r.total) for r in rankings]
 
 
+@pytest.mark.parametrize("pack_most", [search_ingest.PACK_MOST, 0], ids=["packed", "rows"])
 async def test_statistics_stay_exact_after_changes_and_merges(postgres_url: str, postgres_databases: Databases,
-                                                              postgres_template: str) -> None:
-    # Papers indexed one at a time (merges run), then changed twice; the same as indexing the final texts at once.
+                                                              postgres_template: str, pack_most: int,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # Papers indexed one at a time (merges run: none is kept out as recent here), then changed
+    # twice; the same as indexing the final texts at once. Segments either packed or of rows.
+    monkeypatch.setattr(search_ingest, "KEEP_RECENT", 0)
+    monkeypatch.setattr(search_ingest, "PACK_MOST", pack_most)
     db = await _load(postgres_url, PAPERS, batches=[[n] for n in range(1, 9)])
     changed = {2: _paper(2, "Updated large models", "Updated text, much longer than before: " + "words " * 40),
                6: _paper(6, "扩散模型 updated", "", ["Wei Zhang"], ["cs.CV"]), 7: _paper(7, "Zhang", "")}
