@@ -149,14 +149,18 @@ def build(papers: Sequence[tuple[int, Sequence[str]]]) -> tuple[Packed, dict[int
                   (keys & 0xFFFF).astype(np.uint16)), lengths
 
 
-def combine(parts: Sequence[Packed], drop: Ints | None = None, drop_in: int = 0) -> Packed:
+def combine(parts: Sequence[Packed], drop: Ints | None = None, drop_in: int = 0,
+            keep: npt.NDArray[np.bool_] | None = None) -> Packed:
     """Every term's entries of all `parts`, ascending; the entries `drop` (ascending) left out of parts[:drop_in].
 
     Merging segments (parts of adjacent id ranges) and re-indexing papers (the stored segment with
     the changed columns' entries dropped, and their new entries) are both this: one sort of
     term << 32 | entry over every entry, positions following their entries. Terms left with no
-    entry are left out.
+    entry are left out. `keep`, one per entry of all parts in order, leaves out the others.
     """
+    if keep is not None:
+        sizes = np.cumsum([0] + [len(p.entries) for p in parts])
+        keep = np.concatenate([keep[sizes[n]:sizes[n + 1]] for n, p in enumerate(parts) if p.terms])
     parts = [p for p in parts if p.terms]
     if not parts:
         return Packed.empty()
@@ -168,7 +172,7 @@ def combine(parts: Sequence[Packed], drop: Ints | None = None, drop_in: int = 0)
     counts = np.concatenate([p.counts for p in parts]).astype(np.int64)
     positions = np.concatenate([p.positions for p in parts])
     assert len(positions) == int(counts.sum()), "combine() needs the positions of every entry"
-    keep = np.ones(len(entries), bool)
+    keep = np.ones(len(entries), bool) if keep is None else keep.copy()
     if drop is not None and len(drop):
         dropped_from = sum(len(p.entries) for p in parts[:drop_in])
         keep[:dropped_from] = ~in_sorted(entries[:dropped_from], drop)
@@ -231,3 +235,33 @@ def replace(stored: Packed, new: Packed, drop: Ints) -> Packed:
     return Packed([t for t, u in zip(terms, used.tolist(), strict=True) if u] if not used.all() else terms,
                   np.cumsum(per_term[used]), np.concatenate((stored.entries, new.entries))[order],
                   counts[order].astype(np.uint16), positions)
+
+
+def fold(base: Packed | None, parts: Sequence[Sequence[bytes]]) -> Packed:
+    """A packed segment from its search_packed rows (drops, terms, ends, entries, counts, positions), by part.
+
+    Part 0 is the segment as written; each later part drops some entries and adds others (a
+    re-index), applied in order onto `base` (a copy that already holds the parts before).
+    """
+    if base is not None or len(parts) < 3:
+        for drops, *row in parts:
+            part = Packed.from_row(*row)
+            base = part if base is None else replace(base, part, np.frombuffer(drops, "<i4").astype(np.int64))
+        return base if base is not None else Packed.empty()
+    # Many parts (a merge reads a segment re-indexed daily for weeks): one combine of them all, an
+    # entry of part j kept unless a later part drops it (a part's drops apply to the parts before).
+    packs = [Packed.from_row(*row) for _, *row in parts]
+    per_part = [np.frombuffer(row[0], "<i4").astype(np.int64) for row in parts]
+    dropped = np.concatenate(per_part)
+    by = np.concatenate([np.full(len(d), n, np.int64) for n, d in enumerate(per_part)])
+    order = np.lexsort((by, dropped))
+    dropped, by = dropped[order], by[order]
+    last = np.flatnonzero(np.append(dropped[1:] != dropped[:-1], True)) if len(dropped) else np.empty(0, np.int64)
+    dropped, by = dropped[last], by[last]  # each entry's last part to drop it
+    keep = []
+    for n, pack in enumerate(packs):
+        entries = pack.entries.astype(np.int64)
+        at = np.minimum(np.searchsorted(dropped, entries), max(len(dropped) - 1, 0))
+        later = (dropped[at] == entries) & (by[at] > n) if len(dropped) else np.zeros(len(entries), bool)
+        keep.append(~later)
+    return combine(packs, keep=np.concatenate(keep))

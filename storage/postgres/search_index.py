@@ -19,7 +19,7 @@ import numpy as np
 
 from storage.fts_query import Phrase, Query, parse
 from storage.postgres import postings as pst
-from storage.postgres.packed import Packed
+from storage.postgres.packed import Packed, fold
 from storage.postgres.search_ingest import index_papers, rebuild_index
 from storage.search_base import DEFAULT_DEPTH, RankedSearch, Ranking, SearchFilters
 
@@ -86,13 +86,23 @@ class _Segments:
             "SELECT seg, low, papers, tokens, version FROM search_segments ORDER BY low", ()))
         stale = [int(r[0]) for r in rows if self._cached.get(int(r[0]), (None,))[0] != int(r[4])]
         if stale:
-            # A packed segment comes whole with its lengths, in one statement: both of one version.
-            for r in await reader.execute_fetchall(
-                    "SELECT s.seg, s.low, s.version, s.lengths, p.terms, p.ends, p.entries, p.counts, p.positions "
-                    "FROM search_segments s LEFT JOIN search_packed p ON p.seg = s.seg WHERE s.seg = ANY(?)",
-                    (stale,), binary=True):
-                postings = Packed.from_row(r[4], r[5], r[6], r[7], r[8]) if r[4] is not None else None
-                self._cached[int(r[0])] = (int(r[2]), int(r[1]), np.frombuffer(r[3], "<i4"), postings)
+            # Each stale segment's lengths and, packed, the parts newer than the copy held (all of a
+            # segment not held): one statement, so all of one version.
+            held = [self._cached[seg][0] if seg in self._cached and self._cached[seg][3] is not None else -1 for seg in stale]
+            found = await reader.execute_fetchall(
+                "SELECT s.seg, s.low, s.version, s.lengths, s.packed, p.drops, p.terms, p.ends, p.entries, p.counts, "
+                "p.positions FROM search_segments s JOIN unnest(?::bigint[], ?::int[]) AS h (seg, held) ON h.seg = s.seg "
+                "LEFT JOIN search_packed p ON p.seg = s.seg AND p.part > h.held ORDER BY s.seg, p.part", (stale, held), binary=True)
+            by_seg: dict[int, list[Any]] = {}
+            for r in found:
+                by_seg.setdefault(int(r[0]), []).append(r)
+            for seg, parts in by_seg.items():
+                first = parts[0]
+                postings = None
+                if first[4]:
+                    copy = self._cached[seg][3] if seg in self._cached else None
+                    postings = fold(copy, [r[5:] for r in parts if r[6] is not None])
+                self._cached[seg] = (int(first[2]), int(first[1]), np.frombuffer(first[3], "<i4"), postings)
         key = self.key = tuple((int(r[0]), int(r[4])) for r in rows)
         if any(seg not in self._cached for seg, _ in key):
             raise _IndexMoved  # a segment merged away between the two reads

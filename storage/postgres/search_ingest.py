@@ -19,7 +19,7 @@ from typing import Any, NamedTuple, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from storage.postgres.packed import Packed, build, combine, replace, token_counts
+from storage.postgres.packed import Packed, build, combine, fold, replace, token_counts
 from storage.text import FtsValues, fts_values
 
 SEGMENT_PAPERS = 65_536  # a rebuild writes segments of this many ids
@@ -79,8 +79,8 @@ def _insert_segment(conn: SyncConnection, low: int, high: int, papers: int, toke
                  (seg, low, high, papers, tokens, level, lengths.astype("<i4").tobytes(), packed))
     if packed:
         assert postings is not None
-        conn.execute("INSERT INTO search_packed (seg, terms, ends, entries, counts, positions) VALUES (?, ?, ?, ?, ?, ?)",
-                     (seg, *postings.to_row()))
+        conn.execute("INSERT INTO search_packed (seg, part, drops, terms, ends, entries, counts, positions) "
+                     "VALUES (?, 0, ?, ?, ?, ?, ?, ?)", (seg, b"", *postings.to_row()))
     elif postings is not None:
         _write_rows(conn, seg, postings)
     return seg, packed
@@ -102,9 +102,8 @@ def _segments(conn: SyncConnection) -> list[Segment]:
 def _read(conn: SyncConnection, segment: Segment, terms: Sequence[str] | None = None) -> Packed:
     """A segment's postings: all of them, or (a segment of rows) only those of `terms`, ascending."""
     if segment.packed:
-        row = conn.execute("SELECT terms, ends, entries, counts, positions FROM search_packed WHERE seg = ?",
-                           (segment.seg,), binary=True).fetchone()
-        return Packed.from_row(*row)
+        return fold(None, conn.execute("SELECT drops, terms, ends, entries, counts, positions FROM search_packed "
+                                       "WHERE seg = ? ORDER BY part", (segment.seg,), binary=True).fetchall())
     sql = "SELECT term, entries, counts, positions FROM search_postings WHERE seg = ?"
     if terms is None:
         return Packed.from_term_rows(conn.execute(sql + " ORDER BY term", (segment.seg,), binary=True).fetchall())
@@ -127,8 +126,8 @@ def _update(conn: SyncConnection, segment: Segment, items: Sequence[tuple[int, F
 
     Entries are per paper and column, so a column whose text did not change keeps its entries
     (a paper listed again mostly gets a new TL;DR alone): only the changed columns' tokens are
-    taken out, indexed again and counted again. A packed segment is rewritten whole (it is small);
-    in a segment of rows only the rows of the tokens concerned are.
+    taken out, indexed again and counted again. A packed segment gets a part with the entries
+    dropped and the new ones; in a segment of rows the rows of the tokens concerned are rewritten.
     """
     seg, low = segment.seg, segment.low
     old_tokens: dict[int, int] = {}
@@ -146,19 +145,19 @@ def _update(conn: SyncConnection, segment: Segment, items: Sequence[tuple[int, F
         news[paper_id] = new
     ids = np.array(sorted(news), np.int64)
     new_postings, new_lengths = build(list(news.items()))
-    terms = None if segment.packed else sorted(old_terms | set(new_postings.terms))
-    stored = _read(conn, segment, terms)
-    merged = replace(stored, new_postings, np.array(sorted(set(gone)), np.int64))
+    drops = np.array(sorted(set(gone)), np.int64)
+    row = conn.execute("SELECT high, lengths, version FROM search_segments WHERE seg = ?", (seg,), binary=True).fetchone()
+    high, lengths = int(row[0]), np.frombuffer(row[1], "<i4").copy()
     if segment.packed:
-        conn.execute("UPDATE search_packed SET terms = ?, ends = ?, entries = ?, counts = ?, positions = ? WHERE seg = ?",
-                     (*merged.to_row(), seg))
+        # A part of its own, nothing rewritten (searchers read only the parts newer than their copy).
+        conn.execute("INSERT INTO search_packed (seg, part, drops, terms, ends, entries, counts, positions) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (seg, int(row[2]) + 1, drops.astype("<i4").tobytes(), *new_postings.to_row()))
     else:
-        assert terms is not None
+        terms = sorted(old_terms | set(new_postings.terms))
+        merged = replace(_read(conn, segment, terms), new_postings, drops)
         for start in range(0, len(terms), _ROWS_PER_STATEMENT):
             conn.execute("DELETE FROM search_postings WHERE seg = ? AND term = ANY(?)", (seg, terms[start:start + _ROWS_PER_STATEMENT]))
         _write_rows(conn, seg, merged)
-    row = conn.execute("SELECT high, lengths FROM search_segments WHERE seg = ?", (seg,), binary=True).fetchone()
-    high, lengths = int(row[0]), np.frombuffer(row[1], "<i4").copy()
     top = max(int(ids[-1]), high)
     if top > high:
         lengths = np.concatenate((lengths, np.zeros(top - high, np.int32)))
