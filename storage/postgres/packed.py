@@ -16,6 +16,7 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import compress
 
 import numpy as np
 import numpy.typing as npt
@@ -165,9 +166,9 @@ def combine(parts: Sequence[Packed], drop: Ints | None = None, drop_in: int = 0,
     if not parts:
         return Packed.empty()
     terms = parts[0].terms if len(parts) == 1 else sorted(set().union(*(p.terms for p in parts)))
-    number = {term: n for n, term in enumerate(terms)}
-    term = np.concatenate([np.repeat(np.array([number[t] for t in p.terms], np.int64), np.diff(p.ends, prepend=0))
-                           for p in parts])
+    number = dict(zip(terms, range(len(terms)), strict=True))
+    term = np.concatenate([np.repeat(np.fromiter(map(number.__getitem__, p.terms), np.int64, len(p.terms)),
+                                     np.diff(p.ends, prepend=0)) for p in parts])
     entries = np.concatenate([p.entries for p in parts]).astype(np.int64)
     counts = np.concatenate([p.counts for p in parts]).astype(np.int64)
     positions = np.concatenate([p.positions for p in parts])
@@ -181,7 +182,7 @@ def combine(parts: Sequence[Packed], drop: Ints | None = None, drop_in: int = 0,
     first = _gather(counts, order)
     per_term = np.bincount(term[order], minlength=len(terms))
     used = per_term > 0
-    return Packed([t for t, u in zip(terms, used.tolist(), strict=True) if u], np.cumsum(per_term[used]),
+    return Packed(list(compress(terms, used.tolist())), np.cumsum(per_term[used]),
                   entries[order].astype(np.int32), counts[order].astype(np.uint16), positions[first])
 
 
@@ -232,36 +233,39 @@ def replace(stored: Packed, new: Packed, drop: Ints) -> Packed:
     positions = np.concatenate((stored.positions, new.positions))[_gather(counts, order)]
     per_term = np.bincount(np.concatenate((stored_term, new_term))[order], minlength=len(terms))
     used = per_term > 0
-    return Packed([t for t, u in zip(terms, used.tolist(), strict=True) if u] if not used.all() else terms,
+    return Packed(list(compress(terms, used.tolist())) if not used.all() else terms,
                   np.cumsum(per_term[used]), np.concatenate((stored.entries, new.entries))[order],
                   counts[order].astype(np.uint16), positions)
 
 
-def fold(base: Packed | None, parts: Sequence[Sequence[bytes]]) -> Packed:
-    """A packed segment from its search_packed rows (drops, terms, ends, entries, counts, positions), by part.
+def parts_of(rows: Sequence[Sequence[bytes]]) -> list[tuple[Ints, Packed]]:
+    """search_packed rows (drops, terms, ends, entries, counts, positions) as (drops, postings) parts."""
+    return [(np.frombuffer(row[0], "<i4").astype(np.int64), Packed.from_row(*row[1:])) for row in rows]
 
-    Part 0 is the segment as written; each later part drops some entries and adds others (a
-    re-index), applied in order onto `base` (a copy that already holds the parts before).
+
+def fold(base: Packed | None, parts: Sequence[tuple[Ints, Packed]]) -> Packed:
+    """Postings from parts in order: each drops entries of the ones before it (and of `base`) and adds its own.
+
+    A packed segment is its part 0 (as written) and a part per re-index. A merge folds the parts
+    of all its segments at once (a part's drops only ever meet entries of its own segment).
     """
     if base is not None or len(parts) < 3:
-        for drops, *row in parts:
-            part = Packed.from_row(*row)
-            base = part if base is None else replace(base, part, np.frombuffer(drops, "<i4").astype(np.int64))
+        for drops, part in parts:
+            base = part if base is None else replace(base, part, drops)
         return base if base is not None else Packed.empty()
-    # Many parts (a merge reads a segment re-indexed daily for weeks): one combine of them all, an
-    # entry of part j kept unless a later part drops it (a part's drops apply to the parts before).
-    packs = [Packed.from_row(*row) for _, *row in parts]
-    per_part = [np.frombuffer(row[0], "<i4").astype(np.int64) for row in parts]
-    dropped = np.concatenate(per_part)
-    by = np.concatenate([np.full(len(d), n, np.int64) for n, d in enumerate(per_part)])
+    # One combine of all the parts: an entry of part n is kept unless a later part drops it.
+    dropped = np.concatenate([drops for drops, _ in parts])
+    by = np.concatenate([np.full(len(drops), n, np.int64) for n, (drops, _) in enumerate(parts)])
     order = np.lexsort((by, dropped))
     dropped, by = dropped[order], by[order]
     last = np.flatnonzero(np.append(dropped[1:] != dropped[:-1], True)) if len(dropped) else np.empty(0, np.int64)
     dropped, by = dropped[last], by[last]  # each entry's last part to drop it
     keep = []
-    for n, pack in enumerate(packs):
+    for n, (_, pack) in enumerate(parts):
         entries = pack.entries.astype(np.int64)
-        at = np.minimum(np.searchsorted(dropped, entries), max(len(dropped) - 1, 0))
-        later = (dropped[at] == entries) & (by[at] > n) if len(dropped) else np.zeros(len(entries), bool)
-        keep.append(~later)
-    return combine(packs, keep=np.concatenate(keep))
+        if len(dropped) == 0:
+            keep.append(np.ones(len(entries), bool))
+            continue
+        at = np.minimum(np.searchsorted(dropped, entries), len(dropped) - 1)
+        keep.append(~((dropped[at] == entries) & (by[at] > n)))
+    return combine([pack for _, pack in parts], keep=np.concatenate(keep))

@@ -19,7 +19,7 @@ import numpy as np
 
 from storage.fts_query import Phrase, Query, parse
 from storage.postgres import postings as pst
-from storage.postgres.packed import Packed, fold
+from storage.postgres.packed import Packed, fold, parts_of
 from storage.postgres.search_ingest import index_papers, rebuild_index
 from storage.search_base import DEFAULT_DEPTH, RankedSearch, Ranking, SearchFilters
 
@@ -101,7 +101,7 @@ class _Segments:
                 postings = None
                 if first[4]:
                     copy = self._cached[seg][3] if seg in self._cached else None
-                    postings = fold(copy, [r[5:] for r in parts if r[6] is not None])
+                    postings = fold(copy, parts_of([r[5:] for r in parts if r[6] is not None]))
                 self._cached[seg] = (int(first[2]), int(first[1]), np.frombuffer(first[3], "<i4"), postings)
         key = self.key = tuple((int(r[0]), int(r[4])) for r in rows)
         if any(seg not in self._cached for seg, _ in key):

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from storage.postgres.packed import Packed, build, combine, fold, replace, token_counts
+from storage.postgres.packed import Packed, build, fold, parts_of, replace, token_counts
 from storage.text import FtsValues, fts_values
 
 SEGMENT_PAPERS = 65_536  # a rebuild writes segments of this many ids
@@ -99,18 +99,22 @@ def _segments(conn: SyncConnection) -> list[Segment]:
             conn.execute("SELECT seg, low, high, level, packed FROM search_segments ORDER BY low").fetchall()]
 
 
-def _read(conn: SyncConnection, segment: Segment, terms: Sequence[str] | None = None) -> Packed:
-    """A segment's postings: all of them, or (a segment of rows) only those of `terms`, ascending."""
+def _parts(conn: SyncConnection, segment: Segment) -> list[tuple[npt.NDArray[np.int64], Packed]]:
+    """A segment's postings as parts to fold: a packed one's parts, a segment of rows as one part."""
     if segment.packed:
-        return fold(None, conn.execute("SELECT drops, terms, ends, entries, counts, positions FROM search_packed "
-                                       "WHERE seg = ? ORDER BY part", (segment.seg,), binary=True).fetchall())
-    sql = "SELECT term, entries, counts, positions FROM search_postings WHERE seg = ?"
-    if terms is None:
-        return Packed.from_term_rows(conn.execute(sql + " ORDER BY term", (segment.seg,), binary=True).fetchall())
+        return parts_of(conn.execute("SELECT drops, terms, ends, entries, counts, positions FROM search_packed "
+                                     "WHERE seg = ? ORDER BY part", (segment.seg,), binary=True).fetchall())
+    rows = conn.execute("SELECT term, entries, counts, positions FROM search_postings WHERE seg = ? ORDER BY term",
+                        (segment.seg,), binary=True).fetchall()
+    return [(np.empty(0, np.int64), Packed.from_term_rows(rows))]
+
+
+def _read_rows(conn: SyncConnection, seg: int, terms: Sequence[str]) -> Packed:
+    """The postings of `terms` in a segment of rows."""
     rows: list[Any] = []
     for start in range(0, len(terms), _ROWS_PER_STATEMENT):
-        rows += conn.execute(sql + " AND term = ANY(?) ORDER BY term", (segment.seg, terms[start:start + _ROWS_PER_STATEMENT]),
-                             binary=True).fetchall()
+        rows += conn.execute("SELECT term, entries, counts, positions FROM search_postings WHERE seg = ? AND term = ANY(?) "
+                             "ORDER BY term", (seg, terms[start:start + _ROWS_PER_STATEMENT]), binary=True).fetchall()
     return Packed.from_term_rows(rows)
 
 
@@ -154,7 +158,7 @@ def _update(conn: SyncConnection, segment: Segment, items: Sequence[tuple[int, F
                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (seg, int(row[2]) + 1, drops.astype("<i4").tobytes(), *new_postings.to_row()))
     else:
         terms = sorted(old_terms | set(new_postings.terms))
-        merged = replace(_read(conn, segment, terms), new_postings, drops)
+        merged = replace(_read_rows(conn, seg, terms), new_postings, drops)
         for start in range(0, len(terms), _ROWS_PER_STATEMENT):
             conn.execute("DELETE FROM search_postings WHERE seg = ? AND term = ANY(?)", (seg, terms[start:start + _ROWS_PER_STATEMENT]))
         _write_rows(conn, seg, merged)
@@ -187,7 +191,7 @@ def _merge(conn: SyncConnection, run: Sequence[Segment]) -> None:
     for r in stats:
         lengths[int(r[1]) - low:int(r[2]) - low + 1] = np.frombuffer(r[5], "<i4")
     in_sql = high - low + 1 > PACK_MOST and not any(segment.packed for segment in run)
-    postings = None if in_sql else combine([_read(conn, segment) for segment in run])
+    postings = None if in_sql else fold(None, [part for segment in run for part in _parts(conn, segment)])
     # At least a level above its parts, whatever its span: a day's segment holds fewer papers than
     # level 0's nominal 256, so by span alone 8 days' merge stayed at level 0 and its papers were
     # merged (rewritten) again at level 0 two more times.

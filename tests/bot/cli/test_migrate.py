@@ -198,7 +198,7 @@ async def test_migrate_copies_every_table_and_the_db_commands_work_on_postgres(
         assert on_sqlite.stdout == on_postgres.stdout and "papers match" in on_sqlite.stdout, words
     check = digestbot("db", "check", db=source, env={**env})
     assert check.returncode == 0, check.stdout + check.stderr
-    assert ": ok (schema 2, 1319 papers, 5 digests, 1319 papers in the search index" in check.stdout
+    assert ": ok (schema 3, 1319 papers, 5 digests, 1319 papers in the search index" in check.stdout
     # An index that lost papers is found by db check and made whole by db reindex.
     pg(pg_url, "DELETE FROM search_postings; DELETE FROM search_segments WHERE seg = (SELECT max(seg) FROM search_segments)")
     damaged = digestbot("db", "check", db=source, env=env)
