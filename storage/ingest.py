@@ -42,8 +42,8 @@ _INSERT_LISTING = {
     "sqlite": "INSERT OR IGNORE INTO digest_papers (digest_id, paper_id, section, position) VALUES (?, ?, ?, ?)",
     "postgres": "INSERT INTO digest_papers (digest_id, paper_id, section, position) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
 }
-# On PostgreSQL the same rows as one statement, a column per array (papers' rows too): a statement
-# per row cost 4 s of a 184-day ingest, a day per transaction (SQLite's per-row inserts: 0.6 s).
+# On PostgreSQL the same rows as one statement, a column per array (new papers' rows too): a
+# statement per row cost seconds of a 184-day ingest (SQLite's per-row inserts: a few tenths).
 _INSERT_ROWS = {
     "paper_categories": "INSERT INTO paper_categories (category, paper_id) SELECT * FROM unnest(?::text[], ?::bigint[]) "
                         "ON CONFLICT DO NOTHING",
@@ -241,12 +241,7 @@ def store_batch(conn: Unit, items: Sequence[DigestFile], sources: Sequence[str],
     elif inserts:
         conn.executemany(f"INSERT INTO papers ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
                          [tuple(row[c] for c in _COLUMNS) for row in inserts])
-    if updates and conn.dialect == "postgres":
-        changing = (*_COLUMNS[2:], "id")
-        conn.execute(f"UPDATE papers AS p SET {', '.join(f'{c} = u.{c}' for c in _COLUMNS[2:])} "
-                     f"FROM unnest({_pg_arrays(changing)}) AS u ({', '.join(changing)}) WHERE p.id = u.id",
-                     tuple([row[c] for row in updates] for c in changing))
-    elif updates:
+    if updates:  # a statement per row: each an index lookup (a join with the arrays could be planned as a scan)
         assignments = ", ".join(f"{c} = ?" for c in _COLUMNS[2:])
         conn.executemany(f"UPDATE papers SET {assignments} WHERE id = ?",
                          [(*(row[c] for c in _COLUMNS[2:]), row["id"]) for row in updates])
