@@ -42,6 +42,14 @@ _INSERT_LISTING = {
     "sqlite": "INSERT OR IGNORE INTO digest_papers (digest_id, paper_id, section, position) VALUES (?, ?, ?, ?)",
     "postgres": "INSERT INTO digest_papers (digest_id, paper_id, section, position) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
 }
+# On PostgreSQL the same rows as one statement, a column per array: a statement per row cost
+# 1.5 s of a 184-day ingest, a day per transaction (1.1 s so; SQLite's per-row inserts: 0.2 s).
+_INSERT_ROWS = {
+    "paper_categories": "INSERT INTO paper_categories (category, paper_id) SELECT * FROM unnest(?::text[], ?::bigint[]) "
+                        "ON CONFLICT DO NOTHING",
+    "digest_papers": "INSERT INTO digest_papers (digest_id, paper_id, section, position) "
+                     "SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::text[], ?::int[]) ON CONFLICT DO NOTHING",
+}
 # The advisory lock that makes ingests take turns on PostgreSQL ("ingest" in ASCII).
 INGEST_LOCK = 0x696E67657374
 
@@ -256,10 +264,10 @@ def store_batch(conn: Unit, items: Sequence[DigestFile], sources: Sequence[str],
     # 5. Categories, the days' listings, counts and the files.
     if recategorise:
         conn.executemany("DELETE FROM paper_categories WHERE paper_id = ?", [(row["id"],) for row in recategorise])
-    conn.executemany(_INSERT_CATEGORY[conn.dialect],
-                     [(c, row["id"]) for row in [*inserts, *recategorise] for c in json.loads(str(row["categories"]))])
-    conn.executemany(_INSERT_LISTING[conn.dialect],
-                     [(digest_id, state[arxiv_id]["id"], section, position) for digest_id, arxiv_id, section, position in listings])
+    _insert_rows(conn, "paper_categories", _INSERT_CATEGORY,
+                 [(c, row["id"]) for row in [*inserts, *recategorise] for c in json.loads(str(row["categories"]))])
+    _insert_rows(conn, "digest_papers", _INSERT_LISTING,
+                 [(digest_id, state[arxiv_id]["id"], section, position) for digest_id, arxiv_id, section, position in listings])
     for digest_id in dict.fromkeys(d for d, old in zip(digest_ids, known, strict=True) if not old):
         conn.execute("UPDATE digests SET paper_count = (SELECT count(*) FROM digest_papers WHERE digest_id = ?) WHERE id = ?",
                      (digest_id, digest_id))
@@ -271,6 +279,16 @@ def store_batch(conn: Unit, items: Sequence[DigestFile], sources: Sequence[str],
     )
     phases.mark("categories and listings")
     return results
+
+
+def _insert_rows(conn: Unit, table: str, per_row: dict[str, str], rows: list[tuple[object, ...]]) -> None:
+    """Insert rows (duplicates ignored): a statement per row on SQLite, one statement of arrays on PostgreSQL."""
+    if not rows:
+        return
+    if conn.dialect == "postgres":
+        conn.execute(_INSERT_ROWS[table], tuple(list(column) for column in zip(*rows, strict=True)))
+    else:
+        conn.executemany(per_row[conn.dialect], rows)
 
 
 def record_phase(name: str, seconds: float) -> None:

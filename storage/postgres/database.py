@@ -43,9 +43,9 @@ class PostgresDatabase:
     """An open digest database on a PostgreSQL server."""
 
     dialect = "postgres"
-    # Several bot processes sharing one PostgreSQL database need the claims of part 2 (leases on
-    # deliveries, one poller); until then a second `run` is refused as on SQLite (advisory lock).
-    SEVERAL_PROCESSES = False
+    # Several bot processes share one PostgreSQL database (DIGESTBOT_PROCESS): one poller, each
+    # delivery claimed by one process (storage/postgres/locks.py, storage/ledger.py).
+    SEVERAL_PROCESSES = True
 
     def __init__(self, url: str, writer: PgWriter, readers: PgReaderPool, *, created: bool) -> None:
         self.url = url

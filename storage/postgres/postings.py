@@ -1,8 +1,9 @@
 """Compact postings and the exact FTS5 bm25 over them, in numpy (PostgreSQL holds the bytes).
 
-The index keeps, for each index token and each chunk of 2**CHUNK_BITS paper ids, one row of three
-arrays: the entries (paper id * 8 + column, ascending: a token in two columns of a paper is two
-entries), each entry's count, and each entry's positions in its column (uint16). Tokens are
+The index keeps, for each index token and each segment (a run of paper ids), three arrays: the
+entries (paper id * 8 + column, ascending: a token in two columns of a paper is two entries), each
+entry's count, and each entry's positions in its column (uint16); as one row per token, or for a
+small segment every token's arrays in one row (storage/postgres/packed.py). Tokens are
 storage.fts_tokens' (FTS5's own), positions are FTS5's, so a phrase matches exactly where it
 matches in FTS5, and bm25 is computed as FTS5's fts5Bm25Function computes it, in the same order
 of floating-point operations: ties fall the same way on both engines.
@@ -10,7 +11,6 @@ of floating-point operations: ties fall the same way on both engines.
 
 from __future__ import annotations
 
-from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,13 +18,11 @@ import numpy as np
 import numpy.typing as npt
 
 from storage.fts_query import Phrase, Query
-from storage.fts_tokens import tokens as fts_tokens
 
 COLUMNS = ("title", "authors", "tldr", "abstract", "details", "categories")
 COLUMN_INDEX = {name: n for n, name in enumerate(COLUMNS)}
 # bm25(papers_fts, 8.0, 4.0, 3.0, 1.0, 1.5, 0.0), as storage/search.py ranks on SQLite.
 WEIGHTS = np.array([8.0, 4.0, 3.0, 1.0, 1.5, 0.0, 0.0, 0.0])
-CHUNK_BITS = 12
 MAX_POSITION = 0xFFFF  # a column's tokens past this share the last position (phrases there may miss)
 K1, B = 1.2, 0.75
 
@@ -92,103 +90,7 @@ def merge(parts: Sequence[Postings], drop: npt.NDArray[np.int64] | None = None) 
     return Postings(whole.entries[order], whole.counts[order], whole.positions[first])
 
 
-def replace(stored: dict[str, Postings], new: dict[str, Postings], drop: Ints) -> dict[str, Postings]:
-    """Each term's postings with the entries `drop` (paper id * 8 + column, ascending) taken out of `stored` and `new`'s put in.
-
-    Per term what merging what is left of `stored[t]` with `new[t]` gives, in a few numpy operations
-    over every term at once (a day's re-index touches thousands of terms, each a short array). Every
-    term of either side is in the result; one left with no entries has empty postings. Positions are
-    expected on both sides.
-    """
-    terms = list(dict.fromkeys([*stored, *new]))
-    if not terms:
-        return {}
-    number = {term: n for n, term in enumerate(terms)}
-    parts = [*stored.values(), *new.values()]
-    whole = concat(parts)
-    sizes = np.array([len(p.entries) for p in parts], np.int64)
-    term = np.repeat(np.array([number[t] for t in stored] + [number[t] for t in new], np.int64), sizes)
-    entries = whole.entries.astype(np.int64)
-    counts = whole.counts.astype(np.int64)
-    assert len(whole.positions) == int(counts.sum()), "replace() needs the positions of every entry"
-    keep = np.ones(len(entries), bool)
-    from_stored = int(sizes[:len(stored)].sum())
-    keep[:from_stored] = ~_in_sorted(entries[:from_stored], drop)
-    kept = np.flatnonzero(keep)
-    # Terms in order of first appearance, entries ascending within each: (term << 32 | entry) sorts both.
-    order = kept[np.argsort((term[kept] << 32) | entries[kept], kind="stable")]
-    starts = np.cumsum(counts) - counts
-    taken = counts[order]
-    ends = np.cumsum(taken)
-    first = np.repeat(starts[order] - (ends - taken), taken) + np.arange(int(ends[-1]) if len(ends) else 0)
-    out_entries, out_counts, out_positions = whole.entries[order], whole.counts[order], whole.positions[first]
-    out_terms = term[order]
-    bounds = np.flatnonzero(np.concatenate(([True], out_terms[1:] != out_terms[:-1]))) if len(order) else np.empty(0, np.int64)
-    edges = np.append(bounds, len(order))
-    position_edges = np.concatenate(([0], ends))[edges]
-    result = {t: Postings.empty() for t in terms}
-    for n in range(len(bounds)):
-        low, high = int(edges[n]), int(edges[n + 1])
-        result[terms[int(out_terms[low])]] = Postings(out_entries[low:high], out_counts[low:high],
-                                                      out_positions[int(position_edges[n]):int(position_edges[n + 1])])
-    return result
-
-
-class _Vocabulary(dict[str, int]):
-    """Numbers tokens in the order they are first seen."""
-
-    def __missing__(self, token: str) -> int:
-        number = self[token] = len(self)
-        return number
-
-
-def build(papers: Sequence[tuple[int, Sequence[str]]]) -> tuple[dict[str, Postings], dict[int, int]]:
-    """Postings per index token of these papers' six indexed texts, and each paper's length (FTS5's xColumnSize(-1))."""
-    if not papers:
-        return {}, {}
-    base = min(paper_id for paper_id, _ in papers)
-    vocabulary = _Vocabulary()
-    number = vocabulary.__getitem__
-    found = array("q")
-    sizes = array("q")
-    local: list[int] = []
-    lengths: dict[int, int] = {}
-    for paper_id, values in papers:
-        total = 0
-        for column, text in enumerate(values):
-            toks = fts_tokens(text)
-            found.extend(map(number, toks))
-            sizes.append(len(toks))
-            local.append((paper_id - base) * 8 + column)
-            total += len(toks)
-        lengths[paper_id] = total
-    ids = np.frombuffer(found, np.int64) if len(found) else np.empty(0, np.int64)
-    size = np.frombuffer(sizes, np.int64)
-    starts = np.cumsum(size) - size
-    position = np.minimum(np.arange(len(ids), dtype=np.int64) - np.repeat(starts, size), MAX_POSITION)
-    # One sort of token << 40 | entry << 16 | position gives every token's entries and positions in order.
-    keys = np.sort((ids << 40) | (np.repeat(np.array(local, np.int64), size) << 16) | position)
-    token_of = keys >> 40
-    entry_key = keys >> 16
-    new_entry = np.flatnonzero(np.concatenate(([True], entry_key[1:] != entry_key[:-1])))
-    entries = (entry_key[new_entry] & 0xFFFFFF) + base * 8
-    counts = np.diff(np.append(new_entry, len(keys)))
-    positions = (keys & 0xFFFF).astype(np.uint16)
-    entry_token = token_of[new_entry]
-    token_start = np.flatnonzero(np.concatenate(([True], entry_token[1:] != entry_token[:-1])))
-    bounds = np.append(token_start, len(new_entry))
-    names = list(vocabulary)
-    built: dict[str, Postings] = {}
-    entries32, counts16 = entries.astype(np.int32), np.minimum(counts, 0xFFFF).astype(np.uint16)
-    for n in range(len(token_start)):
-        low, high = int(bounds[n]), int(bounds[n + 1])
-        first = int(new_entry[low])
-        last = int(new_entry[high]) if high < len(new_entry) else len(keys)
-        built[names[int(entry_token[low])]] = Postings(entries32[low:high], counts16[low:high], positions[first:last])
-    return built, lengths
-
-
-def _in_sorted(values: Ints, sorted_: Ints) -> npt.NDArray[np.bool_]:
+def in_sorted(values: Ints, sorted_: Ints) -> npt.NDArray[np.bool_]:
     """Which of `values` occur in the ascending array `sorted_`."""
     if len(sorted_) == 0:
         return np.zeros(len(values), bool)
@@ -235,7 +137,7 @@ def phrase_hits(phrase: Phrase, per_token: Sequence[Postings]) -> Hits:
         starts = starts[((starts >> 16) & 7) == column]
     for n, other in enumerate(keys):
         if n != anchor and len(starts):
-            starts = starts[_in_sorted(starts + n, other)]
+            starts = starts[in_sorted(starts + n, other)]
     entries = starts >> 16
     return _per_paper(entries, WEIGHTS[entries & 7])
 
@@ -261,14 +163,14 @@ def rank(query: Query, hits: Sequence[Hits], lengths: npt.NDArray[np.int64], doc
     for group in query.groups:
         members = _union([hits[at + n].papers for n in range(len(group))])
         at += len(group)
-        matched = members if matched is None else matched[_in_sorted(matched, members)]
+        matched = members if matched is None else matched[in_sorted(matched, members)]
     assert matched is not None
     for negative in hits[at:]:
-        matched = matched[~_in_sorted(matched, negative.papers)]
+        matched = matched[~in_sorted(matched, negative.papers)]
     if between is not None:
         matched = matched[(matched >= between[0]) & (matched <= between[1])]
     if only is not None:
-        matched = matched[_in_sorted(matched, only)]
+        matched = matched[in_sorted(matched, only)]
     total = len(matched)
     if total == 0:
         return [], 0

@@ -2,7 +2,8 @@
 
 The index (migrations/0002_search_index.sql, written by storage/postgres/search_ingest.py) keeps
 compact postings per index token and segment of paper ids. A search reads only its tokens' rows
-(one index range each, split by segment across parallel readers), never a paper's row, and
+(one index range each, split by segment across parallel readers; a small segment is one packed
+row, read once per version and kept in memory: storage/postgres/packed.py), never a paper's row, and
 ranks every match by FTS5's bm25 in numpy (storage/postgres/postings.py): no candidate is pruned,
 so the ranking is exact, ties broken newer first as on SQLite. Term statistics come from the
 same rows (a phrase's document frequency is its matches over the whole index), the row and
@@ -18,6 +19,7 @@ import numpy as np
 
 from storage.fts_query import Phrase, Query, parse
 from storage.postgres import postings as pst
+from storage.postgres.packed import Packed, fold, parts_of
 from storage.postgres.search_ingest import index_papers, rebuild_index
 from storage.search_base import DEFAULT_DEPTH, RankedSearch, Ranking, SearchFilters
 
@@ -66,34 +68,52 @@ def _key(rows: Any) -> tuple[tuple[int, int], ...]:
 
 
 class _Segments:
-    """The segments' ranges, counts and each paper's length, cached by segment version."""
+    """The segments' ranges, counts, each paper's length and the packed segments' postings, cached by segment version."""
 
     def __init__(self) -> None:
-        self._lengths: dict[int, tuple[int, int, np.ndarray]] = {}
+        self._cached: dict[int, tuple[int, int, np.ndarray, Packed | None]] = {}  # seg: version, low, lengths, postings
         self._dense: tuple[tuple[tuple[int, int], ...], np.ndarray] | None = None
         self.key: tuple[tuple[int, int], ...] = ()  # as last loaded
         self.papers = 0  # in the index at the last load
+
+    def packed(self, seg: int) -> Packed | None:
+        """A packed segment's postings as last loaded (None: a segment of rows)."""
+        return self._cached[seg][3]
 
     async def load(self, reader: Any) -> tuple[list[tuple[int, int]], np.ndarray, int, int]:
         """[(seg, low)] in id order, lengths by paper id, papers, tokens."""
         rows = list(await reader.execute_fetchall(
             "SELECT seg, low, papers, tokens, version FROM search_segments ORDER BY low", ()))
-        stale = [int(r[0]) for r in rows if self._lengths.get(int(r[0]), (None,))[0] != int(r[4])]
+        stale = [int(r[0]) for r in rows if self._cached.get(int(r[0]), (None,))[0] != int(r[4])]
         if stale:
-            for r in await reader.execute_fetchall("SELECT seg, low, version, lengths FROM search_segments WHERE seg = ANY(?)",
-                                                   (stale,), binary=True):
-                self._lengths[int(r[0])] = (int(r[2]), int(r[1]), np.frombuffer(r[3], "<i4"))
+            # Each stale segment's lengths and, packed, the parts newer than the copy held (all of a
+            # segment not held): one statement, so all of one version.
+            held = [self._cached[seg][0] if seg in self._cached and self._cached[seg][3] is not None else -1 for seg in stale]
+            found = await reader.execute_fetchall(
+                "SELECT s.seg, s.low, s.version, s.lengths, s.packed, p.drops, p.terms, p.ends, p.entries, p.counts, "
+                "p.positions FROM search_segments s JOIN unnest(?::bigint[], ?::int[]) AS h (seg, held) ON h.seg = s.seg "
+                "LEFT JOIN search_packed p ON p.seg = s.seg AND p.part > h.held ORDER BY s.seg, p.part", (stale, held), binary=True)
+            by_seg: dict[int, list[Any]] = {}
+            for r in found:
+                by_seg.setdefault(int(r[0]), []).append(r)
+            for seg, parts in by_seg.items():
+                first = parts[0]
+                postings = None
+                if first[4]:
+                    copy = self._cached[seg][3] if seg in self._cached else None
+                    postings = fold(copy, parts_of([r[5:] for r in parts if r[6] is not None]))
+                self._cached[seg] = (int(first[2]), int(first[1]), np.frombuffer(first[3], "<i4"), postings)
         key = self.key = tuple((int(r[0]), int(r[4])) for r in rows)
-        if any(seg not in self._lengths for seg, _ in key):
+        if any(seg not in self._cached for seg, _ in key):
             raise _IndexMoved  # a segment merged away between the two reads
         if self._dense is None or self._dense[0] != key:
-            top = max((low + len(arr) for _, low, arr in (self._lengths[s] for s, _ in key)), default=1)
+            top = max((low + len(arr) for _, low, arr, _ in (self._cached[s] for s, _ in key)), default=1)
             dense = np.zeros(top, np.int64)
             for seg, _ in key:
-                _, low, arr = self._lengths[seg]
+                _, low, arr, _ = self._cached[seg]
                 dense[low:low + len(arr)] = arr
             live = {seg for seg, _ in key}
-            self._lengths = {seg: value for seg, value in self._lengths.items() if seg in live}
+            self._cached = {seg: value for seg, value in self._cached.items() if seg in live}
             self._dense = (key, dense)
         self.papers = sum(int(r[2]) for r in rows)
         return [(int(r[0]), int(r[1])) for r in rows], self._dense[1], self.papers, sum(int(r[3]) for r in rows)
@@ -150,14 +170,19 @@ class PostgresSearchIndex(RankedSearch):
             segments, lengths, papers, tokens = await self._segments.load(first)
             if not segments or papers == 0:
                 return Ranking(), True
+            # Packed segments' postings are in memory (loaded with the segments); only the others' rows are fetched.
+            packed = {seg: part for seg, _ in segments if (part := self._segments.packed(seg)) is not None}
+            row_segs = [seg for seg, _ in segments if seg not in packed]
             expansions: dict[str, list[str]] = {}
             for phrase in phrases:
                 if phrase.prefix:
                     prefix = phrase.tokens[-1]
                     bound = _prefix_bound(prefix)
-                    sql = "SELECT DISTINCT term FROM search_postings WHERE term >= ?" + (" AND term < ?" if bound else "")
-                    rows = await first.execute_fetchall(sql, (prefix, bound) if bound else (prefix,))
-                    expansions[prefix] = [str(r[0]) for r in rows]
+                    found = {term for part in packed.values() for term in part.expand(prefix, bound)}
+                    if row_segs:
+                        sql = "SELECT DISTINCT term FROM search_postings WHERE term >= ?" + (" AND term < ?" if bound else "")
+                        found |= {str(r[0]) for r in await first.execute_fetchall(sql, (prefix, bound) if bound else (prefix,))}
+                    expansions[prefix] = sorted(found)
             terms = sorted({t for p in phrases for t in (p.tokens[:-1] if p.prefix else p.tokens)}
                            | {t for found in expansions.values() for t in found})
             positioned = sorted({t for p in phrases if len(p.tokens) > 1
@@ -175,7 +200,7 @@ class PostgresSearchIndex(RankedSearch):
                     rows = await first.execute_fetchall(_IN_DATES + " ORDER BY 1", dates, binary=True)
                     only = np.fromiter((r[0] for r in rows), np.int64, len(rows))
             segs = [seg for seg, _ in segments]
-            shares = [segs[n::len(readers)] for n in range(len(readers))]
+            shares = [row_segs[n::len(readers)] for n in range(len(readers))]
             parts = await asyncio.gather(*(
                 # Binary rows: bytea as its bytes, not as hex to decode (a third of the time on broad searches).
                 reader.execute_fetchall(_FETCH, {"positioned": positioned, "terms": terms, "segs": share}, binary=True)
@@ -186,6 +211,11 @@ class PostgresSearchIndex(RankedSearch):
             else:
                 settled = self._segments.key == _key(await first.execute_fetchall(_SEGMENT_KEY, ()))
         fetched: dict[str, list[tuple[int, pst.Postings]]] = {}
+        wanted = set(positioned)
+        for seg, part in packed.items():
+            for term in terms:
+                if (found_postings := part.get(term, positions=term in wanted)) is not None:
+                    fetched.setdefault(term, []).append((seg, found_postings))
         for rows in parts:
             for r in rows:
                 fetched.setdefault(str(r[0]), []).append(

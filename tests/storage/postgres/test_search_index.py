@@ -18,6 +18,7 @@ import pytest
 from storage.engine import Database, open_database
 from storage.fts_tokens import tokens
 from storage.ingest import fts_values
+from storage.postgres import search_ingest
 from storage.postgres.search_index import (
     PostgresSearchIndex,
     index_papers,
@@ -135,9 +136,14 @@ async def _state(db: Database) -> tuple[Any, ...]:
     return segments, dense, [(r.ids, r.total) for r in rankings]
 
 
+@pytest.mark.parametrize("pack_most", [search_ingest.PACK_MOST, 0], ids=["packed", "rows"])
 async def test_statistics_stay_exact_after_changes_and_merges(postgres_url: str, postgres_databases: Databases,
-                                                              postgres_template: str) -> None:
-    # Papers indexed one at a time (merges run), then changed twice; the same as indexing the final texts at once.
+                                                              postgres_template: str, pack_most: int,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # Papers indexed one at a time (merges run: none is kept out as recent here), then changed
+    # twice; the same as indexing the final texts at once. Segments either packed or of rows.
+    monkeypatch.setattr(search_ingest, "KEEP_RECENT", 0)
+    monkeypatch.setattr(search_ingest, "PACK_MOST", pack_most)
     db = await _load(postgres_url, PAPERS, batches=[[n] for n in range(1, 9)])
     changed = {2: _paper(2, "Updated large models", "Updated text, much longer than before: " + "words " * 40),
                6: _paper(6, "扩散模型 updated", "", ["Wei Zhang"], ["cs.CV"]), 7: _paper(7, "Zhang", "")}
@@ -225,3 +231,49 @@ async def test_searches_beside_an_ingest_that_merges_segments_see_one_state_or_t
         await db.close()
     assert len(seen) > 10
     assert all(ids == set(range(1, total + 1)) for ids, total in seen), str([(sorted(set(range(1, t + 1)) - ids), sorted(ids - set(range(1, t + 1))), t) for ids, t in seen if ids != set(range(1, t + 1))])
+
+
+async def test_a_searcher_keeps_its_copy_of_packed_segments_up_to_date_part_by_part(postgres_url: str) -> None:
+    # The same index object before and after re-indexes reads only the new parts of the packed
+    # segments it holds; it must answer as an index that reads everything afresh.
+    db = await _load(postgres_url, PAPERS, batches=[[1, 2, 3, 4], [5, 6], [7, 8]])
+    queries = ["diffusion", "model OR models", "zhang", "扩散模型", "large lang*", "updated", '"updated large"']
+    try:
+        kept = PostgresSearchIndex(db)
+        assert [(await kept.rank(q)).total for q in queries][:3] == [2, 3, 4]
+        texts = {n: fts_values(p) for n, p in enumerate(PAPERS, 1)}
+        for round_ in range(3):
+            changed = {2: _paper(2, f"Updated large models {round_}", "updated " * round_),
+                       6: _paper(6, "扩散模型 updated", "", ["Wei Zhang"], ["cs.CV"], tldr=f"round {round_}")}
+            await db.write(index_papers, [], [(n, texts[n], fts_values(p)) for n, p in sorted(changed.items())])
+            texts.update({n: fts_values(p) for n, p in changed.items()})
+            fresh = PostgresSearchIndex(db)
+            for q in queries:
+                assert await kept.rank(q) == await fresh.rank(q), (round_, q)
+        parts = await db.fetchone("SELECT max(part) FROM search_packed")
+        assert parts is not None and parts[0] == 3
+    finally:
+        await db.close()
+
+
+async def test_segments_of_rows_from_before_packing_merge_with_packed_ones(
+        postgres_url: str, postgres_databases: Databases, postgres_template: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # An index written before migration 0003 (every segment one row per token) goes on growing
+    # with packed segments; merges take both kinds. The same as indexing everything at once.
+    monkeypatch.setattr(search_ingest, "KEEP_RECENT", 0)
+    monkeypatch.setattr(search_ingest, "PACK_MOST", 0)
+    db = await _load(postgres_url, PAPERS, batches=[[1], [2], [3]])
+    monkeypatch.setattr(search_ingest, "PACK_MOST", 2_048)
+    by_id = {int(str(p["id"])): p for p in PAPERS}
+    for n in range(4, 9):
+        await db.write(index_papers, [(n, fts_values(by_id[n]))], [])
+    fresh_url = postgres_databases.create(postgres_template)
+    fresh = await _load(fresh_url, PAPERS)
+    try:
+        kinds = await db.fetchall("SELECT packed, count(*) FROM search_segments GROUP BY packed")
+        assert {bool(r[0]) for r in kinds} == {True}  # the 8 merged into one packed segment
+        assert await _state(db) == await _state(fresh)
+    finally:
+        await fresh.close()
+        await db.close()
+        postgres_databases.drop(fresh_url)
