@@ -76,6 +76,7 @@ async def test_shards_split_over_processes_are_one_ready_bot(fake: FakeDiscord) 
 
 async def test_an_identify_too_soon_in_its_bucket_is_refused_whichever_process_sends_it(fake: FakeDiscord) -> None:
     gateway = fake.gateway  # max_concurrency 1: every shard is in bucket 0
+    gateway.enforce_identify_pacing = True
     async with aiohttp.ClientSession() as first, aiohttp.ClientSession() as second:
         held = [Connection(fake, first), Connection(fake, second), Connection(fake, second), Connection(fake, first)]
         assert (await held[0].identify(0, 2))["t"] == "READY"
@@ -91,7 +92,7 @@ async def test_an_identify_too_soon_in_its_bucket_is_refused_whichever_process_s
         gateway._bucket_started[0] -= 5.0
         assert (await held[3].identify(1, 2))["t"] == "READY"
         assert gateway.doubled_shards == [1]
-        gateway.enforce_identify_pacing = False  # record only
+        gateway.enforce_identify_pacing = False  # record only (the default)
         assert (await Connection(fake, first).identify(0, 2))["t"] == "READY"
         assert len(gateway.identify_violations) == 2
 

@@ -9,8 +9,11 @@ what Discord counts per bot is counted over all of them here: the day's session 
 (`session_start_limit.remaining`), and identify pacing. Discord's docs (Gateway: Identifying,
 Rate Limiting, Sharding/Max Concurrency): shard `i` is in rate-limit bucket `i % max_concurrency`,
 a bucket may start one session per 5 seconds, and an IDENTIFY past that limit is answered with
-Invalid Session (op 9). The fake records each such IDENTIFY in `identify_violations` and answers
-op 9 with `d: false` (nothing to resume), starting no session.
+Invalid Session (op 9). The fake records each such IDENTIFY in `identify_violations`; with
+`enforce_identify_pacing` it also answers as Discord does, op 9 with `d: false` (nothing to
+resume), starting no session. Enforcing is off by default: the single-process tests restart the
+bot within 5 s of its last identify, and discord.py's answer to op 9 (wait 5 s, identify again)
+would add those seconds to each of them; the tests of several processes turn it on.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ class Session:
     sent: list[dict[str, Any]] = field(default_factory=list)
     compress: Any = None
     ready: bool = False
+    peer: int = 0  # the client's TCP port: which process holds the shard
 
 
 class Gateway:
@@ -68,7 +72,7 @@ class Gateway:
         self.identify_log: list[tuple[float, int]] = []  # (loop time, shard id) of every session started
         # (loop time, shard id, seconds since the bucket's previous start) of every IDENTIFY refused as too soon.
         self.identify_violations: list[tuple[float, int, float]] = []
-        self.enforce_identify_pacing = True  # False: record violations but start the session anyway
+        self.enforce_identify_pacing = False  # True: answer a violation with op 9, as Discord does
         # Shards identified while another connection still held a live session of the same shard
         # (Discord allows it, and then sends the shard's events to one of them: a bot split over
         # processes should never do it).
@@ -112,7 +116,9 @@ class Gateway:
         ws = web.WebSocketResponse(max_msg_size=0)
         await ws.prepare(request)
         compress = zlib.compressobj() if request.query.get("compress") == "zlib-stream" else None
-        connection = Session(-1, "", ws=ws, compress=compress)
+        peername = request.transport.get_extra_info("peername") if request.transport is not None else None
+        peer = int(peername[1]) if peername else 0
+        connection = Session(-1, "", ws=ws, compress=compress, peer=peer)
         await self._send(connection, {"op": 10, "d": {"heartbeat_interval": 41250}, "s": None, "t": None})
         session: Session | None = None
         async for message in ws:
@@ -127,6 +133,8 @@ class Gateway:
                 session = await self._identify(ws, compress, payload["d"])
             elif op == 6:
                 session = await self._resume(ws, compress, payload["d"])
+            if session is not None and session.ws is ws:
+                session.peer = peer
         if session is not None and session.ws is ws:
             session.ws = None
             session.ready = False
