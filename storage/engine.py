@@ -152,14 +152,28 @@ async def open_database(location: str | Path, *, migrate: bool = True, create: b
                                      write_wait=write_wait)
 
 
+# Milliseconds since 1970 by the database's own clock, in each engine's SQL: on PostgreSQL one
+# clock for every host, which is what leases and booked slots shared by several hosts need.
+NOW_MS = {
+    "sqlite": "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)",
+    "postgres": "CAST(extract(epoch FROM clock_timestamp()) * 1000 AS BIGINT)",
+}
+
+
 class RunLock(Protocol):
-    """Held by the one `digestbot run` serving a database."""
+    """Held by each `digestbot run` process serving a database (one on SQLite, k of n on PostgreSQL)."""
 
     async def acquire(self) -> None:
         """Take it, or raise RunLockHeld saying who holds it."""
 
     async def release(self) -> None:
         """Let it go."""
+
+    async def poll_turn(self) -> bool:
+        """True when this process is the one that polls the digest source."""
+
+    async def held(self) -> bool:
+        """False once the lock is lost under the running process (its connection ended)."""
 
 
 class _FileRunLock:
@@ -174,13 +188,22 @@ class _FileRunLock:
     async def release(self) -> None:
         self._lock.release()
 
+    async def poll_turn(self) -> bool:
+        return True  # one process serves a SQLite file: it polls
 
-def run_lock(location: str | Path) -> RunLock:
-    """The run lock of the database at `location`: a lock file beside a SQLite file, an advisory lock on PostgreSQL."""
+    async def held(self) -> bool:
+        return True  # the kernel holds a file lock as long as the process lives
+
+
+def run_lock(location: str | Path, process: tuple[int, int] = (0, 1), shards: int | None = None) -> RunLock:
+    """The run lock of process `process` (k, n) at `location`: a lock file beside a SQLite file, advisory locks on PostgreSQL."""
     if is_postgres(location):
         from storage.postgres.locks import PgRunLock
 
-        return PgRunLock(str(location))
+        return PgRunLock(str(location), process, shards)
+    if process[1] > 1:
+        raise StorageError("several bot processes (DIGESTBOT_PROCESS) need a PostgreSQL database (DIGESTBOT_DATABASE_URL); "
+                           "one process serves a SQLite file")
     return _FileRunLock(Path(location))
 
 

@@ -3,6 +3,10 @@
 Every step of a post (header, thread, each part) is committed as soon as Discord accepted it,
 so a restart resumes after the last accepted step; together with message nonces this keeps a
 crash from ever producing a second header or a repeated part.
+
+A row is claimed before it is posted, and every step is written only while the claim holds:
+several processes sharing one PostgreSQL database never post one row side by side, and a
+process that died leaves its rows to another once their lease lapses (`Claimant`).
 """
 
 from __future__ import annotations
@@ -10,11 +14,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
-from storage.engine import Database, Unit
+from storage.engine import NOW_MS, Database, Unit
 from storage.errors import StorageError
 from storage.records import iso_utc
 
@@ -34,9 +39,22 @@ _APPEND_ID = {
 }
 _RECORD_PART = {
     "sqlite": f"UPDATE deliveries SET parts_sent = max(parts_sent, ?), message_ids = {_APPEND_ID['sqlite']}, "
-              "last_error = NULL, updated_at = ? WHERE id = ?",
+              "last_error = NULL, updated_at = ?, claim_until = {now} + ? WHERE id = ? AND claim_token = ? RETURNING id",
     "postgres": f"UPDATE deliveries SET parts_sent = GREATEST(parts_sent, ?), message_ids = {_APPEND_ID['postgres']}, "
-                "last_error = NULL, updated_at = ? WHERE id = ?",
+                "last_error = NULL, updated_at = ?, claim_until = {now} + ? WHERE id = ? AND claim_token = ? RETURNING id",
+}
+# A row may be claimed when nobody holds it, its holder is this process (or, by index, its dead
+# predecessor: the run lock lets one process of an index live at a time) or the lease lapsed.
+# SKIP LOCKED: a row another process is claiming this very moment is simply not this one's.
+_CLAIM = {
+    "sqlite": "UPDATE deliveries SET claim_owner = ?, claim_token = ?, claim_until = {now} + ? "
+              "WHERE id = (SELECT id FROM deliveries WHERE target_kind = ? AND target_id = ? AND digest_id = ? "
+              "AND state IN ('pending', 'sending') AND (claim_token IS NULL OR claim_token = ? OR claim_owner = ? "
+              "OR claim_until < {now})) RETURNING *",
+    "postgres": "UPDATE deliveries SET claim_owner = ?, claim_token = ?, claim_until = {now} + ? "
+                "WHERE id = (SELECT id FROM deliveries WHERE target_kind = ? AND target_id = ? AND digest_id = ? "
+                "AND state IN ('pending', 'sending') AND (claim_token IS NULL OR claim_token = ? OR claim_owner = ? "
+                "OR claim_until < {now}) FOR UPDATE SKIP LOCKED) RETURNING *",
 }
 # A delivery row is only ever created for a target that still exists.
 _TARGET_EXISTS = {
@@ -47,6 +65,23 @@ _TARGET_EXISTS = {
 
 class DeliveryGone(StorageError):
     """The delivery row was deleted while its post was under way (feed removed, member forgotten)."""
+
+
+class ClaimLost(StorageError):
+    """Another process holds the row now (this one's lease lapsed): this process stops posting it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Claimant:
+    """Who claims rows: a process index (k of DIGESTBOT_PROCESS=k/n), a token drawn at each start, the lease."""
+
+    owner: int = 0
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)
+    lease_seconds: float = 60.0
+
+    @property
+    def lease_ms(self) -> int:
+        return int(self.lease_seconds * 1000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +102,8 @@ class Delivery:
     last_error: str | None
     next_attempt_at: dt.datetime | None
     updated_at: dt.datetime
+    # True when another live process holds the row's claim: this one leaves the post to it.
+    claimed_elsewhere: bool = False
 
     @classmethod
     def from_row(cls, row: Any) -> Delivery:
@@ -102,6 +139,24 @@ class DeliverySummary:
     state: str
     last_error: str | None
     updated_at: dt.datetime
+
+
+_GONE, _LOST = "gone", "lost"
+
+
+def _why_not_written(unit: Unit, delivery_id: int) -> str:
+    """A fenced step wrote nothing: the row was deleted, or another process claims it now."""
+    row = unit.execute("SELECT 1 FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()
+    return _GONE if row is None else _LOST
+
+
+def _written(delivery_id: int, result: Any) -> Any:
+    """The step's row, or the reason it was not written raised (after the commit, so other steps stay)."""
+    if result == _GONE:
+        raise DeliveryGone(f"delivery {delivery_id} is gone: its feed was removed or its member forgotten mid-post")
+    if result == _LOST:
+        raise ClaimLost(f"delivery {delivery_id} is claimed by another process now (this one's lease lapsed); it goes on there")
+    return result
 
 
 T = TypeVar("T")
@@ -176,45 +231,97 @@ class _GroupCommit:
 class DeliveryLedger:
     """Reads and advances delivery rows; every step is committed before the caller goes on."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, claimant: Claimant | None = None) -> None:
         self._db = db
         self._commits = _GroupCommit(db)
+        self.claimant = claimant or Claimant()
+        # The rows this process claimed and has not let go of: nothing to renew, no write, when empty.
+        self._held: set[int] = set()
 
     async def open(self, kind: str, target_id: int, digest_id: int, now: dt.datetime) -> Delivery | None:
-        """Return the row for (target, digest), creating it in state `pending` the first time.
+        """Return the row for (target, digest), created in state `pending` the first time and claimed by this process.
 
         None when the target is gone: a feed removed, or a member who ran /forget me while their
-        DM was being prepared (a row naming them must not come back).
+        DM was being prepared (a row naming them must not come back). A finished row comes back
+        as it is; a row another live process holds comes back with `claimed_elsewhere`.
         """
         target_exists = _TARGET_EXISTS[kind]
+        me = self.claimant
 
-        def opened(unit: Unit) -> Any:
+        def opened(unit: Unit) -> tuple[Any, bool]:
             unit.execute(
                 _OPEN[unit.dialect].format(target_exists=target_exists),
                 (kind, target_id, digest_id, iso_utc(now), iso_utc(now), target_id),
             )
-            return unit.execute(
+            claimed = unit.execute(_CLAIM[unit.dialect].format(now=NOW_MS[unit.dialect]),
+                                   (me.owner, me.token, me.lease_ms, kind, target_id, digest_id, me.token, me.owner)).fetchone()
+            if claimed is not None:
+                return claimed, False
+            row = unit.execute(
                 "SELECT * FROM deliveries WHERE target_kind = ? AND target_id = ? AND digest_id = ?", (kind, target_id, digest_id)
             ).fetchone()
+            return row, row is not None and row["state"] in ("pending", "sending")
 
-        row = await self._commits.run(opened)
-        return Delivery.from_row(row) if row is not None else None
+        row, elsewhere = await self._commits.run(opened)
+        if row is None:
+            return None
+        delivery = Delivery.from_row(row)
+        if elsewhere:
+            return replace(delivery, claimed_elsewhere=True)
+        if not delivery.finished:
+            self._held.add(delivery.id)
+        return delivery
+
+    async def renew_claims(self) -> int:
+        """Extend the lease of every row this process is posting; returns how many (run well within the lease)."""
+        me = self.claimant
+        if not self._held:
+            return 0
+
+        def renewed(unit: Unit) -> int:
+            now = NOW_MS[unit.dialect]
+            return len(unit.execute(f"UPDATE deliveries SET claim_until = {now} + ? WHERE claim_token = ? "
+                                    "AND state IN ('pending', 'sending') RETURNING id", (me.lease_ms, me.token)).fetchall())
+
+        return await self._commits.run(renewed)
+
+    async def release_claims(self) -> int:
+        """Let go of every row this process holds (it is stopping): another process may go on at once."""
+        token = self.claimant.token
+        self._held.clear()
+
+        def released(unit: Unit) -> int:
+            return len(unit.execute("UPDATE deliveries SET claim_token = NULL, claim_until = NULL WHERE claim_token = ? "
+                                    "RETURNING id", (token,)).fetchall())
+
+        return await self._commits.run(released)
 
     async def get(self, delivery_id: int) -> Delivery:
         """Return one row by id."""
         rows = await self._db.fetchall("SELECT * FROM deliveries WHERE id = ?", (delivery_id,))
         return Delivery.from_row(next(iter(rows)))
 
-    async def _update(self, delivery_id: int, now: dt.datetime, assignments: str, params: tuple[object, ...]) -> Delivery:
+    async def _update(self, delivery_id: int, now: dt.datetime, assignments: str, params: tuple[object, ...], *,
+                      release: bool = False) -> Delivery:
         # One statement, one trip to the writer thread: a day posted to many channels is many steps.
-        sql = f"UPDATE deliveries SET {assignments}, updated_at = ? WHERE id = ? RETURNING *"
+        # Written only while this process's claim holds (which the step renews, or ends with `release`).
+        me = self.claimant
+        claim = "claim_token = NULL, claim_until = NULL" if release else "claim_until = {now} + ?"
+        lease = () if release else (me.lease_ms,)
 
         def updated(unit: Unit) -> Any:
-            return unit.execute(sql, (*params, iso_utc(now), delivery_id)).fetchone()
+            sql = (f"UPDATE deliveries SET {assignments}, updated_at = ?, {claim.format(now=NOW_MS[unit.dialect])} "
+                   "WHERE id = ? AND claim_token = ? RETURNING *")
+            row = unit.execute(sql, (*params, iso_utc(now), *lease, delivery_id, me.token)).fetchone()
+            return row if row is not None else _why_not_written(unit, delivery_id)
 
-        row = await self._commits.run(updated)
-        if row is None:
-            raise DeliveryGone(f"delivery {delivery_id} is gone: its feed was removed or its member forgotten mid-post")
+        try:
+            row = _written(delivery_id, await self._commits.run(updated))
+        except (DeliveryGone, ClaimLost):
+            self._held.discard(delivery_id)
+            raise
+        if release:
+            self._held.discard(delivery_id)
         return Delivery.from_row(row)
 
     async def start(self, delivery_id: int, parts_total: int, now: dt.datetime) -> Delivery:
@@ -237,25 +344,34 @@ class DeliveryLedger:
         The most frequent step of all (a part per message), so it returns nothing: the caller
         knows where it is, and reading the row back would cost more than the update.
         """
-        params = (index + 1, message_id, iso_utc(now), delivery_id)
+        me = self.claimant
+        params = (index + 1, message_id, iso_utc(now), me.lease_ms, delivery_id, me.token)
 
-        def recorded(unit: Unit) -> None:
-            unit.execute(_RECORD_PART[unit.dialect], params)
+        def recorded(unit: Unit) -> object:
+            sql = _RECORD_PART[unit.dialect].format(now=NOW_MS[unit.dialect])
+            row = unit.execute(sql, params).fetchone()
+            return True if row is not None else _why_not_written(unit, delivery_id)
 
-        await self._commits.run(recorded)
+        try:
+            _written(delivery_id, await self._commits.run(recorded))
+        except (DeliveryGone, ClaimLost):
+            self._held.discard(delivery_id)
+            raise
 
     async def finish(self, delivery_id: int, now: dt.datetime, state: str = "done") -> Delivery:
         """The post is complete (`done`), or there was nothing to post (`skipped`)."""
-        return await self._update(delivery_id, now, "state = ?, next_attempt_at = NULL", (state,))
+        return await self._update(delivery_id, now, "state = ?, next_attempt_at = NULL", (state,), release=True)
 
     async def fail(self, delivery_id: int, error: str, now: dt.datetime) -> Delivery:
         """Stop trying: the target refused (403/404) or retries ran out."""
-        return await self._update(delivery_id, now, "state = 'failed', attempts = attempts + 1, last_error = ?", (error,))
+        return await self._update(delivery_id, now, "state = 'failed', attempts = attempts + 1, last_error = ?", (error,),
+                                  release=True)
 
     async def retry_later(self, delivery_id: int, error: str, retry_at: dt.datetime, now: dt.datetime) -> Delivery:
-        """A passing failure (5xx, network): count it and try again at `retry_at`."""
+        """A passing failure (5xx, network): count it and try again at `retry_at` (whichever process is there then)."""
         return await self._update(
-            delivery_id, now, "attempts = attempts + 1, last_error = ?, next_attempt_at = ?", (error, iso_utc(retry_at))
+            delivery_id, now, "attempts = attempts + 1, last_error = ?, next_attempt_at = ?", (error, iso_utc(retry_at)),
+            release=True,
         )
 
     async def for_digests(self, kind: str, digest_ids: list[int]) -> dict[tuple[int, int], Delivery]:

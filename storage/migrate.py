@@ -41,6 +41,7 @@ TABLES = (
     "meta", "papers", "paper_categories", "digests", "digest_files", "digest_papers", "channel_feeds",
     "deliveries", "source_fetches", "poll_runs", "subscriptions", "user_settings", "saved_papers",
     "member_languages", "feedback", "member_models", "member_models_stale", "feed_alerts",
+    "gateway_identify_slots",
 )
 MARKER = "migrated_from"
 # Rows read from SQLite at a time: a few MB of papers, whatever the size of the database.

@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import discord
@@ -15,7 +16,7 @@ from discord.ext import commands
 
 from bot.app.error_replies import reply_with_error
 from bot.app.jobs import Jobs
-from bot.app.shards import IdentifyPacer
+from bot.app.shards import IDENTIFY_WINDOW, IdentifyPacer, pace_requests
 from bot.core.errors import LimitReached
 from bot.core.services import Services
 from bot.core.settings import Settings
@@ -27,7 +28,9 @@ from bot.sources.configured import build_source
 from bot.sources.poller import Poller
 from bot.worker import tasks as worker_tasks
 from bot.worker.pool import WorkerPool
+from storage.engine import RunLock
 from storage.errors import StorageError
+from storage.gateway import IdentifySlots
 from storage.members import MemberStore
 from storage.meta import MetaStore
 
@@ -95,9 +98,10 @@ class DigestTree(app_commands.CommandTree["DigestBot"]):
 
 
 class DigestBot(commands.AutoShardedBot):
-    """arxiv-digest-bot's client: every shard in this one process. Needs no privileged intents."""
+    """arxiv-digest-bot's client: every shard, or process k of n's share of them. Needs no privileged intents."""
 
-    def __init__(self, services: Services, extensions: tuple[str, ...] = EXTENSIONS) -> None:
+    def __init__(self, services: Services, extensions: tuple[str, ...] = EXTENSIONS, run_lock: RunLock | None = None,
+                 lock_lost: Callable[[], None] | None = None) -> None:
         # A text-only bot: no voice libraries needed, so no warning about them at every start.
         discord.VoiceClient.warn_nacl = False
         discord.VoiceClient.warn_dave = False
@@ -118,7 +122,16 @@ class DigestBot(commands.AutoShardedBot):
             # None: as many shards as Discord recommends (GET /gateway/bot), one per 1,000 servers.
             shard_count=services.settings.shards,
         )
+        # Process k of n runs the shards with shard % n == k (None: every shard). Set here, not in the
+        # constructor: discord.py types `shard_ids` as a list only, yet takes None for "every shard".
+        self.shard_ids = services.settings.shard_ids
         amortise_bucket_cleanup(self.http)
+        rate = services.settings.requests_per_second
+        if rate is not None:
+            pace_requests(self.http, rate)
+            log.info("sending at most %.1f REST requests a second (DIGESTBOT_REST_RATE)", rate)
+        self._run_lock = run_lock
+        self._lock_lost = lock_lost
         self.services = services
         self._extensions = extensions
         self.channel_deliveries = ChannelDeliveries(self, services)
@@ -143,7 +156,7 @@ class DigestBot(commands.AutoShardedBot):
         if self.jobs is None:
             source = build_source(self.services.settings, self.services.source_state)
             self.jobs = Jobs(self.services, Poller(self.services, source) if source else None, self.deliver_due, self.is_ready,
-                             after_poll=self.alerts.after_poll)
+                             after_poll=self.alerts.after_poll, run_lock=self._run_lock, lock_lost=self._lock_lost)
             self.jobs.start()
 
     async def deliver_due(self) -> int:
@@ -163,8 +176,11 @@ class DigestBot(commands.AutoShardedBot):
         else waits for them.
         """
         done = 0
+        index, count = self.services.settings.process
         try:
-            stale = await MemberStore(self.services.db).stale_members(limit)
+            # Each process of several trains its own share of the members.
+            stale = [user_id for user_id in await MemberStore(self.services.db).stale_members(limit * count)
+                     if user_id % count == index][:limit]
         except StorageError:
             log.warning("cannot read which member models are out of date; trying again at the next tick", exc_info=True)
             return
@@ -241,10 +257,24 @@ class DigestBot(commands.AutoShardedBot):
                 self._identify_pacer = IdentifyPacer(1)
             else:
                 self._identify_pacer = IdentifyPacer(limits.max_concurrency)
+                # Counted for the whole bot: every process's sessions come out of the same daily allowance.
                 shards = self.shard_count or 1
                 if limits.remaining < 2 * shards:
-                    log.warning("Discord allows %d more gateway sessions today (of %d) and each start uses %d: a restart loop "
-                                "would run out, and Discord then resets the bot's token", limits.remaining, limits.total, shards)
+                    log.warning("Discord allows %d more gateway sessions today (of %d) and each start of the bot uses %d: a "
+                                "restart loop would run out, and Discord then resets the bot's token", limits.remaining,
+                                limits.total, shards)
+        if self.services.settings.process[1] > 1:
+            # Several processes: the slots are booked in the database, so the bot as a whole keeps the pace.
+            bucket = (shard_id or 0) % self._identify_pacer.max_concurrency
+            try:
+                delay = await IdentifySlots(self.services.db).book(bucket, IDENTIFY_WINDOW)
+            except StorageError as exc:
+                log.warning("could not book a gateway start in the database (%s); waiting a whole window", exc)
+                delay = IDENTIFY_WINDOW
+            if delay > 0:
+                log.debug("shard %s starts in %.1f s (bucket %d, booked with the other processes)", shard_id, delay, bucket)
+                await asyncio.sleep(delay)
+            return
         await self._identify_pacer.wait(shard_id or 0)
 
     async def on_shard_ready(self, shard_id: int) -> None:

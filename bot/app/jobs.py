@@ -24,6 +24,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.app.memory import trim_free_memory
 from bot.core.services import Services
 from bot.sources.poller import Poller
+from storage.engine import RunLock
 from storage.errors import StorageError
 from storage.sources import PollRun
 
@@ -38,8 +39,13 @@ class Jobs:
     """Owns the AsyncIOScheduler and the jobs, and every task they run."""
 
     def __init__(self, services: Services, poller: Poller | None, deliver: Callable[[], Awaitable[int]],
-                 ready: Callable[[], bool], after_poll: Callable[[PollRun], Awaitable[None]] | None = None) -> None:
+                 ready: Callable[[], bool], after_poll: Callable[[PollRun], Awaitable[None]] | None = None,
+                 run_lock: RunLock | None = None, lock_lost: Callable[[], None] | None = None) -> None:
         self.services = services
+        # Several processes on one database: only the one holding the poller's lease polls, and a
+        # process whose locks are gone stops (another may run its index by now).
+        self._run_lock = run_lock
+        self._lock_lost = lock_lost
         self._after_poll = after_poll
         self.poller = poller
         self._deliver_due = deliver
@@ -62,6 +68,8 @@ class Jobs:
         self.scheduler.add_job(self.deliver, IntervalTrigger(seconds=settings.tick_seconds), id="deliver", next_run_time=now, **common)
         self.scheduler.add_job(self.watch_database, IntervalTrigger(seconds=min(30.0, settings.tick_seconds)), id="watch",
                                next_run_time=now, **common)
+        # A third of the lease: a live process's claims never lapse between two renewals.
+        self.scheduler.add_job(self.renew_claims, IntervalTrigger(seconds=settings.claim_seconds / 3), id="claims", **common)
         self.scheduler.start()
 
     def next_poll(self) -> dt.datetime | None:
@@ -91,6 +99,14 @@ class Jobs:
 
     async def _poll(self) -> None:
         assert self.poller is not None
+        if self._run_lock is not None:
+            try:
+                if not await self._run_lock.poll_turn():
+                    log.debug("another process polls the digest source")
+                    return
+            except StorageError as exc:
+                log.error("poll: %s", exc)
+                return
         try:
             run = await self.poller.poll_once()
         except StorageError as exc:
@@ -111,6 +127,13 @@ class Jobs:
             # at once but gives a delivery its grace to reach a ledger checkpoint.
             self.scheduler.modify_job("deliver", next_run_time=dt.datetime.now(dt.UTC))
 
+    async def renew_claims(self) -> None:
+        """Keep the lease of the posts this process is carrying out."""
+        try:
+            await self.services.ledger.renew_claims()
+        except StorageError as exc:
+            log.error("renewing this process's claims on its posts: %s", exc)
+
     async def deliver(self) -> None:
         """Post whatever is due (once the gateway is ready)."""
         await self._tracked("deliver", self._deliver)
@@ -130,6 +153,15 @@ class Jobs:
         """Notice a database file deleted or replaced under the running bot (say so, rescue what it held); settle memory when idle."""
         await self._tracked("watch", self._watch_database)
         await self._tracked("watch", self._settle_memory)
+        await self._tracked("watch", self._watch_lock)
+
+    async def _watch_lock(self) -> None:
+        if self._run_lock is None or await self._run_lock.held():
+            return
+        log.error("this process lost the database connection that held its locks (its index, the poller's lease): "
+                  "another process may run its shards by now, so it stops; start it again (a supervisor does)")
+        if self._lock_lost is not None:
+            self._lock_lost()
 
     async def _settle_memory(self) -> None:
         db = self.services.db
@@ -184,3 +216,12 @@ class Jobs:
         if remaining:
             await asyncio.wait(remaining, timeout=2)
         self.scheduler.shutdown(wait=False)
+        try:
+            # Another process sharing the database goes on with these posts at once, not after the lease.
+            released = await self.services.ledger.release_claims()
+        except StorageError as exc:
+            log.warning("could not let go of this process's posts (%s): another process resumes them when the lease "
+                        "lapses", exc)
+        else:
+            if released:
+                log.info("let go of %d post(s) in flight; they resume from the ledger", released)

@@ -14,7 +14,7 @@ import discord
 from bot.app.client import DigestBot, point_at_api
 from bot.core.services import Services
 from bot.core.settings import TOKEN_HELP, Settings
-from storage.engine import run_lock
+from storage.engine import RunLock, run_lock
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "with Ctrl-C or SIGTERM. The database (DIGESTBOT_DB) is created if missing. One bot serves one "
         "SQLite database: a second `run` on the same file is refused with exit code 1 while the first holds the "
         "lock file beside it (bot.sqlite3.run.lock for bot.sqlite3); ingest, backfill, status and the other "
-        "commands work beside a running bot. Exit code 0 after a signal, 2 when DISCORD_TOKEN is missing or refused.",
+        "commands work beside a running bot. On PostgreSQL several processes can serve one bot (DIGESTBOT_PROCESS=k/n, "
+        "each the shards with shard %% n == k): one of them polls, each post is made by one. A second process with the "
+        "same index is refused with exit code 1. Exit code 0 after a signal, 2 when DISCORD_TOKEN is missing or refused.",
     )
     parser.set_defaults(handler=run)
 
@@ -60,17 +62,19 @@ async def login_until_reachable(bot: DigestBot, token: str, stop: asyncio.Event)
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run the bot until a signal arrives or Discord refuses us; refuse when another bot serves the database."""
     token = settings.require_token()
+    settings.check_processes()
     point_at_api(settings)
-    # Before the database is even opened: a second bot on one database would poll and deliver twice.
-    lock = run_lock(settings.database)
+    # Before the database is even opened: a second bot on one database (or a second process of one
+    # index) would poll and deliver twice.
+    lock = run_lock(settings.database, settings.process, settings.shards)
     await lock.acquire()  # RunLockHeld says who holds it; the command line prints it and exits 1
     try:
-        return await _serve(token, settings)
+        return await _serve(token, settings, lock)
     finally:
         await lock.release()
 
 
-async def _serve(token: str, settings: Settings) -> int:
+async def _serve(token: str, settings: Settings, lock: RunLock) -> int:
     services = await Services.open(settings)
     if services.db.created:
         log.warning(
@@ -78,8 +82,16 @@ async def _serve(token: str, settings: Settings) -> int:
             "now and check DIGESTBOT_DB (or restore a backup); /status and `digestbot health` show when it was created.",
             settings.database_name if settings.database_url else settings.db_path.resolve(),
         )
-    bot = DigestBot(services)
     stop = asyncio.Event()
+    lost: list[bool] = []
+
+    def lock_lost() -> None:
+        lost.append(True)
+        stop.set()
+
+    bot = DigestBot(services, run_lock=lock, lock_lost=lock_lost)
+    if settings.process[1] > 1:
+        log.info("process %d of %d: gateway shards %s of %d", *settings.process, settings.shard_ids, settings.shards)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
@@ -94,7 +106,7 @@ async def _serve(token: str, settings: Settings) -> int:
             stopper = asyncio.create_task(stop.wait())
             done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
             if stopper in done:
-                log.info("stopping: signal received")
+                log.info("stopping: its locks were lost" if lost else "stopping: signal received")
             await bot.close()
             stopper.cancel()
             if runner in done:
@@ -110,4 +122,4 @@ async def _serve(token: str, settings: Settings) -> int:
     finally:
         await services.close()
         log.info("stopped; database closed")
-    return 0
+    return 1 if lost else 0

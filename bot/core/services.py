@@ -11,7 +11,7 @@ from pathlib import Path
 from bot.core.settings import Settings
 from storage.engine import Database, open_database
 from storage.feeds import FeedStore
-from storage.ledger import DeliveryLedger
+from storage.ledger import Claimant, DeliveryLedger
 from storage.papers import PaperStore
 from storage.records import CorpusStats
 from storage.search import FullTextIndex, search_index
@@ -111,7 +111,8 @@ class Services:
         return cls(
             settings=settings, db=db, papers=papers, search=search_index(db, budget=settings.search_budget_seconds, parallel=max(1, settings.db_readers - 1)),
             categories=CategoryCache(papers), corpus=CorpusCache(papers),
-            feeds=FeedStore(db), ledger=DeliveryLedger(db), source_state=SourceStateStore(db),
+            feeds=FeedStore(db),
+            ledger=DeliveryLedger(db, Claimant(owner=settings.process[0], lease_seconds=settings.claim_seconds)), source_state=SourceStateStore(db),
             subscriptions=SubscriptionStore(db),
             clock=file_clock(settings.clock_file) if settings.clock_file else utc_now,
         )

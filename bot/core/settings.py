@@ -22,6 +22,8 @@ UPSTREAM_DATA_URL = "https://raw.githubusercontent.com/dw-dengwei/daily-arXiv-ai
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_\-]{18,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{20,}$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 TOKEN_PLACEHOLDER = "paste-your-bot-token-here"
+# Discord's global limit: requests per second per bot token, whatever the number of processes.
+DISCORD_GLOBAL_RATE = 50.0
 
 TOKEN_HELP = (
     "To get a token: open https://discord.com/developers/applications, choose New Application, "
@@ -68,6 +70,28 @@ def _shard_count(value: str) -> int | None:
         return _positive_int(value)
     except ValueError:
         raise ValueError(f"must be `auto` (as many shards as Discord recommends) or a number of shards such as 4, not {value!r}") from None
+
+
+def _process(value: str) -> tuple[int, int]:
+    index, slash, count = value.strip().partition("/")
+    if not slash or not index.strip().isdigit() or not count.strip().isdigit() or int(count) < 1:
+        raise ValueError(f"must be k/n, this process's index k (0 to n-1) of n processes, such as 0/1 or 2/3, not {value!r}")
+    if int(index) >= int(count):
+        raise ValueError(f"must be k/n with k from 0 to n-1 (the first of three processes is 0/3), not {value!r}")
+    return int(index), int(count)
+
+
+def _rest_rate(value: str) -> float | str:
+    word = value.strip().lower()
+    if word in ("auto", "off"):
+        return word
+    try:
+        number = float(word)
+    except ValueError:
+        raise ValueError(f"must be `auto`, `off` or requests per second such as 15, not {value!r}") from None
+    if number <= 0:
+        raise ValueError("must be greater than 0 (or `off`)")
+    return number
 
 
 def _non_negative_int(value: str) -> int:
@@ -190,6 +214,9 @@ class Settings:
     cooldown_scale: float = 1.0
     idle_release_seconds: float = 60.0
     shards: int | None = None  # None: as many as Discord recommends
+    process: tuple[int, int] = (0, 1)  # this process's index k of n processes sharing the database
+    rest_rate: float | str = "auto"  # requests per second this process sends at most; auto, off or a number
+    claim_seconds: float = 60.0
     clock_file: Path | None = None
     api_base: str | None = None
     gateway_url: str | None = None
@@ -230,12 +257,15 @@ class Settings:
         "worker_processes": _Field("DIGESTBOT_WORKERS", "workers", _positive_int, "worker processes for ranking, charts and exports (started at first use)"),
         "cooldown_scale": _Field("DIGESTBOT_COOLDOWN_SCALE", "cooldown_scale", _non_negative_float, "stretch (2) or relax (0.5) the per-member command limits; 0 turns them off"),
         "search_budget_seconds": _Field("DIGESTBOT_SEARCH_BUDGET_SECONDS", "search_budget_seconds", _positive_float, "a search running longer is stopped as too broad"),
-        "shards": _Field("DIGESTBOT_SHARDS", "shards", _shard_count, "`auto` (as many as Discord recommends) or a number of gateway shards, all in this process"),
+        "shards": _Field("DIGESTBOT_SHARDS", "shards", _shard_count, "`auto` (as many as Discord recommends) or a number of gateway shards (split between the processes of DIGESTBOT_PROCESS)"),
+        "process": _Field("DIGESTBOT_PROCESS", "process", _process, "k/n: this is process k (0 to n-1) of n `digestbot run` processes sharing one PostgreSQL database, running the shards with shard % n == k (n > 1 needs DIGESTBOT_DATABASE_URL and a number of DIGESTBOT_SHARDS)"),
+        "rest_rate": _Field("DIGESTBOT_REST_RATE", "rest_rate", _rest_rate, "REST requests per second this process sends at most: `auto` (its share, 45/n, of Discord's 50 per second when n > 1 processes talk to Discord directly; no cap otherwise), `off` (set it when DISCORD_API_BASE is a shared rate-limiting proxy), or a number"),
+        "claim_seconds": _Field("DIGESTBOT_CLAIM_SECONDS", "claim_seconds", _positive_float, "how long a post claimed by a process that stopped answering waits before another process resumes it"),
         "idle_release_seconds": _Field("DIGESTBOT_IDLE_RELEASE_SECONDS", "idle_release_seconds", _positive_float, "after this long without a search or write, database caches are released (memory)"),
         "owner_id": _Field("DIGESTBOT_OWNER_ID", "owner_id", _snowflake, "Discord user told by DM when the source fails for long (default: the application's owner)"),
         "source_alert_hours": _Field("DIGESTBOT_SOURCE_ALERT_HOURS", "source_alert_hours", _positive_float, "hours of failed polls before the owner is told"),
         "clock_file": _Field("DIGESTBOT_CLOCK_FILE", "clock_file", Path, "tests only: a file holding the current time (ISO 8601)"),
-        "api_base": _Field("DISCORD_API_BASE", "api_base", _url, "tests only: REST base URL of a fake Discord"),
+        "api_base": _Field("DISCORD_API_BASE", "api_base", _url, "REST base URL: a shared rate-limiting proxy for several processes (e.g. http://proxy:3000/api/v10), or a fake Discord in tests"),
         "gateway_url": _Field("DISCORD_GATEWAY_URL", "gateway_url", _ws_url, "tests only: gateway URL of a fake Discord"),
     }
 
@@ -300,6 +330,39 @@ class Settings:
     def max_digest_bytes(self) -> int:
         """DIGESTBOT_MAX_DIGEST_MB in bytes."""
         return int(self.max_digest_mb * 1024 * 1024)
+
+    @property
+    def shard_ids(self) -> list[int] | None:
+        """The gateway shards this process runs (shard % n == k); None: every shard (one process)."""
+        index, count = self.process
+        if count == 1:
+            return None
+        assert self.shards is not None  # check_processes
+        return [shard for shard in range(self.shards) if shard % count == index]
+
+    @property
+    def requests_per_second(self) -> float | None:
+        """This process's cap on REST requests per second, None for none (DIGESTBOT_REST_RATE)."""
+        if isinstance(self.rest_rate, float):
+            return self.rest_rate
+        if self.rest_rate == "off" or self.process[1] == 1 or self.api_base:
+            # One process follows Discord's own headers; behind a proxy the proxy keeps the limits.
+            return None
+        return DISCORD_GLOBAL_RATE * 0.9 / self.process[1]
+
+    def check_processes(self) -> None:
+        """Raise ConfigError unless DIGESTBOT_PROCESS, DIGESTBOT_SHARDS and the database fit together."""
+        count = self.process[1]
+        if count == 1:
+            return
+        origin = self.origins.get("process", "DIGESTBOT_PROCESS")
+        if not self.database_url:
+            raise ConfigError(f"{origin} asks for {count} processes, which must share a PostgreSQL database: set "
+                              "DIGESTBOT_DATABASE_URL (one process serves a SQLite file)")
+        if self.shards is None or self.shards < count:
+            raise ConfigError(f"{origin} asks for {count} processes, which split a fixed number of gateway shards: set "
+                              f"DIGESTBOT_SHARDS to a number of at least {count}, the same for every process "
+                              f"(now {self.shards or 'auto'})")
 
     def require_token(self) -> str:
         """Return the Discord token, or raise ConfigError saying how to get a valid one."""

@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import logging
 from collections import Counter
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import discord
@@ -20,11 +21,12 @@ from bot.i18n.catalogs import ENGLISH
 from bot.ranking.filters import apply_filters, split_filter
 from bot.render.post import forum_post_title, render_digest_header, render_digest_parts, thread_name
 from storage.feeds import ChannelFeed
-from storage.ledger import CHANNEL, Delivery, DeliveryGone
+from storage.ledger import CHANNEL, ClaimLost, Delivery, DeliveryGone
 from storage.records import DigestInfo
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 # Digests older than this (by arrival) are never looked at by the periodic check.
 LOOKBACK_DAYS = 8
 
@@ -41,6 +43,13 @@ async def plan_for(services: Services, feed_categories: list[str], digest: Diges
     sections = tuple(section for section, _ in Counter(e.section for e in filtered.entries).most_common())
     return PostPlan([header], render_digest_parts(filtered.entries, digest.date, locale), thread_name(digest.date, feed_categories),
                     forum_title=forum_post_title(digest.date, len(filtered.entries), locale), categories=sections)
+
+
+def in_turn(items: list[T], process: tuple[int, int]) -> list[T]:
+    """The due posts, starting at this process's share (k of n): processes sharing a database claim apart, not in a crowd."""
+    index, count = process
+    start = len(items) * index // count
+    return items[start:] + items[:start]
 
 
 class ChannelDeliveries:
@@ -96,7 +105,7 @@ class ChannelDeliveries:
         async with self._lock:
             pending = await self.due()
             by_feed: dict[int, list[tuple[ChannelFeed, DigestInfo]]] = {}
-            for feed, digest in pending:
+            for feed, digest in in_turn(pending, self.services.settings.process):
                 by_feed.setdefault(feed.id, []).append((feed, digest))
             gate = asyncio.Semaphore(self.services.settings.delivery_concurrency)
 
@@ -121,6 +130,8 @@ class ChannelDeliveries:
         delivery: Delivery = opened
         if delivery.finished:
             return Outcome(delivery.state, "already finished")
+        if delivery.claimed_elsewhere:
+            return Outcome("sending", "another process is posting it")
         plan = await self._plan(feed, digest)
         if plan is None:
             await services.ledger.finish(delivery.id, services.clock(), state="skipped")
@@ -141,6 +152,9 @@ class ChannelDeliveries:
         except DeliveryGone:
             log.info("the post of %s to channel %d stopped: its feed was removed meanwhile", digest.date, feed.channel_id)
             return Outcome("skipped", "the feed was removed")
+        except ClaimLost as lost:
+            log.warning("%s; this process stops posting to channel %d", lost, feed.channel_id)
+            return Outcome("sending", "another process took it over")
         except Exception as error:  # every failure is recorded, then classified
             async def stop_feed(reason: str) -> None:
                 if not await services.feeds.mark_failing(feed.id, reason, services.clock()):

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import discord
 
 from bot.core.services import Services
-from bot.delivery.channels import LOOKBACK_DAYS
+from bot.delivery.channels import LOOKBACK_DAYS, in_turn
 from bot.delivery.destinations import DirectMessageDestination
 from bot.delivery.executor import PostPlan, ShuttingDown, carry_out
 from bot.delivery.failures import Outcome, settle_failure
@@ -21,7 +21,7 @@ from bot.render.dm import render_matches_shown
 from bot.render.paper_controls import paper_menus
 from bot.worker.ordering import order_by_models
 from bot.worker.pool import WorkerPool
-from storage.ledger import DM, DeliveryGone
+from storage.ledger import DM, ClaimLost, DeliveryGone
 from storage.members import MemberStore
 from storage.records import DigestInfo
 from storage.subscriptions import UserSettings
@@ -83,6 +83,8 @@ class DirectMessageDeliveries:
         if not digests:
             return []
         settings = await services.subscriptions.all_settings()
+        # Whose DMs fail, as the database says: a member who came back through another process counts.
+        self.failing = {user_id for user_id, user in settings.items() if user.dm_failing_reason}
         if not settings:
             return []
         rows = await services.ledger.for_digests(DM, [d.id for d in digests])
@@ -104,7 +106,7 @@ class DirectMessageDeliveries:
         if self._lock.locked():
             return 0
         async with self._lock:
-            pending = await self.due()
+            pending = in_turn(await self.due(), self.services.settings.process)
             await self._order(pending)
             gate = asyncio.Semaphore(self.services.settings.delivery_concurrency)
 
@@ -142,6 +144,8 @@ class DirectMessageDeliveries:
             return Outcome("skipped", "the member is gone (/forget me)")
         if delivery.finished:
             return Outcome(delivery.state, "already finished")
+        if delivery.claimed_elsewhere:
+            return Outcome("sending", "another process is sending it")
         locale = await MemberStore(services.db).language(user_id) or ENGLISH
         embeds, shown = render_matches_shown(digest.date, matches, locale)
         plan = PostPlan(embeds, view=paper_menus(shown, locale=locale) if shown else None)
@@ -153,6 +157,9 @@ class DirectMessageDeliveries:
         except DeliveryGone:
             log.info("the DM of %s to user %d stopped: the member ran /forget me meanwhile", digest.date, user_id)
             return Outcome("skipped", "the member is gone (/forget me)")
+        except ClaimLost as lost:
+            log.warning("%s; this process stops sending the DM to user %d", lost, user_id)
+            return Outcome("sending", "another process took it over")
         except Exception as error:  # every failure is recorded, then classified
             async def stop_dms(reason: str) -> None:
                 await services.subscriptions.mark_dm_failing(user_id, reason, services.clock())

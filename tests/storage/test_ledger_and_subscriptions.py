@@ -12,7 +12,7 @@ from bot.ingest.paper import Paper
 from storage.engine import Database
 from storage.errors import StorageError
 from storage.feeds import ALERTS_PER_SERVER, FeedStore
-from storage.ledger import CHANNEL, DM, DeliveryGone, DeliveryLedger
+from storage.ledger import CHANNEL, DM, Claimant, ClaimLost, DeliveryGone, DeliveryLedger
 from storage.members import MemberStore
 from storage.papers import PaperStore
 from storage.subscriptions import SubscriptionLimit, SubscriptionStore
@@ -59,6 +59,11 @@ async def test_a_delivery_row_is_one_per_target_and_digest_and_records_each_step
     assert (row.state, row.parts_total, row.parts_sent, row.message_ids) == ("sending", 3, 2, [100, 101, 102])
     row = await ledger.retry_later(row.id, "Discord server error 502", NOW + dt.timedelta(minutes=1), NOW)
     assert (row.attempts, row.last_error, row.next_attempt_at) == (1, "Discord server error 502", NOW + dt.timedelta(minutes=1))
+    # A retry lets go of the row: the next try (in any process) claims it again first.
+    with pytest.raises(ClaimLost):
+        await ledger.record_part(row.id, 2, 103, NOW)
+    reopened = await ledger.open(CHANNEL, feed_id, digest_id, NOW)
+    assert reopened is not None and not reopened.claimed_elsewhere and reopened.parts_sent == 2
     await ledger.record_part(row.id, 2, 103, NOW)
     row = await ledger.get(row.id)
     assert row.last_error is None and row.parts_sent == 3
@@ -67,6 +72,45 @@ async def test_a_delivery_row_is_one_per_target_and_digest_and_records_each_step
     latest = await ledger.latest(CHANNEL, feed_id)
     assert latest is not None and (latest.date, latest.state) == (dt.date(2026, 3, 2), "done")
     assert await ledger.count_by_state(CHANNEL) == {"done": 1}
+
+
+async def test_a_row_is_posted_by_one_process_at_a_time_and_left_to_another_when_its_lease_lapses(db: Database) -> None:
+    digest_id = await a_digest(db)
+    feed_id = await a_feed(db, 71)
+    first = DeliveryLedger(db, Claimant(owner=0, lease_seconds=0.5))
+    second = DeliveryLedger(db, Claimant(owner=1, lease_seconds=0.5))
+    mine = await first.open(CHANNEL, feed_id, digest_id, NOW)
+    assert mine is not None and not mine.claimed_elsewhere
+    theirs = await second.open(CHANNEL, feed_id, digest_id, NOW)
+    assert theirs is not None and theirs.id == mine.id and theirs.claimed_elsewhere
+    await first.start(mine.id, 2, NOW)
+    await first.record_header(mine.id, 500, NOW)
+    assert await first.renew_claims() == 1 and await second.renew_claims() == 0  # only what each holds
+    # The first process stops answering: once its lease lapses the second resumes from the checkpoint.
+    await asyncio.sleep(0.6)
+    resumed = await second.open(CHANNEL, feed_id, digest_id, NOW)
+    assert resumed is not None and not resumed.claimed_elsewhere
+    assert (resumed.state, resumed.header_message_id) == ("sending", 500)
+    # The first comes back: its next step is refused, nothing of it is written.
+    with pytest.raises(ClaimLost):
+        await first.record_thread(mine.id, 501, NOW)
+    with pytest.raises(ClaimLost):
+        await first.record_part(mine.id, 0, 502, NOW)
+    assert (await second.get(mine.id)).thread_id is None
+    # A process stopping lets go at once; a process of the same index started again may go on at once
+    # (its predecessor is dead: the run lock keeps one process per index alive).
+    assert await second.release_claims() == 1
+    again = await first.open(CHANNEL, feed_id, digest_id, NOW)
+    assert again is not None and not again.claimed_elsewhere
+    restarted = DeliveryLedger(db, Claimant(owner=0, lease_seconds=60))
+    taken_over = await restarted.open(CHANNEL, feed_id, digest_id, NOW)
+    assert taken_over is not None and not taken_over.claimed_elsewhere
+    with pytest.raises(ClaimLost):
+        await first.finish(mine.id, NOW)
+    done = await restarted.finish(mine.id, NOW)
+    assert done.state == "done"
+    finished = await second.open(CHANNEL, feed_id, digest_id, NOW)
+    assert finished is not None and finished.finished and not finished.claimed_elsewhere
 
 
 async def test_steps_of_concurrent_posts_share_commits_but_fail_alone(db: Database) -> None:

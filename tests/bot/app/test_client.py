@@ -269,3 +269,31 @@ async def test_a_bot_killed_outright_leaves_no_lock_that_stops_the_next(tmp_path
     finally:
         assert await world.bot.stop() == 0
         await fake.stop()
+
+
+@pytest.mark.postgres
+async def test_a_process_that_loses_the_connection_holding_its_locks_stops_with_exit_code_1(tmp_path: Path,
+                                                                                             postgres_url: str) -> None:
+    import psycopg
+
+    fake = FakeDiscord()
+    await fake.start()
+    world = build_world(fake, postgres_url, tmp_path / "bot.log", env={"DIGESTBOT_TICK_SECONDS": "1"})
+    try:
+        await world.bot.start()
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            # What a network cut or a restarted server does to the connection; its index may be taken meanwhile.
+            ended = admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                  "WHERE application_name LIKE 'digestbot run 0/1 %%'").fetchall()
+        assert ended == [(True,)]
+        assert world.bot.process is not None
+        assert await asyncio.wait_for(world.bot.process.wait(), 20) == 1
+        log = world.bot.log()
+        assert "lost the database connection that held its locks" in log and "Traceback" not in log
+        await world.bot.start()  # started again (as a supervisor does), it takes its locks anew
+        reply = await world.run(world.member, "about")
+        assert reply.embeds[0]["title"].startswith("arxiv-digest-bot")
+    finally:
+        if world.bot.process is not None and world.bot.process.returncode is None:
+            assert await world.bot.stop() == 0
+        await fake.stop()

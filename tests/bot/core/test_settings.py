@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,34 @@ def test_a_good_token_is_accepted_and_hidden_from_repr() -> None:
     settings = Settings.load({"DISCORD_TOKEN": GOOD_TOKEN})
     assert settings.require_token() == GOOD_TOKEN
     assert GOOD_TOKEN not in repr(settings)
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("2", "DIGESTBOT_PROCESS must be k/n, this process's index k"),
+    ("3/3", "k from 0 to n-1 (the first of three processes is 0/3), not '3/3'"),
+    ("a/b", "must be k/n"),
+    ("0/0", "must be k/n"),
+])
+def test_a_bad_process_index_names_its_variable(value: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        Settings.load({"DIGESTBOT_PROCESS": value})
+
+
+def test_several_processes_split_a_fixed_shard_count_on_postgresql_and_share_the_rest_rate() -> None:
+    url = {"DIGESTBOT_DATABASE_URL": "postgresql://bot@db/digestbot"}
+    second = Settings.load({**url, "DIGESTBOT_PROCESS": "1/3", "DIGESTBOT_SHARDS": "7"})
+    second.check_processes()
+    assert second.shard_ids == [1, 4] and second.requests_per_second == pytest.approx(15.0)
+    alone = Settings.load({"DIGESTBOT_SHARDS": "7"})
+    alone.check_processes()
+    assert alone.shard_ids is None and alone.requests_per_second is None  # one process follows Discord's headers
+    proxied = Settings.load({**url, "DIGESTBOT_PROCESS": "1/3", "DIGESTBOT_SHARDS": "3", "DISCORD_API_BASE": "http://proxy:3000/api/v10"})
+    assert proxied.requests_per_second is None  # the proxy keeps the limits
+    assert Settings.load({"DIGESTBOT_REST_RATE": "12.5"}).requests_per_second == 12.5
+    assert Settings.load({**url, "DIGESTBOT_PROCESS": "0/2", "DIGESTBOT_SHARDS": "2", "DIGESTBOT_REST_RATE": "off"}).requests_per_second is None
+    with pytest.raises(ConfigError, match="environment variable DIGESTBOT_PROCESS asks for 3 processes, which must share a PostgreSQL"):
+        Settings.load({"DIGESTBOT_PROCESS": "1/3", "DIGESTBOT_SHARDS": "3"}).check_processes()
+    with pytest.raises(ConfigError, match=re.escape("set DIGESTBOT_SHARDS to a number of at least 3, the same for every process (now auto)")):
+        Settings.load({**url, "DIGESTBOT_PROCESS": "1/3"}).check_processes()
+    with pytest.raises(ConfigError, match="DIGESTBOT_REST_RATE must be `auto`, `off` or requests per second"):
+        Settings.load({"DIGESTBOT_REST_RATE": "fast"})

@@ -413,8 +413,8 @@ def plan(parts: int) -> PostPlan:
 
 
 @pytest.fixture
-async def post_db(postgres_url: str) -> AsyncIterator[tuple[Database, int]]:
-    """A database with a digest and a channel feed: (db, the feed's pending delivery id)."""
+async def post_db(postgres_url: str) -> AsyncIterator[tuple[DeliveryLedger, int]]:
+    """A database with a digest and a channel feed: (a ledger, the feed's pending delivery id, claimed by it)."""
     db = await open_database(postgres_url)
     try:
         await PaperStore(db).ingest([], date=dt.date(2026, 3, 2), source="s", fmt="jsonl", language="",
@@ -423,17 +423,17 @@ async def post_db(postgres_url: str) -> AsyncIterator[tuple[Database, int]]:
         feed, _ = await FeedStore(db).upsert(guild_id=1, channel_id=70, categories=[], post_time=dt.time(9),
                                              timezone="UTC", created_by=3, now=NOW)
         assert info is not None
-        row = await DeliveryLedger(db).open(CHANNEL, feed.id, info.id, NOW)
+        ledger = DeliveryLedger(db)
+        row = await ledger.open(CHANNEL, feed.id, info.id, NOW)
         assert row is not None
-        yield db, row.id
+        yield ledger, row.id
     finally:
         await db.close()
 
 
 async def test_a_connection_lost_between_two_steps_of_a_post_is_replaced_for_the_next(
-        post_db: tuple[Database, int], postgres_url: str, admin: Any) -> None:
-    db, delivery_id = post_db
-    ledger = DeliveryLedger(db)
+        post_db: tuple[DeliveryLedger, int], postgres_url: str, admin: Any) -> None:
+    ledger, delivery_id = post_db
     ended: list[int] = []
 
     async def restart_the_server(footer: str) -> None:
@@ -452,9 +452,8 @@ async def test_a_connection_lost_between_two_steps_of_a_post_is_replaced_for_the
 
 
 async def test_a_post_cut_off_during_a_step_resumes_from_the_last_recorded_step_and_nothing_twice(
-        post_db: tuple[Database, int], postgres_url: str, admin: Any) -> None:
-    db, delivery_id = post_db
-    ledger = DeliveryLedger(db)
+        post_db: tuple[DeliveryLedger, int], postgres_url: str, admin: Any) -> None:
+    ledger, delivery_id = post_db
     channel = Channel()
     # Part 2 reaches Discord, then its ledger step is cut off by the server before it commits.
     stall_on(postgres_url, "deliveries", "UPDATE", "NEW.parts_sent = 2 AND OLD.parts_sent = 1")
