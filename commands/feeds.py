@@ -305,7 +305,7 @@ class Feeds(commands.Cog):
             raise NotFound("No digest is stored yet, so there is nothing to send.")
         await interaction.response.defer(ephemeral=True, thinking=True)
         bot: DigestBot = interaction.client  # type: ignore[assignment]
-        outcome = await bot.channel_deliveries.deliver(feed, latest)
+        outcome = await bot.channel_deliveries.deliver(feed, latest, now=True)
         locale = await reply_locale(interaction)
         values = {"day": latest.date, "channel": channel.mention, "detail": outcome.detail}
         sentences = {
@@ -315,6 +315,7 @@ class Feeds(commands.Cog):
             "retrying": N_("Discord had a problem ({detail}); the post will be retried automatically."),
             "failed": N_("The post failed: {detail}."),
             "sending": N_("The bot is shutting down; the post resumes when it is back."),
+            "busy": N_("The digest of {day} is being posted in {channel} right now; it is never posted twice."),
         }
         if outcome.detail == "already finished" and outcome.state == "done":
             template = N_("The digest of {day} was already posted in {channel}; it is never posted twice.")

@@ -49,11 +49,13 @@ _RECORD_PART = {
 _CLAIM = {
     "sqlite": "UPDATE deliveries SET claim_owner = ?, claim_token = ?, claim_until = {now} + ? "
               "WHERE id = (SELECT id FROM deliveries WHERE target_kind = ? AND target_id = ? AND digest_id = ? "
-              "AND state IN ('pending', 'sending') AND (claim_token IS NULL OR claim_token = ? OR claim_owner = ? "
+              "AND state IN ('pending', 'sending') AND (next_attempt_at IS NULL OR next_attempt_at <= ?) "
+              "AND (claim_token IS NULL OR claim_token = ? OR claim_owner = ? "
               "OR claim_until < {now})) RETURNING *",
     "postgres": "UPDATE deliveries SET claim_owner = ?, claim_token = ?, claim_until = {now} + ? "
                 "WHERE id = (SELECT id FROM deliveries WHERE target_kind = ? AND target_id = ? AND digest_id = ? "
-                "AND state IN ('pending', 'sending') AND (claim_token IS NULL OR claim_token = ? OR claim_owner = ? "
+                "AND state IN ('pending', 'sending') AND (next_attempt_at IS NULL OR next_attempt_at <= ?) "
+                "AND (claim_token IS NULL OR claim_token = ? OR claim_owner = ? "
                 "OR claim_until < {now}) FOR UPDATE SKIP LOCKED) RETURNING *",
 }
 # A delivery row is only ever created for a target that still exists.
@@ -142,6 +144,8 @@ class DeliverySummary:
 
 
 _GONE, _LOST = "gone", "lost"
+# Later than any retry time: a post asked for now does not wait for its backoff.
+_NEVER = "9999-12-31T23:59:59+00:00"
 
 
 def _why_not_written(unit: Unit, delivery_id: int) -> str:
@@ -238,12 +242,14 @@ class DeliveryLedger:
         # The rows this process claimed and has not let go of: nothing to renew, no write, when empty.
         self._held: set[int] = set()
 
-    async def open(self, kind: str, target_id: int, digest_id: int, now: dt.datetime) -> Delivery | None:
+    async def open(self, kind: str, target_id: int, digest_id: int, now: dt.datetime, *,
+                   early: bool = False) -> Delivery | None:
         """Return the row for (target, digest), created in state `pending` the first time and claimed by this process.
 
         None when the target is gone: a feed removed, or a member who ran /forget me while their
         DM was being prepared (a row naming them must not come back). A finished row comes back
-        as it is; a row another live process holds comes back with `claimed_elsewhere`.
+        as it is; a row another live process (or another task of this one) holds, or one waiting for
+        its retry (unless `early`: someone asked for it now), comes back with `claimed_elsewhere`.
         """
         target_exists = _TARGET_EXISTS[kind]
         me = self.claimant
@@ -254,7 +260,8 @@ class DeliveryLedger:
                 (kind, target_id, digest_id, iso_utc(now), iso_utc(now), target_id),
             )
             claimed = unit.execute(_CLAIM[unit.dialect].format(now=NOW_MS[unit.dialect]),
-                                   (me.owner, me.token, me.lease_ms, kind, target_id, digest_id, me.token, me.owner)).fetchone()
+                                   (me.owner, me.token, me.lease_ms, kind, target_id, digest_id,
+                                    _NEVER if early else iso_utc(now), me.token, me.owner)).fetchone()
             if claimed is not None:
                 return claimed, False
             row = unit.execute(
@@ -269,11 +276,16 @@ class DeliveryLedger:
         if row is None:
             return None
         delivery = Delivery.from_row(row)
-        if elsewhere:
+        if elsewhere or (not delivery.finished and delivery.id in self._held):
+            # Held by another process, or by another task of this one (a scheduled post and /feed send-now).
             return replace(delivery, claimed_elsewhere=True)
         if not delivery.finished:
             self._held.add(delivery.id)
         return delivery
+
+    def done_with(self, delivery_id: int) -> None:
+        """This process's task for the row ended (however it ended): another task may open it again."""
+        self._held.discard(delivery_id)
 
     async def renew_claims(self) -> int:
         """Extend the lease of every row this process is posting; returns how many (run well within the lease)."""
@@ -302,7 +314,9 @@ class DeliveryLedger:
     async def get(self, delivery_id: int) -> Delivery:
         """Return one row by id."""
         rows = await self._db.fetchall("SELECT * FROM deliveries WHERE id = ?", (delivery_id,))
-        return Delivery.from_row(next(iter(rows)))
+        for row in rows:
+            return Delivery.from_row(row)
+        raise DeliveryGone(f"delivery {delivery_id} is gone: its feed was removed or its member forgotten")
 
     async def _update(self, delivery_id: int, now: dt.datetime, assignments: str, params: tuple[object, ...], *,
                       release: bool = False) -> Delivery:

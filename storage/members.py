@@ -96,9 +96,11 @@ class MemberStore:
         disliked = list(dict.fromkeys(str(r[0]) for r in rows if int(r[1]) == -1))
         return Labels(liked, disliked)
 
-    async def stale_members(self, limit: int) -> list[int]:
-        """Members whose model is out of date, oldest change first."""
-        rows = await self._db.fetchall("SELECT user_id FROM member_models_stale ORDER BY since LIMIT ?", (limit,))
+    async def stale_members(self, limit: int, share: tuple[int, int] = (0, 1)) -> list[int]:
+        """Members whose model is out of date, oldest change first; `share` (k, n): those with id % n == k only."""
+        index, count = share
+        rows = await self._db.fetchall("SELECT user_id FROM member_models_stale WHERE user_id % ? = ? ORDER BY since LIMIT ?",
+                                       (count, index, limit))
         return [int(r[0]) for r in rows]
 
     async def stale_mark(self, user_id: int) -> StaleMark | None:

@@ -160,8 +160,11 @@ class SubscriptionStore:
         """
         rows = await self._db.fetchall(pick(
             self._db,
-            sqlite="SELECT kind, value_key, value, group_concat(user_id) FROM subscriptions GROUP BY kind, value_key, value",
-            postgres="SELECT kind, value_key, value, string_agg(user_id::text, ',') FROM subscriptions "
+            # Members in id order on both engines: every process then opens a day's DMs in one order
+            # (two processes opening rows in crossed orders would deadlock on each other's inserts).
+            sqlite="SELECT kind, value_key, value, group_concat(user_id) FROM "
+                   "(SELECT * FROM subscriptions ORDER BY user_id) GROUP BY kind, value_key, value",
+            postgres="SELECT kind, value_key, value, string_agg(user_id::text, ',' ORDER BY user_id) FROM subscriptions "
                      "GROUP BY kind, value_key, value"))
         return [SubscriptionGroup(r[0], r[1], r[2], [int(u) for u in str(r[3]).split(",")]) for r in rows]
 

@@ -176,11 +176,9 @@ class DigestBot(commands.AutoShardedBot):
         else waits for them.
         """
         done = 0
-        index, count = self.services.settings.process
         try:
             # Each process of several trains its own share of the members.
-            stale = [user_id for user_id in await MemberStore(self.services.db).stale_members(limit * count)
-                     if user_id % count == index][:limit]
+            stale = await MemberStore(self.services.db).stale_members(limit, self.services.settings.process)
         except StorageError:
             log.warning("cannot read which member models are out of date; trying again at the next tick", exc_info=True)
             return

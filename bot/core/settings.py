@@ -343,8 +343,8 @@ class Settings:
     @property
     def requests_per_second(self) -> float | None:
         """This process's cap on REST requests per second, None for none (DIGESTBOT_REST_RATE)."""
-        if isinstance(self.rest_rate, float):
-            return self.rest_rate
+        if isinstance(self.rest_rate, int | float):
+            return float(self.rest_rate)
         if self.rest_rate == "off" or self.process[1] == 1 or self.api_base:
             # One process follows Discord's own headers; behind a proxy the proxy keeps the limits.
             return None

@@ -56,17 +56,23 @@ class Alerts:
         A feed whose creator left the bot (/forget me) or is unknown tells the system channel, or,
         when the bot cannot post there, the server's owner by DM.
         """
-        guild = self.client.get_guild(feed.guild_id)
+        guild = await self._guild(feed.guild_id)
         where = f"<#{feed.channel_id}>" + (f" in **{discord.utils.escape_markdown(guild.name)}**" if guild else "")
         text = (f"The arXiv digest feed of {where} has stopped: Discord refused the post ({reason}). "
                 f"{feed_fix(reason)} `/feed list` shows the state of every feed.")
         sent = []
         if feed.created_by and await self._dm(feed.created_by, text):
             sent.append(f"DM to user {feed.created_by}")
-        channel = guild.system_channel if guild is not None else None
-        if channel is not None and channel.id != feed.channel_id:
-            me = guild.me if guild is not None else None
-            if me is not None and channel.permissions_for(me).send_messages:
+        # discord.py keeps the id only privately; a server fetched over REST has no channels to look it up in.
+        system_id: int | None = guild._system_channel_id if guild is not None else None
+        if guild is not None and system_id is not None and system_id != feed.channel_id:
+            cached = guild.get_channel(system_id)
+            channel: discord.TextChannel | discord.PartialMessageable = (
+                cached if isinstance(cached, discord.TextChannel)
+                else self.client.get_partial_messageable(system_id, guild_id=guild.id))
+            me = guild.me
+            # Checked where the server is cached (this process runs its shard); elsewhere Discord's 403 says it.
+            if not isinstance(channel, discord.TextChannel) or me is None or channel.permissions_for(me).send_messages:
                 try:
                     await channel.send(text, allowed_mentions=_NO_MENTIONS)
                     sent.append(f"system channel {channel.id}")
@@ -76,6 +82,17 @@ class Alerts:
                 and await self._dm(guild.owner_id, text):
             sent.append(f"DM to the server's owner {guild.owner_id}")
         log.info("feed %d (channel %d) turned failing; told: %s", feed.id, feed.channel_id, ", ".join(sent) or "nobody (no DM possible)")
+
+    async def _guild(self, guild_id: int) -> discord.Guild | None:
+        """The server: cached by the process running its shard, else asked of Discord (another process posted)."""
+        guild = self.client.get_guild(guild_id)
+        if guild is not None:
+            return guild
+        try:
+            return await self.client.fetch_guild(guild_id)
+        except discord.HTTPException as exc:
+            log.warning("could not read server %d (HTTP %s) to tell it of a failing feed", guild_id, exc.status)
+            return None
 
     async def owner_id(self) -> int | None:
         """DIGESTBOT_OWNER_ID, or the application's owner (the team's owner for a team application)."""

@@ -114,37 +114,67 @@ class ChannelDeliveries:
                     for feed, digest in items:
                         if self.stopping:
                             return  # the rest go out after the restart
-                        outcome = await self.deliver(feed, digest)
-                        if outcome.state in ("failed", "refused"):
+                        try:
+                            outcome = await self.deliver(feed, digest)
+                        except Exception:
+                            # One feed's trouble (the database busy, a bug) ends its turn, not the others':
+                            # the run waits for every feed, so no post of this run outlives it.
+                            log.exception("posting %s to channel %d failed; tried again at the next tick", digest.date,
+                                          feed.channel_id)
+                            break
+                        # A later day waits while this one is unfinished (failed, paused, another process's):
+                        # a channel gets its days in order.
+                        if outcome.state in ("failed", "refused", "sending", "busy"):
                             break
 
             await asyncio.gather(*(one_feed(items) for items in by_feed.values()))
             return len(pending)
 
-    async def deliver(self, feed: ChannelFeed, digest: DigestInfo) -> Outcome:
-        """Post one digest to one feed (or finish a post cut short); never raises for Discord errors."""
+    async def _forum(self, channel_id: int) -> object:
+        """The forum channel, for its tags: cached by the process whose shard has its server, else asked of Discord."""
+        channel = self.client.get_channel(channel_id)
+        if channel is not None:
+            return channel
+        try:
+            return await self.client.fetch_channel(channel_id)
+        except discord.HTTPException as exc:
+            log.warning("could not read forum %d's tags (HTTP %s); posting without tags", channel_id, exc.status)
+            return None
+
+    async def deliver(self, feed: ChannelFeed, digest: DigestInfo, *, now: bool = False) -> Outcome:
+        """Post one digest to one feed (or finish a post cut short; `now`: without waiting for a retry's backoff).
+
+        Never raises for Discord errors.
+        """
         services = self.services
-        opened = await services.ledger.open(CHANNEL, feed.id, digest.id, services.clock())
+        opened = await services.ledger.open(CHANNEL, feed.id, digest.id, services.clock(), early=now)
         if opened is None:
             return Outcome("skipped", "the feed was removed")
         delivery: Delivery = opened
         if delivery.finished:
             return Outcome(delivery.state, "already finished")
         if delivery.claimed_elsewhere:
-            return Outcome("sending", "another process is posting it")
-        plan = await self._plan(feed, digest)
-        if plan is None:
-            await services.ledger.finish(delivery.id, services.clock(), state="skipped")
-            log.info("delivery %d: digest %s has no papers for feed %d (channel %d); nothing posted",
-                     delivery.id, digest.date, feed.id, feed.channel_id)
-            return Outcome("skipped", "no papers in the followed categories (after the feed's filters)")
-        destination: ChannelDestination
-        if feed.channel_type == "forum":
-            tags = forum_tags(self.client.get_channel(feed.channel_id), feed.categories or list(plan.categories))
-            destination = ForumDestination(self.client, feed.channel_id, feed.guild_id, plan.forum_title, tags)
-        else:
-            destination = ChannelDestination(self.client, feed.channel_id, feed.guild_id)
+            return Outcome("busy", "it is being posted already")
         try:
+            return await self._post(feed, digest, delivery)
+        finally:
+            services.ledger.done_with(delivery.id)
+
+    async def _post(self, feed: ChannelFeed, digest: DigestInfo, delivery: Delivery) -> Outcome:
+        services = self.services
+        try:
+            plan = await self._plan(feed, digest)
+            if plan is None:
+                await services.ledger.finish(delivery.id, services.clock(), state="skipped")
+                log.info("delivery %d: digest %s has no papers for feed %d (channel %d); nothing posted",
+                         delivery.id, digest.date, feed.id, feed.channel_id)
+                return Outcome("skipped", "no papers in the followed categories (after the feed's filters)")
+            destination: ChannelDestination
+            if feed.channel_type == "forum":
+                tags = forum_tags(await self._forum(feed.channel_id), feed.categories or list(plan.categories))
+                destination = ForumDestination(self.client, feed.channel_id, feed.guild_id, plan.forum_title, tags)
+            else:
+                destination = ChannelDestination(self.client, feed.channel_id, feed.guild_id)
             done = await carry_out(delivery, plan, destination, services.ledger, services.clock, lambda: self.stopping)
         except ShuttingDown:
             log.info("delivery %d to channel %d paused for shutdown; it resumes at the next start", delivery.id, feed.channel_id)

@@ -21,7 +21,7 @@ from bot.render.dm import render_matches_shown
 from bot.render.paper_controls import paper_menus
 from bot.worker.ordering import order_by_models
 from bot.worker.pool import WorkerPool
-from storage.ledger import DM, ClaimLost, DeliveryGone
+from storage.ledger import DM, ClaimLost, Delivery, DeliveryGone
 from storage.members import MemberStore
 from storage.records import DigestInfo
 from storage.subscriptions import UserSettings
@@ -79,12 +79,12 @@ class DirectMessageDeliveries:
         """Every (user, digest) whose DM is due now and not sent."""
         services = self.services
         now = services.clock()
-        digests = await services.papers.news_since(now - dt.timedelta(days=LOOKBACK_DAYS), services.settings.max_post_age_days)
-        if not digests:
-            return []
         settings = await services.subscriptions.all_settings()
         # Whose DMs fail, as the database says: a member who came back through another process counts.
         self.failing = {user_id for user_id, user in settings.items() if user.dm_failing_reason}
+        digests = await services.papers.news_since(now - dt.timedelta(days=LOOKBACK_DAYS), services.settings.max_post_age_days)
+        if not digests:
+            return []
         if not settings:
             return []
         rows = await services.ledger.for_digests(DM, [d.id for d in digests])
@@ -114,7 +114,10 @@ class DirectMessageDeliveries:
                 async with gate:
                     # Stopping: no new DM starts; the rest go out after the restart.
                     if user_id not in self.failing and not self.stopping:
-                        await self.deliver(user_id, digest, matches)
+                        try:
+                            await self.deliver(user_id, digest, matches)
+                        except Exception:  # one member's trouble ends their DM's turn, not the others'
+                            log.exception("the DM of %s to user %d failed; tried again at the next tick", digest.date, user_id)
 
             await asyncio.gather(*(one(*item) for item in pending))
             return len(pending)
@@ -145,7 +148,14 @@ class DirectMessageDeliveries:
         if delivery.finished:
             return Outcome(delivery.state, "already finished")
         if delivery.claimed_elsewhere:
-            return Outcome("sending", "another process is sending it")
+            return Outcome("busy", "it is being sent already")
+        try:
+            return await self._send(user_id, digest, matches, delivery)
+        finally:
+            services.ledger.done_with(delivery.id)
+
+    async def _send(self, user_id: int, digest: DigestInfo, matches: UserMatches, delivery: Delivery) -> Outcome:
+        services = self.services
         locale = await MemberStore(services.db).language(user_id) or ENGLISH
         embeds, shown = render_matches_shown(digest.date, matches, locale)
         plan = PostPlan(embeds, view=paper_menus(shown, locale=locale) if shown else None)

@@ -12,7 +12,7 @@ import discord
 
 from bot.delivery.schedule import retry_delay
 from storage.errors import StorageError
-from storage.ledger import DeliveryLedger
+from storage.ledger import ClaimLost, DeliveryGone, DeliveryLedger
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +79,16 @@ async def settle_failure(
     Passing (5xx, 429 after retries, network): retried with backoff, at most MAX_ATTEMPTS times.
     Anything else is a bug: the row fails and the traceback goes to the log.
     """
+    try:
+        return await _settle(ledger, delivery_id, error, now, target, on_refused)
+    except (DeliveryGone, ClaimLost) as gone:
+        # The row went (feed removed, member forgotten) or another process holds it now: nothing to record here.
+        log.info("delivery %d to %s failed (%s), not recorded: %s", delivery_id, target, classify(error).sentence, gone)
+        return Outcome("sending", str(gone))
+
+
+async def _settle(ledger: DeliveryLedger, delivery_id: int, error: BaseException, now: dt.datetime, target: str,
+                  on_refused: Callable[[str], Awaitable[None]]) -> Outcome:
     failure = classify(error)
     current = await ledger.get(delivery_id)
     if failure.kind == "refused":

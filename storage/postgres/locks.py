@@ -13,6 +13,7 @@ A holder is named by its connection's application_name.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
@@ -39,6 +40,14 @@ _HOLDERS = (
     "(SELECT oid FROM pg_database WHERE datname = current_database()) "
 )
 
+# A host that vanishes (power, network) closes no socket: without keepalives the server would keep
+# its session, and every lock with it, for hours. Both ends probe within about half a minute.
+_KEEPALIVE: dict[str, Any] = {
+    "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3,
+    "options": "-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3 -c tcp_user_timeout=30000",
+}
+# How long a check of the lock connection may take before the locks count as lost.
+_CHECK_SECONDS = 10.0
 # A process of this bot holding another topology than the one asked for.
 _OTHER_TOPOLOGY = (_HOLDERS.replace("SELECT a.application_name", "SELECT a.application_name, l.objid", 1)
                    + "AND l.classid = %s AND l.objsubid = 2 AND l.objid <> %s LIMIT 1")
@@ -70,7 +79,7 @@ class PgRunLock:
         me = f"digestbot run {self.index}/{self.processes} (PID {os.getpid()} on {socket.gethostname()})"[:63]
         try:
             conn = await psycopg.AsyncConnection.connect(self.url, autocommit=True, application_name=me,
-                                                         connect_timeout=CONNECT_TIMEOUT)
+                                                         connect_timeout=CONNECT_TIMEOUT, **_KEEPALIVE)
         except psycopg.Error as exc:
             raise translate_error(exc, where) from exc
         try:
@@ -128,17 +137,18 @@ class PgRunLock:
         if conn is None:
             return False
         try:
-            if self.polling:
-                await conn.execute("SELECT 1")  # the lease lives as long as this connection does
-                return True
-            if await self._try(conn, "SELECT pg_try_advisory_lock(%s, %s)", _POLLER):
-                self.polling = True
-                log.info("%s polls the digest source from now on", self.name)
-                return True
-            return False
-        except psycopg.Error as exc:
+            async with asyncio.timeout(_CHECK_SECONDS):
+                if self.polling:
+                    await conn.execute("SELECT 1")  # the lease lives as long as this connection does
+                    return True
+                if await self._try(conn, "SELECT pg_try_advisory_lock(%s, %s)", _POLLER):
+                    self.polling = True
+                    log.info("%s polls the digest source from now on", self.name)
+                    return True
+                return False
+        except (psycopg.Error, TimeoutError) as exc:
             self.polling = False
-            raise StorageError(f"the connection holding {self.name}'s locks failed ({exc}); not polling: "
+            raise StorageError(f"the connection holding {self.name}'s locks failed ({exc or 'no answer'}); not polling: "
                                "restart this process") from exc
 
     async def held(self) -> bool:
@@ -147,8 +157,9 @@ class PgRunLock:
         if conn is None:
             return False
         try:
-            await conn.execute("SELECT 1")
-        except psycopg.Error:
+            async with asyncio.timeout(_CHECK_SECONDS):
+                await conn.execute("SELECT 1")
+        except (psycopg.Error, TimeoutError):
             self.polling = False
             return False
         return True

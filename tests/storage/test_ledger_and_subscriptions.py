@@ -62,7 +62,9 @@ async def test_a_delivery_row_is_one_per_target_and_digest_and_records_each_step
     # A retry lets go of the row: the next try (in any process) claims it again first.
     with pytest.raises(ClaimLost):
         await ledger.record_part(row.id, 2, 103, NOW)
-    reopened = await ledger.open(CHANNEL, feed_id, digest_id, NOW)
+    waiting = await ledger.open(CHANNEL, feed_id, digest_id, NOW)  # not before its retry time
+    assert waiting is not None and waiting.claimed_elsewhere
+    reopened = await ledger.open(CHANNEL, feed_id, digest_id, NOW + dt.timedelta(minutes=1))
     assert reopened is not None and not reopened.claimed_elsewhere and reopened.parts_sent == 2
     await ledger.record_part(row.id, 2, 103, NOW)
     row = await ledger.get(row.id)
@@ -83,6 +85,9 @@ async def test_a_row_is_posted_by_one_process_at_a_time_and_left_to_another_when
     assert mine is not None and not mine.claimed_elsewhere
     theirs = await second.open(CHANNEL, feed_id, digest_id, NOW)
     assert theirs is not None and theirs.id == mine.id and theirs.claimed_elsewhere
+    # Nor twice in one process at once (a scheduled post and /feed send-now): one task holds it.
+    again = await first.open(CHANNEL, feed_id, digest_id, NOW)
+    assert again is not None and again.claimed_elsewhere
     await first.start(mine.id, 2, NOW)
     await first.record_header(mine.id, 500, NOW)
     assert await first.renew_claims() == 1 and await second.renew_claims() == 0  # only what each holds
@@ -100,6 +105,7 @@ async def test_a_row_is_posted_by_one_process_at_a_time_and_left_to_another_when
     # A process stopping lets go at once; a process of the same index started again may go on at once
     # (its predecessor is dead: the run lock keeps one process per index alive).
     assert await second.release_claims() == 1
+    first.done_with(mine.id)  # its task ended (with ClaimLost)
     again = await first.open(CHANNEL, feed_id, digest_id, NOW)
     assert again is not None and not again.claimed_elsewhere
     restarted = DeliveryLedger(db, Claimant(owner=0, lease_seconds=60))

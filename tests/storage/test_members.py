@@ -79,3 +79,13 @@ async def test_forget_clears_the_member_from_the_feeds_they_set_up(db: Database)
     assert deleted["feeds set up"] == 1
     kept = await feeds.by_channel(20)
     assert kept is not None and kept.id == feed.id and kept.created_by is None  # the server's feed stays
+
+
+async def test_each_process_of_several_trains_its_own_share_of_the_stale_members(db: Database) -> None:
+    members = MemberStore(db)
+    for user_id in range(1, 8):
+        await members.vote(user_id, "2601.00001", 1, NOW + dt.timedelta(seconds=user_id))
+    assert await members.stale_members(10) == [1, 2, 3, 4, 5, 6, 7]
+    # Process 1 of 3 takes ids 1, 4, 7 however many of the others' members wait before them.
+    assert await members.stale_members(10, (1, 3)) == [1, 4, 7]
+    assert await members.stale_members(2, (0, 3)) == [3, 6]

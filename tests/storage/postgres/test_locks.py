@@ -58,7 +58,11 @@ async def test_each_index_runs_once_and_every_process_of_a_bot_runs_the_same_top
         for lock in processes:
             await lock.release()
     with psycopg.connect(postgres_url, autocommit=True) as copier:
-        assert copier.execute("SELECT pg_try_advisory_lock(%s)", (RUN_LOCK,)).fetchone() == (True,)
+
+        async def copying() -> bool:
+            return copier.execute("SELECT pg_try_advisory_lock(%s)", (RUN_LOCK,)).fetchone() == (True,)
+
+        assert await soon(copying)  # once the stopped processes' sessions have ended
         with pytest.raises(RunLockHeld, match="holds the database"):
             await PgRunLock(postgres_url).acquire()
 
