@@ -269,7 +269,10 @@ class DeliveryLedger:
             ).fetchone()
             return row, row is not None and row["state"] in ("pending", "sending")
 
-        row, elsewhere = await self._commits.run(opened)
+        # Alone in its transaction, not in a group commit: a batch creating several rows takes their
+        # insert locks in its own order, and two processes batching the same targets in two orders
+        # waited on each other until lock_timeout (every write of both stalled, leases lapsed).
+        row, elsewhere = await self._db.write(opened)
         if row is None:
             return None
         delivery = Delivery.from_row(row)

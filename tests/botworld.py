@@ -50,14 +50,20 @@ class BotProcess:
         env.update(self.extra_env)
         return env
 
-    async def start(self, timeout: float = 20.0) -> None:
-        self.fake.gateway.ready.clear()
-        self.fake.commands_synced.clear()
+    async def launch(self) -> None:
+        """Start the process and return at once (`start` also waits until the bot is ready)."""
         with self.log_path.open("ab") as log:
             self.process = await asyncio.create_subprocess_exec(
                 *self.command(), cwd=str(ROOT), env=self.environment(),
                 stdout=log, stderr=log,
             )
+
+    async def start(self, timeout: float = 20.0) -> None:
+        """Start the bot and wait until every shard of the bot is ready (with other processes: theirs too)."""
+        self.fake.gateway.ready.clear()
+        self.fake.commands_synced.clear()
+        await self.launch()
+        assert self.process is not None
         try:
             await asyncio.wait_for(self._until_ready(), timeout)
         except BaseException as exc:
@@ -98,6 +104,25 @@ class BotProcess:
             return self.db_url
         assert self.db_path is not None
         return self.db_path
+
+    def owns_port(self, port: int) -> bool:
+        """Whether this process holds a TCP socket bound to local `port` (Linux /proc): a request's sender."""
+        assert self.process is not None
+        inodes = set()
+        fds = Path(f"/proc/{self.process.pid}/fd")
+        for fd in fds.iterdir() if fds.exists() else []:
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[9] in inodes:
+                    return True
+        return False
 
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""

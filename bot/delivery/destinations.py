@@ -64,13 +64,16 @@ class ChannelDestination:
         return await self._find(self.channel, title, footer=False)
 
     async def open_thread(self, header_id: int, name: str) -> int:
+        # Straight to the REST route: discord.py's PartialMessage.create_thread wants the guild in this
+        # process's cache, which a guild on another process's shards is not.
         try:
-            thread = await self.channel.get_partial_message(header_id).create_thread(name=name, auto_archive_duration=1440)
+            thread = await self.client.http.start_thread_with_message(self.channel.id, header_id, name=name,
+                                                                      auto_archive_duration=1440)
         except discord.HTTPException as exc:
             if exc.code == THREAD_ALREADY_EXISTS:
                 return header_id  # a thread started from a message has the message's id
             raise
-        return thread.id
+        return int(thread["id"])
 
     async def send_part(self, thread_id: int, part: PostPart, nonce: str) -> int:
         return await post_embeds(self.client, thread_id, part.embeds_json, nonce)

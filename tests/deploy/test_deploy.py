@@ -177,3 +177,42 @@ async def test_the_bot_runs_under_the_units_memory_protection_and_writes_private
     backup = tmp_path / "backup.sqlite3"
     result = digestbot("db", "backup", str(backup), db=tmp_path / "bot.sqlite3")
     assert result.returncode == 0 and backup.stat().st_mode & 0o777 == 0o600
+
+
+def compose_services(text: str) -> dict[str, str]:
+    """The top-level services of a compose file, each with the text of its block (no YAML parser here)."""
+    body = text[text.index("\nservices:\n") + len("\nservices:\n"):]
+    body = body[:body.index("\nvolumes:\n")] if "\nvolumes:\n" in body else body
+    blocks = re.split(r"^  ([a-z0-9-]+):\n", body, flags=re.MULTILINE)
+    return dict(zip(blocks[1::2], blocks[2::2], strict=True))
+
+
+def test_the_processes_compose_file_runs_three_processes_of_one_bot_behind_one_proxy() -> None:
+    text = (DEPLOY / "compose.processes.yaml").read_text()
+    services = compose_services(text)
+    bots = sorted(name for name in services if name.startswith("digestbot-"))
+    assert set(services) == {"postgres", "discord-proxy", *bots} and bots == ["digestbot-0", "digestbot-1", "digestbot-2"]
+    # Each process its own index of the same count, sharing everything else through the anchors.
+    for index, name in enumerate(bots):
+        block = services[name]
+        assert f"DIGESTBOT_PROCESS: {index}/{len(bots)}" in block, name
+        assert "<<: *digestbot\n" in block and "<<: *digestbot-environment" in block, name
+    shared = text[text.index("x-digestbot: &digestbot"):text.index("\nservices:\n")]
+    shards = re.search(r'DIGESTBOT_SHARDS: "(\d+)"', shared)
+    assert shards is not None and int(shards.group(1)) >= len(bots)  # a fixed count, at least a shard per process
+    assert "DIGESTBOT_DATABASE_URL: postgresql://digestbot:${POSTGRES_PASSWORD}@postgres:5432/digestbot" in shared
+    assert "condition: service_healthy" in shared and "pg_isready" in services["postgres"]
+    assert "POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:?" in services["postgres"]
+    # REST through the proxy: twilight's http-proxy reads DISCORD_TOKEN and listens on PORT.
+    proxy = services["discord-proxy"]
+    assert "image: ghcr.io/twilight-rs/http-proxy:" in proxy and "env_file: .env" in proxy
+    port = re.search(r'PORT: "(\d+)"', proxy)
+    assert port is not None and f"DISCORD_API_BASE: http://discord-proxy:{port.group(1)}/api/v10" in shared
+    assert "ports:" not in proxy  # not published: only the bot reaches it
+    for key in ("read_only: true", "cap_drop:\n    - ALL", "no-new-privileges:true", "mem_limit:", "tmpfs:\n    - /tmp",
+                "stop_grace_period: 30s", "env_file: .env", "dockerfile: deploy/Dockerfile"):
+        assert key in shared, key
+    # Every setting the file gives the bot is one the bot reads.
+    given = set(re.findall(r"^\s+((?:DIGESTBOT|DISCORD)_[A-Z_]+):", shared + "".join(services[b] for b in bots), re.MULTILINE))
+    assert given >= {"DIGESTBOT_PROCESS", "DIGESTBOT_SHARDS", "DISCORD_API_BASE", "DIGESTBOT_DATABASE_URL"}
+    assert given <= set(setting_names()), sorted(given - set(setting_names()))

@@ -3,6 +3,17 @@
 A connection is one shard of the bot (`shard: [id, count]` in IDENTIFY; none means shard 0 of
 1). A guild lives on shard `(guild_id >> 22) % count` and its events go there; DMs go to shard
 0 only, as on Discord. Events sent while a shard is away are replayed when it RESUMEs.
+
+The connections may come from several bot processes (each identifying some of the shards);
+what Discord counts per bot is counted over all of them here: the day's session starts
+(`session_start_limit.remaining`), and identify pacing. Discord's docs (Gateway: Identifying,
+Rate Limiting, Sharding/Max Concurrency): shard `i` is in rate-limit bucket `i % max_concurrency`,
+a bucket may start one session per 5 seconds, and an IDENTIFY past that limit is answered with
+Invalid Session (op 9). The fake records each such IDENTIFY in `identify_violations`; with
+`enforce_identify_pacing` it also answers as Discord does, op 9 with `d: false` (nothing to
+resume), starting no session. Enforcing is off by default: the single-process tests restart the
+bot within 5 s of its last identify, and discord.py's answer to op 9 (wait 5 s, identify again)
+would add those seconds to each of them; the tests of several processes turn it on.
 """
 
 from __future__ import annotations
@@ -21,6 +32,11 @@ if TYPE_CHECKING:
 
 # Discord closes a session with 4011 when one shard would hold more guilds than this.
 MAX_GUILDS_PER_SHARD = 2500
+# A rate-limit bucket of identifies starts one session per this many seconds.
+IDENTIFY_WINDOW = 5.0
+# How much earlier than IDENTIFY_WINDOW an identify may arrive and still count as paced: the
+# bot measures its 5 s when it sends, the fake when it receives, and sockets differ by a few ms.
+IDENTIFY_SLACK = 0.2
 
 
 def shard_of(guild_id: int | None, count: int) -> int:
@@ -39,6 +55,7 @@ class Session:
     sent: list[dict[str, Any]] = field(default_factory=list)
     compress: Any = None
     ready: bool = False
+    peer: int = 0  # the client's TCP port: which process holds the shard
 
 
 class Gateway:
@@ -52,9 +69,18 @@ class Gateway:
         self.resumes = 0
         self.ready = asyncio.Event()
         self.heartbeats = 0
-        self.identify_log: list[tuple[float, int]] = []  # (loop time, shard id) of every IDENTIFY
+        self.identify_log: list[tuple[float, int]] = []  # (loop time, shard id) of every session started
+        # (loop time, shard id, seconds since the bucket's previous start) of every IDENTIFY refused as too soon.
+        self.identify_violations: list[tuple[float, int, float]] = []
+        self.enforce_identify_pacing = False  # True: answer a violation with op 9, as Discord does
+        # Shards identified while another connection still held a live session of the same shard
+        # (Discord allows it, and then sends the shard's events to one of them: a bot split over
+        # processes should never do it).
+        self.doubled_shards: list[int] = []
         self.session_start_total = 1000
+        self.session_limit_hits = 0  # IDENTIFYs refused because the day's session starts were used up
         self.max_concurrency = 1
+        self._bucket_started: dict[int, float] = {}  # rate-limit bucket -> loop time of its last session start
 
     # ----- what tests look at -------------------------------------------------------------------
 
@@ -73,6 +99,10 @@ class Gateway:
         session = self.sessions.get(0)
         return session.ws if session else None
 
+    def shards_ready(self, shard_ids: list[int] | range) -> bool:
+        """Whether each of these shards has a ready session (whichever connection or process holds it)."""
+        return all((s := self.sessions.get(i)) is not None and s.ready for i in shard_ids)
+
     def guilds_on(self, shard_id: int) -> list[int]:
         return [g for g in self.fake.guilds if shard_of(g, self.shard_count) == shard_id]
 
@@ -86,7 +116,9 @@ class Gateway:
         ws = web.WebSocketResponse(max_msg_size=0)
         await ws.prepare(request)
         compress = zlib.compressobj() if request.query.get("compress") == "zlib-stream" else None
-        connection = Session(-1, "", ws=ws, compress=compress)
+        peername = request.transport.get_extra_info("peername") if request.transport is not None else None
+        peer = int(peername[1]) if peername else 0
+        connection = Session(-1, "", ws=ws, compress=compress, peer=peer)
         await self._send(connection, {"op": 10, "d": {"heartbeat_interval": 41250}, "s": None, "t": None})
         session: Session | None = None
         async for message in ws:
@@ -101,6 +133,8 @@ class Gateway:
                 session = await self._identify(ws, compress, payload["d"])
             elif op == 6:
                 session = await self._resume(ws, compress, payload["d"])
+            if session is not None and session.ws is ws:
+                session.peer = peer
         if session is not None and session.ws is ws:
             session.ws = None
             session.ready = False
@@ -133,8 +167,25 @@ class Gateway:
         if len(guilds) > MAX_GUILDS_PER_SHARD:
             await ws.close(code=4011, message=b"Sharding required.")
             return None
+        if self.identifies >= self.session_start_total:
+            # Discord ends every session of the bot and resets its token; the fake closes this one.
+            self.session_limit_hits += 1
+            await ws.close(code=4004, message=b"Authentication failed.")
+            return None
+        now = asyncio.get_running_loop().time()
+        bucket = shard_id % max(1, self.max_concurrency)
+        previous = self._bucket_started.get(bucket)
+        if previous is not None and now - previous < IDENTIFY_WINDOW - IDENTIFY_SLACK:
+            self.identify_violations.append((now, shard_id, now - previous))
+            if self.enforce_identify_pacing:
+                await self._send(Session(-1, "", ws=ws, compress=compress), {"op": 9, "d": False, "s": None, "t": None})
+                return None
+        self._bucket_started[bucket] = now
         self.identifies += 1
-        self.identify_log.append((asyncio.get_running_loop().time(), shard_id))
+        self.identify_log.append((now, shard_id))
+        held = self.sessions.get(shard_id)
+        if held is not None and held.ws is not None and not held.ws.closed and held.ws is not ws:
+            self.doubled_shards.append(shard_id)
         session = Session(shard_id, uuid.uuid4().hex, ws=ws, compress=compress)
         self.sessions[shard_id] = session
         fake = self.fake

@@ -6,6 +6,9 @@ import re
 import time
 from dataclasses import dataclass
 
+# An interaction's callback, and what its token opens: follow-ups, the original response.
+INTERACTION_ROUTES = re.compile(r"^/(interactions/\d+/[^/]+/callback|webhooks/\d+/[^/]+)")
+
 
 @dataclass
 class _Window:
@@ -18,6 +21,12 @@ class RateLimiter:
 
     Replies carry X-RateLimit-Limit / Remaining / Reset-After / Bucket, so a well-behaved client
     spaces its requests and never sees a 429; one that ignores them gets 429s.
+
+    `global_limit` requests per `global_per` seconds is Discord's global limit: one window per
+    bot token over every request, whichever process or connection sends it, so every process of
+    a bot sees the 429s once together they pass it. Interaction callbacks and the webhook routes
+    of an interaction token are exempt, as Discord documents ("Interaction endpoints are not
+    bound to the bot's Global Rate Limit", Rate Limits: Global Rate Limit).
     """
 
     def __init__(self, limit: int = 5, per: float = 5.0, routes: str = r"^/channels/\d+/(messages|threads)",
@@ -34,7 +43,7 @@ class RateLimiter:
 
     def check(self, method: str, path: str) -> tuple[float | None, dict[str, str]]:
         """Return (seconds to wait, headers): a wait means answer 429."""
-        if self.global_limit is not None:
+        if self.global_limit is not None and not INTERACTION_ROUTES.search(path):
             now = time.monotonic()
             if now - self.global_window.started >= self.global_per:
                 self.global_window = _Window(now, 0)

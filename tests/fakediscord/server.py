@@ -47,6 +47,7 @@ class RecordedRequest:
     body: Any
     at: float
     status: int = 0
+    peer: int = 0  # the client's TCP port: which process sent it (tests/botworld.py `BotProcess.owns_port`)
 
 
 @dataclass
@@ -76,6 +77,7 @@ class Hold:
     hits: int = 0
     started: asyncio.Event = field(default_factory=asyncio.Event)
     released: asyncio.Event = field(default_factory=asyncio.Event)
+    held: list[RecordedRequest] = field(default_factory=list)  # the requests whose answers were held
 
 
 @dataclass
@@ -313,7 +315,8 @@ class FakeDiscord:
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         path = "/" + request.match_info["tail"]
         body, files = await self._read_body(request)
-        record = RecordedRequest(request.method, path, body, time.monotonic())
+        peername = request.transport.get_extra_info("peername") if request.transport is not None else None
+        record = RecordedRequest(request.method, path, body, time.monotonic(), peer=int(peername[1]) if peername else 0)
         self.requests.append(record)
         fault = self._fault_for(request.method, path)
         if fault is not None:
@@ -345,6 +348,7 @@ class FakeDiscord:
                 if hold.seen <= hold.skip or hold.hits >= hold.times:
                     continue
                 hold.hits += 1
+                hold.held.append(record)
                 hold.started.set()
                 try:
                     await asyncio.wait_for(hold.released.wait(), hold.seconds)
