@@ -29,9 +29,9 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import compare  # noqa: E402
 from bot.ingest.digest import parse_digest_file  # noqa: E402
+from storage.engine import open_database  # noqa: E402
 from storage.feeds import FeedStore  # noqa: E402
 from storage.papers import PaperStore  # noqa: E402
-from storage.sqlite.database import Database  # noqa: E402
 from tests.botworld import build_world, eventually, query  # noqa: E402
 from tests.fakediscord import Channel, FakeDiscord  # noqa: E402
 from tests.fakediscord.ratelimit import RateLimiter  # noqa: E402
@@ -45,11 +45,15 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def prepare(db_path: Path, guild_id: int, channel_ids: list[int]) -> int:
-    db = await Database.open(db_path)
+async def prepare(database: Path | str, targets: list[tuple[int, int]]) -> int:
+    """A feed, due now, on each (guild id, channel id), and the day's digest as a poll brings it; returns its papers.
+
+    `database` is a SQLite file or a PostgreSQL URL (bench_processes).
+    """
+    db = await open_database(database)
     feeds = FeedStore(db)
     created = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
-    for channel_id in channel_ids:
+    for guild_id, channel_id in targets:
         await feeds.upsert(guild_id=guild_id, channel_id=channel_id, categories=[], post_time=dt.time(0, 0),
                            timezone="UTC", created_by=1, now=created)
     papers = parse_digest_file(DIGEST).papers
@@ -81,7 +85,7 @@ async def deliver_day(folder: Path, channels: int, concurrency: int, limiter: Ra
         "DIGESTBOT_DELIVERY_CONCURRENCY": str(concurrency),
     })
     targets = [fake.add_channel(world.guild, f"feed-{i}") for i in range(channels)]
-    papers = await prepare(world.bot.db_path, world.guild.id, [c.id for c in targets])
+    papers = await prepare(world.bot.db, [(world.guild.id, c.id) for c in targets])
     start = time.perf_counter()
     await world.bot.start()
     assert world.bot.process is not None

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import json
 import re
 import sys
@@ -30,13 +29,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_delivery import DIGEST  # noqa: E402
+from bench.bench_delivery import prepare  # noqa: E402
 from bench.common import compare  # noqa: E402
 from bench.postgres import BenchServer, Unavailable, bench_server  # noqa: E402
-from bot.ingest.digest import parse_digest_file  # noqa: E402
-from storage.engine import open_database  # noqa: E402
-from storage.feeds import FeedStore  # noqa: E402
-from storage.papers import PaperStore  # noqa: E402
 from tests.botworld import BotProcess, eventually, query  # noqa: E402
 from tests.fakediscord import Channel, FakeDiscord  # noqa: E402
 from tests.fakediscord.ratelimit import RateLimiter  # noqa: E402
@@ -45,22 +40,6 @@ GLOBAL_LIMIT = 50  # requests per second, the whole bot
 SHARE = 0.9  # of the limit, over every process (DIGESTBOT_REST_RATE=auto)
 SHARDS = 3
 GUILDS = 30
-
-
-async def prepare(url: str, channels: list[Channel]) -> int:
-    """The feeds, all due now, and the day's digest as a poll brings it (news, to every feed)."""
-    db = await open_database(url)
-    feeds = FeedStore(db)
-    created = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
-    for channel in channels:
-        assert channel.guild_id is not None
-        await feeds.upsert(guild_id=channel.guild_id, channel_id=channel.id, categories=[], post_time=dt.time(0, 0),
-                           timezone="UTC", created_by=1, now=created)
-    papers = parse_digest_file(DIGEST).papers
-    await PaperStore(db).ingest(papers, date=dt.datetime.now(dt.UTC).date(), source=DIGEST.name, fmt="markdown",
-                                language="English", content_hash="bench", arrival="poll")
-    await db.close()
-    return len(papers)
 
 
 @dataclass
@@ -89,7 +68,7 @@ async def deliver(server: BenchServer, folder: Path, processes: int, channels: i
     owner = fake.add_user("owner")
     guilds = [fake.add_guild(f"guild {g}", owner, on_shard=(g % SHARDS, SHARDS)) for g in range(GUILDS)]
     targets = [fake.add_channel(guilds[i % GUILDS], f"feed-{i}") for i in range(channels)]
-    papers = await prepare(url, targets)
+    papers = await prepare(url, [(channel.guild_id, channel.id) for channel in targets if channel.guild_id is not None])
     env = {"DIGESTBOT_LOG_LEVEL": "WARNING", "DIGESTBOT_TICK_SECONDS": "0.5", "DIGESTBOT_SHARDS": str(SHARDS),
            "DIGESTBOT_SOURCE_URL": "off", "DIGESTBOT_DELIVERY_CONCURRENCY": "50"}
     if processes > 1:
