@@ -112,6 +112,7 @@ def _attachments(files: list[bytes], body: dict[str, Any] | None = None) -> list
 
 async def _store(fake: FakeDiscord, message: Message) -> Message:
     fake.messages[message.id] = message
+    fake.messages_by_channel.setdefault(message.channel_id, []).append(message)
     await fake._notify()
     return message
 
@@ -346,8 +347,8 @@ async def create_message(fake: FakeDiscord, parts: list[str], request: web.Reque
     nonce = str(body["nonce"]) if body.get("nonce") is not None else None
     if nonce is not None and body.get("enforce_nonce"):
         # Discord returns the earlier message instead of posting the same nonce twice.
-        for earlier in fake.messages.values():
-            if earlier.channel_id == channel.id and earlier.nonce == nonce and not earlier.deleted:
+        for earlier in fake.messages_by_channel.get(channel.id, []):
+            if earlier.nonce == nonce and not earlier.deleted:
                 fake.duplicate_nonces += 1
                 return json_response(earlier.payload(fake.users))
     message = Message(snowflake(), channel.id, fake.bot_user.id, allowed_mentions=body.get("allowed_mentions"),
@@ -366,7 +367,7 @@ async def history(fake: FakeDiscord, parts: list[str], request: web.Request, bod
     limit = min(100, int(request.query.get("limit", "50")))
     before = int(request.query["before"]) if "before" in request.query else None
     found = sorted(
-        (m for m in fake.messages.values() if m.channel_id == channel.id and not m.deleted and m.interaction_id is None
+        (m for m in fake.messages_by_channel.get(channel.id, []) if not m.deleted and m.interaction_id is None
          and (before is None or m.id < before)),
         key=lambda m: m.id, reverse=True,
     )[:limit]
