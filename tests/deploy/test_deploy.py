@@ -216,3 +216,35 @@ def test_the_processes_compose_file_runs_three_processes_of_one_bot_behind_one_p
     given = set(re.findall(r"^\s+((?:DIGESTBOT|DISCORD)_[A-Z_]+):", shared + "".join(services[b] for b in bots), re.MULTILINE))
     assert given >= {"DIGESTBOT_PROCESS", "DIGESTBOT_SHARDS", "DISCORD_API_BASE", "DIGESTBOT_DATABASE_URL"}
     assert given <= set(setting_names()), sorted(given - set(setting_names()))
+
+
+def compose_environment(shared: str, block: str) -> dict[str, str]:
+    """The environment a compose service gives the bot: its anchor's entries, then its own (quotes taken off)."""
+    found: dict[str, str] = {}
+    for text in (shared[shared.index("x-digestbot-environment:"):], block):
+        for key, value in re.findall(r"^\s+((?:DIGESTBOT|DISCORD)_[A-Z_]+): (.+)$", text, re.MULTILINE):
+            found[key] = value.strip().strip('"')
+    return found
+
+
+def test_each_process_of_the_compose_file_loads_into_the_settings_it_means(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """What each digestbot-k container would read, through the real Settings: its shards, one database, no own cap."""
+    monkeypatch.chdir(tmp_path)  # no digestbot.toml of the checkout's
+    text = (DEPLOY / "compose.processes.yaml").read_text()
+    services = compose_services(text)
+    shared = text[text.index("x-digestbot: &digestbot"):text.index("\nservices:\n")]
+    bots = sorted(name for name in services if name.startswith("digestbot-"))
+    shards_run: list[int] = []
+    for index, name in enumerate(bots):
+        environ = {key: value.replace("${POSTGRES_PASSWORD}", "pw")
+                   for key, value in compose_environment(shared, services[name]).items()}
+        settings = Settings.load({**environ, "DISCORD_TOKEN": "x" * 60})
+        settings.check_processes()  # the count, the shards and the database fit together (ConfigError otherwise)
+        assert settings.process == (index, len(bots)), name
+        assert settings.database_url == "postgresql://digestbot:pw@postgres:5432/digestbot"
+        assert settings.api_base is not None and settings.api_base.startswith("http://discord-proxy:")
+        assert settings.requests_per_second is None  # the proxy holds Discord's limit for all of them
+        assert settings.db_connect_seconds >= 60  # outlasts a server that is still starting
+        shards_run += settings.shard_ids or []
+    assert sorted(shards_run) == list(range(len(shards_run))) and shards_run  # every shard run, by one process
