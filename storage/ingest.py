@@ -30,6 +30,8 @@ _TEXT_FIELDS = (
 _BOOKKEEPING = frozenset({"first_seen", "last_seen", "updated_at", "source_rank"})
 _COLUMNS = ("id", "arxiv_id", "authors", "categories", "language", "first_seen", "last_seen", "updated_at",
             "source_rank", *_TEXT_FIELDS)
+# The columns' PostgreSQL types, for COPY (binary COPY sends each value as its type).
+_COPY_TYPES = tuple("int8" if c == "id" else "int4" if c == "source_rank" else "text" for c in _COLUMNS)
 _CHUNK = 500
 ARRIVALS = ("poll", "backfill", "ingest")
 T = TypeVar("T")
@@ -236,8 +238,7 @@ def store_batch(conn: Unit, items: Sequence[DigestFile], sources: Sequence[str],
     texts = [(int(str(row["id"])), fts_values(row)) for row in inserts]
     phases.mark("index text (Python)")
     if inserts:
-        conn.executemany(f"INSERT INTO papers ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
-                         [tuple(row[c] for c in _COLUMNS) for row in inserts])
+        _insert_papers(conn, [tuple(row[c] for c in _COLUMNS) for row in inserts])
     if updates:
         assignments = ", ".join(f"{c} = ?" for c in _COLUMNS[2:])
         conn.executemany(f"UPDATE papers SET {assignments} WHERE id = ?",
@@ -279,6 +280,22 @@ def store_batch(conn: Unit, items: Sequence[DigestFile], sources: Sequence[str],
     )
     phases.mark("categories and listings")
     return results
+
+
+def _insert_papers(conn: Unit, rows: list[tuple[object, ...]]) -> None:
+    """New papers' rows: a statement per row on SQLite, one binary COPY on PostgreSQL.
+
+    COPY is safe here: the ids are new (max + 1 under the ingest lock) and the arXiv ids were
+    looked up in the same transaction, so no row can conflict. 9,000 papers took 0.72 s as
+    prepared INSERTs and 0.36-0.49 s as COPY (bench/README.md).
+    """
+    if conn.dialect == "postgres":
+        from storage.postgres.connection import SyncUnit
+
+        assert isinstance(conn, SyncUnit)
+        conn.copy_rows("papers", _COLUMNS, _COPY_TYPES, rows)
+    else:
+        conn.executemany(f"INSERT INTO papers ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})", rows)
 
 
 def _insert_rows(conn: Unit, table: str, per_row: dict[str, str], rows: list[tuple[object, ...]]) -> None:
