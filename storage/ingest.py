@@ -153,6 +153,19 @@ def _digest_id(conn: Unit, item: DigestFile, now: str, source: str) -> int:
     ).fetchone()[0])
 
 
+def _stored_papers(conn: Unit, arxiv_ids: list[str]) -> dict[str, dict[str, object]]:
+    """The stored rows of these papers, by arXiv id: an array on PostgreSQL, lists of 500 on SQLite (its variable limit)."""
+    if conn.dialect == "postgres":
+        return {row["arxiv_id"]: dict(row) for row in
+                conn.execute("SELECT * FROM papers WHERE arxiv_id = ANY(?)", (arxiv_ids,)).fetchall()}
+    found: dict[str, dict[str, object]] = {}
+    for chunk in _chunks(arxiv_ids):
+        marks = ",".join("?" * len(chunk))
+        for row in conn.execute(f"SELECT * FROM papers WHERE arxiv_id IN ({marks})", tuple(chunk)):
+            found[row["arxiv_id"]] = dict(row)
+    return found
+
+
 def store_batch(conn: Unit, items: Sequence[DigestFile], sources: Sequence[str],
                 now: str) -> list[FileCounts]:
     """Store every file of `items` in the caller's transaction (a unit of work, in the writer's own thread)."""
@@ -180,11 +193,7 @@ def store_batch(conn: Unit, items: Sequence[DigestFile], sources: Sequence[str],
         seen_files.add((digest_id, item.content_hash))
     # 2. Every paper the batch mentions, as stored before it.
     wanted = list(dict.fromkeys(p.arxiv_id for item, old in zip(items, known, strict=True) if not old for p in item.papers))
-    before: dict[str, dict[str, object]] = {}
-    for chunk in _chunks(wanted):
-        marks = ",".join("?" * len(chunk))
-        for found in conn.execute(f"SELECT * FROM papers WHERE arxiv_id IN ({marks})", tuple(chunk)):
-            before[found["arxiv_id"]] = dict(found)
+    before = _stored_papers(conn, wanted)
     phases.mark("read known papers")
     # 3. Merge file after file in memory; count per file as if each were stored alone.
     state: dict[str, dict[str, object]] = dict(before)
