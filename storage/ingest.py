@@ -52,6 +52,11 @@ _INSERT_ROWS = {
     "digest_papers": "INSERT INTO digest_papers (digest_id, paper_id, section, position) "
                      "SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::text[], ?::int[]) ON CONFLICT DO NOTHING",
 }
+# For COPY on PostgreSQL: the columns of _INSERT_ROWS, their types, how many of them make the key.
+_COPY_ROWS = {
+    "paper_categories": (("category", "paper_id"), ("text", "int8"), 2),
+    "digest_papers": (("digest_id", "paper_id", "section", "position"), ("int8", "int8", "text", "int4"), 2),
+}
 # The advisory lock that makes ingests take turns on PostgreSQL ("ingest" in ASCII).
 INGEST_LOCK = 0x696E67657374
 
@@ -177,6 +182,7 @@ def store_batch(conn: Unit, items: Sequence[DigestFile], sources: Sequence[str],
     digest_ids: list[int] = []
     known: list[bool] = []
     seen_files: set[tuple[int, str]] = set()
+    created: set[int] = set()  # days this batch adds: none of their listings is stored yet
     for item, source in zip(items, sources, strict=True):
         day = item.date.isoformat()
         existing = conn.execute("SELECT id FROM digests WHERE date = ?", (day,)).fetchone()
@@ -188,6 +194,8 @@ def store_batch(conn: Unit, items: Sequence[DigestFile], sources: Sequence[str],
             known.append(True)
             continue
         digest_id = _digest_id(conn, item, now, source)
+        if existing is None:
+            created.add(digest_id)
         digest_ids.append(digest_id)
         known.append(False)
         seen_files.add((digest_id, item.content_hash))
@@ -274,10 +282,13 @@ def store_batch(conn: Unit, items: Sequence[DigestFile], sources: Sequence[str],
     # 5. Categories, the days' listings, counts and the files.
     if recategorise:
         conn.executemany("DELETE FROM paper_categories WHERE paper_id = ?", [(row["id"],) for row in recategorise])
+    # Neither a new paper nor a re-categorised one (its rows deleted above) has a category stored.
     _insert_rows(conn, "paper_categories", _INSERT_CATEGORY,
-                 [(c, row["id"]) for row in [*inserts, *recategorise] for c in json.loads(str(row["categories"]))])
-    _insert_rows(conn, "digest_papers", _INSERT_LISTING,
-                 [(digest_id, state[arxiv_id]["id"], section, position) for digest_id, arxiv_id, section, position in listings])
+                 [(c, row["id"]) for row in [*inserts, *recategorise] for c in json.loads(str(row["categories"]))],
+                 none_stored=True)
+    listed = [(digest_id, state[arxiv_id]["id"], section, position) for digest_id, arxiv_id, section, position in listings]
+    _insert_rows(conn, "digest_papers", _INSERT_LISTING, [row for row in listed if row[0] in created], none_stored=True)
+    _insert_rows(conn, "digest_papers", _INSERT_LISTING, [row for row in listed if row[0] not in created])
     for digest_id in dict.fromkeys(d for d, old in zip(digest_ids, known, strict=True) if not old):
         conn.execute("UPDATE digests SET paper_count = (SELECT count(*) FROM digest_papers WHERE digest_id = ?) WHERE id = ?",
                      (digest_id, digest_id))
@@ -307,14 +318,31 @@ def _insert_papers(conn: Unit, rows: list[tuple[object, ...]]) -> None:
         conn.executemany(f"INSERT INTO papers ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})", rows)
 
 
-def _insert_rows(conn: Unit, table: str, per_row: dict[str, str], rows: list[tuple[object, ...]]) -> None:
-    """Insert rows (duplicates ignored): a statement per row on SQLite, one statement of arrays on PostgreSQL."""
+def _insert_rows(conn: Unit, table: str, per_row: dict[str, str], rows: list[tuple[object, ...]], *,
+                 none_stored: bool = False) -> None:
+    """Insert rows, a row whose key is already there left alone (the first of the batch's wins, as it is stored).
+
+    SQLite: a statement per row. PostgreSQL: one statement of arrays, or, when the caller knows
+    no row of the table has one of these keys (`none_stored`), the batch's first row per key by
+    binary COPY, which has no ON CONFLICT: 48,000 categories and listings of a 64-day batch took
+    0.82-1.16 s as unnest and 0.64-0.81 s so (bench/README.md).
+    """
     if not rows:
         return
-    if conn.dialect == "postgres":
-        conn.execute(_INSERT_ROWS[table], tuple(list(column) for column in zip(*rows, strict=True)))
-    else:
+    if conn.dialect != "postgres":
         conn.executemany(per_row[conn.dialect], rows)
+        return
+    if not none_stored:
+        conn.execute(_INSERT_ROWS[table], tuple(list(column) for column in zip(*rows, strict=True)))
+        return
+    from storage.postgres.connection import SyncUnit
+
+    assert isinstance(conn, SyncUnit)
+    columns, types, key = _COPY_ROWS[table]
+    first: dict[tuple[object, ...], tuple[object, ...]] = {}
+    for row in rows:
+        first.setdefault(row[:key], row)
+    conn.copy_rows(table, columns, types, first.values())
 
 
 def record_phase(name: str, seconds: float) -> None:

@@ -13,6 +13,7 @@ from bot.ingest.paper import Paper
 from bot.ingest.service import ingest_bytes, ingest_path
 from storage.engine import Database, latest_schema_version
 from storage.errors import StorageError
+from storage.ingest import DigestFile
 from storage.papers import PaperStore
 from storage.search import search_index
 from storage.sqlite.database import Database as SqliteDatabase
@@ -164,3 +165,33 @@ async def test_a_file_that_is_not_a_database_is_refused_with_its_name(tmp_path: 
     path.write_text("these are not the pages you are looking for" * 100)
     with pytest.raises(StorageError, match=r"notes\.sqlite3"):
         await SqliteDatabase.open(path)
+
+
+async def test_one_batch_lists_each_paper_of_a_day_once_and_a_later_file_adds_only_new_ones(db: Database,
+                                                                                            engine: Engine) -> None:
+    """Both files of a day in one transaction (as `digestbot ingest` stores a folder), then a third file of that day."""
+    store = PaperStore(db)
+    day = dt.date(2025, 12, 31)
+    files = []
+    for name in ("2025-12-31.md", "2025-12-31_AI_enhanced_Chinese.jsonl"):
+        parsed = parse_digest_file(DIGESTS / name)
+        files.append(DigestFile(parsed.papers, day, parsed.source, parsed.format, parsed.language, parsed.content_hash,
+                                parsed.format_rank))
+    results = await store.ingest_many(files)
+    assert [r.papers for r in results] == [213, 213]  # the same papers in both files
+    info = await store.digest_info(day)
+    assert info is not None and info.paper_count == 213
+    assert engine.query("SELECT count(*), count(DISTINCT paper_id) FROM digest_papers") == [(213, 213)]
+    # A third file of the stored day: a paper listed already, and a new one whose categories repeat.
+    listed = files[1].papers[0]
+    new = Paper("2601.09999", "Repeated categories", ["A"], "cs.CV", categories=["cs.CV", "cs.LG", "cs.CV"])
+    [third] = await store.ingest_many([DigestFile([listed, new], day, "late.jsonl", "jsonl", "", "late-hash")])
+    assert (third.papers, third.new) == (2, 1)
+    info = await store.digest_info(day)
+    assert info is not None and info.paper_count == 214
+    assert engine.query("SELECT count(*), count(DISTINCT paper_id) FROM digest_papers") == [(214, 214)]
+    paper = await store.get("2601.09999")
+    assert paper is not None and paper.categories == ["cs.CV", "cs.LG", "cs.CV"]
+    assert engine.query("SELECT category FROM paper_categories pc JOIN papers p ON p.id = pc.paper_id "
+                        "WHERE p.arxiv_id = '2601.09999' ORDER BY category") == [("cs.CV",), ("cs.LG",)]
+    assert [e.paper.arxiv_id for e in await store.digest_entries(day)].count(listed.arxiv_id) == 1
