@@ -77,7 +77,9 @@ class Database:
                     f"move that file to {path.name} and start again (or move it away to start with a new, empty database)"
                 )
             leftover = [p for p in (Path(f"{path}-wal"), Path(f"{path}-journal")) if p.exists() and p.stat().st_size > 0]
-            if leftover:
+            # Looked at again: another process creating the database at this moment has its file
+            # (SQLite creates it on open) before its journal, so a journal beside no file is a leftover.
+            if leftover and not path.exists():
                 raise DatabaseMissing(
                     f"database {path} is missing but {leftover[0].name} is still there: the database was deleted or moved. "
                     f"Restore it from a backup (digestbot db backup makes one), or delete {leftover[0].name} to start a new, empty database"
