@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -44,18 +44,17 @@ _INSERT_LISTING = {
     "sqlite": "INSERT OR IGNORE INTO digest_papers (digest_id, paper_id, section, position) VALUES (?, ?, ?, ?)",
     "postgres": "INSERT INTO digest_papers (digest_id, paper_id, section, position) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
 }
-# On PostgreSQL the same rows as one statement, a column per array: a statement per row cost
-# 1.5 s of a 184-day ingest, a day per transaction (1.1 s so; SQLite's per-row inserts: 0.2 s).
-_INSERT_ROWS = {
-    "paper_categories": "INSERT INTO paper_categories (category, paper_id) SELECT * FROM unnest(?::text[], ?::bigint[]) "
-                        "ON CONFLICT DO NOTHING",
-    "digest_papers": "INSERT INTO digest_papers (digest_id, paper_id, section, position) "
-                     "SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::text[], ?::int[]) ON CONFLICT DO NOTHING",
-}
-# For COPY on PostgreSQL: the columns of _INSERT_ROWS, their types, how many of them make the key.
-_COPY_ROWS = {
+# On PostgreSQL, per table: its columns, their types, and how many of the first make the key.
+_PG_ROWS = {
     "paper_categories": (("category", "paper_id"), ("text", "int8"), 2),
     "digest_papers": (("digest_id", "paper_id", "section", "position"), ("int8", "int8", "text", "int4"), 2),
+}
+# ... and the same rows as one statement, a column per array: a statement per row cost 1.5 s of a
+# 184-day ingest, a day per transaction (1.1 s so; SQLite's per-row inserts: 0.2 s).
+_INSERT_ROWS = {
+    table: f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({', '.join(f'?::{t}[]' for t in types)}) "
+           "ON CONFLICT DO NOTHING"
+    for table, (columns, types, _) in _PG_ROWS.items()
 }
 # The advisory lock that makes ingests take turns on PostgreSQL ("ingest" in ASCII).
 INGEST_LOCK = 0x696E67657374
@@ -306,14 +305,10 @@ def _insert_papers(conn: Unit, rows: list[tuple[object, ...]]) -> None:
     """New papers' rows: a statement per row on SQLite, one binary COPY on PostgreSQL.
 
     COPY is safe here: the ids are new (max + 1 under the ingest lock) and the arXiv ids were
-    looked up in the same transaction, so no row can conflict. 9,000 papers took 0.72 s as
-    prepared INSERTs and 0.36-0.49 s as COPY (bench/README.md).
+    looked up in the same transaction, so no row can conflict.
     """
     if conn.dialect == "postgres":
-        from storage.postgres.connection import SyncUnit
-
-        assert isinstance(conn, SyncUnit)
-        conn.copy_rows("papers", _COLUMNS, _COPY_TYPES, rows)
+        _copy(conn, "papers", _COLUMNS, _COPY_TYPES, rows)
     else:
         conn.executemany(f"INSERT INTO papers ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})", rows)
 
@@ -324,8 +319,7 @@ def _insert_rows(conn: Unit, table: str, per_row: dict[str, str], rows: list[tup
 
     SQLite: a statement per row. PostgreSQL: one statement of arrays, or, when the caller knows
     no row of the table has one of these keys (`none_stored`), the batch's first row per key by
-    binary COPY, which has no ON CONFLICT: 48,000 categories and listings of a 64-day batch took
-    0.82-1.16 s as unnest and 0.64-0.81 s so (bench/README.md).
+    binary COPY, which has no ON CONFLICT (batch ingest: bench/README.md, "Ingest").
     """
     if not rows:
         return
@@ -335,14 +329,19 @@ def _insert_rows(conn: Unit, table: str, per_row: dict[str, str], rows: list[tup
     if not none_stored:
         conn.execute(_INSERT_ROWS[table], tuple(list(column) for column in zip(*rows, strict=True)))
         return
-    from storage.postgres.connection import SyncUnit
-
-    assert isinstance(conn, SyncUnit)
-    columns, types, key = _COPY_ROWS[table]
+    columns, types, key = _PG_ROWS[table]
     first: dict[tuple[object, ...], tuple[object, ...]] = {}
     for row in rows:
         first.setdefault(row[:key], row)
-    conn.copy_rows(table, columns, types, first.values())
+    _copy(conn, table, columns, types, first.values())
+
+
+def _copy(conn: Unit, table: str, columns: Sequence[str], types: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    """Binary COPY on the PostgreSQL writer's unit of work."""
+    from storage.postgres.connection import SyncUnit
+
+    assert isinstance(conn, SyncUnit)
+    conn.copy_rows(table, columns, types, rows)
 
 
 def record_phase(name: str, seconds: float) -> None:
